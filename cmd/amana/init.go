@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/amana-vault/amana/vault"
+)
+
+func newInitCmd() *cobra.Command {
+	var (
+		data, admin, recipient, passFile string
+		asJSON                           bool
+		workFactor                       int
+	)
+	cmd := &cobra.Command{
+		Use:   "init --data DIR --admin ID --admin-recipient RECIPIENT [--passphrase-file F]",
+		Short: "Create a new vault with its first admin",
+		Long: `Create a new vault in DIR with its first admin (custodian).
+
+The server key is generated here and sealed with the passphrase (scrypt);
+'amana serve' needs the same passphrase. The admin's TOTP secret is shown
+once, as an otpauth:// URL to add to an authenticator app. The audit
+verifier key printed here lets auditors check the log's checkpoints: keep a
+copy outside the server. init refuses to touch a directory that already
+holds a vault.`,
+		Example: `  amana keygen --pq -o admin.key
+  amana init --data /srv/amana --admin l.custodian \
+      --admin-recipient "$(grep -o 'age1.*' admin.key | head -1)" \
+      --passphrase-file /etc/amana/passphrase`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if data == "" || admin == "" || recipient == "" {
+				return usageError("--data, --admin and --admin-recipient are required")
+			}
+			pass, err := readPassphrase(passFile, true)
+			if err != nil {
+				return err
+			}
+			v, created, err := vault.Create(data, pass, vault.NewUser{
+				ID: admin, Role: vault.RoleAdmin, Recipient: recipient,
+			}, vault.Options{ScryptWorkFactor: workFactor})
+			if err != nil {
+				return err
+			}
+			if err := v.Close(); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, map[string]any{
+					"admin":              map[string]string{"id": created.AdminID, "totp_url": created.TOTPURL},
+					"audit_verifier_key": created.VerifierKey,
+				})
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Created a vault in %s.\n\n", data)
+			fmt.Fprintf(w, "Admin %s: add this TOTP secret to an authenticator app now; it is not shown again:\n  %s\n\n", created.AdminID, created.TOTPURL)
+			fmt.Fprintf(w, "Audit verifier key (give it to your auditors, keep a copy off this server):\n  %s\n\n", created.VerifierKey)
+			fmt.Fprintf(w, "Start the server with: amana serve --data %s\n", data)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "data directory for the new vault")
+	cmd.Flags().StringVar(&admin, "admin", "", "id of the first admin (a lowercase slug)")
+	cmd.Flags().StringVar(&recipient, "admin-recipient", "", "the admin's age recipient (age1…, age1pq1…, ssh-ed25519 …, or a plugin recipient)")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "read the vault passphrase from this file (else AMANA_PASSPHRASE, else a prompt)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().IntVar(&workFactor, "scrypt-work-factor", 0, "log2 scrypt work factor for the passphrase (default 18)")
+	cmd.Flags().MarkHidden("scrypt-work-factor")
+	return cmd
+}

@@ -1,0 +1,248 @@
+package vault
+
+import (
+	"encoding/json"
+	"slices"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+func putCollection(tx *bbolt.Tx, col *Collection) error {
+	data, err := json.Marshal(col)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketCollections).Put([]byte(col.ID), data)
+}
+
+func getCollection(tx *bbolt.Tx, id string) (*Collection, error) {
+	data := tx.Bucket(bucketCollections).Get([]byte(id))
+	if data == nil {
+		return nil, ErrNotFound
+	}
+	var col Collection
+	if err := json.Unmarshal(data, &col); err != nil {
+		return nil, err
+	}
+	return &col, nil
+}
+
+// memberCollection returns the collection if the caller may see it: admins
+// see every collection, others only those they belong to.
+func memberCollection(tx *bbolt.Tx, u *User, id string) (*Collection, error) {
+	col, err := getCollection(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != RoleAdmin && !col.HasMember(u.ID) {
+		return nil, ErrNotFound
+	}
+	return col, nil
+}
+
+// checkPeople verifies that every id names an existing user; custodians
+// must also be able to hold key slots (auditors never do).
+func checkPeople(tx *bbolt.Tx, field string, ids []string, custodians bool) ([]string, error) {
+	if len(ids) > MaxMembers {
+		return nil, invalid(field, "more than %d users", MaxMembers)
+	}
+	for _, id := range ids {
+		u, err := getUser(tx, id)
+		if err != nil {
+			return nil, invalid(field, "unknown user %q", id)
+		}
+		if custodians && u.Role == RoleAuditor {
+			return nil, invalid(field, "auditor %q cannot be a custodian", id)
+		}
+	}
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// CreateCollection creates a collection (admins only). With no custodians,
+// the creating admin is the custodian.
+func (v *Vault) CreateCollection(c Caller, col Collection) (*Collection, error) {
+	var out Collection
+	err := v.update(c, "collection.create", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Collection = col.ID
+		if err := v.requireAdmin(tx, c); err != nil {
+			return err
+		}
+		if err := checkID("id", col.ID); err != nil {
+			return err
+		}
+		if col.Name == "" {
+			col.Name = col.ID
+		}
+		if err := checkText("name", col.Name, MaxName, true, false); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketCollections).Get([]byte(col.ID)) != nil {
+			return ErrExists
+		}
+		custodians := col.Custodians
+		if len(custodians) == 0 {
+			custodians = []string{c.User}
+		}
+		n := Collection{ID: col.ID, Name: col.Name, CreatedAt: v.opts.Now().UTC(), CreatedBy: c.User}
+		var err error
+		if n.Custodians, err = checkPeople(tx, "custodians", custodians, true); err != nil {
+			return err
+		}
+		if n.Members, err = checkPeople(tx, "members", col.Members, false); err != nil {
+			return err
+		}
+		if err := putCollection(tx, &n); err != nil {
+			return err
+		}
+		out = n
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CollectionUpdate adds and removes members and custodians.
+type CollectionUpdate struct {
+	AddMembers, RemoveMembers       []string
+	AddCustodians, RemoveCustodians []string
+}
+
+// UpdateCollection changes membership (admins only). A collection keeps at
+// least one custodian. Removing someone does not remove key slots they
+// already hold, but they lose access with their membership.
+func (v *Vault) UpdateCollection(c Caller, id string, up CollectionUpdate) (*Collection, error) {
+	var out Collection
+	err := v.update(c, "collection.update", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Collection = id
+		if err := v.requireAdmin(tx, c); err != nil {
+			return err
+		}
+		col, err := getCollection(tx, id)
+		if err != nil {
+			return err
+		}
+		add, err := checkPeople(tx, "members", up.AddMembers, false)
+		if err != nil {
+			return err
+		}
+		addC, err := checkPeople(tx, "custodians", up.AddCustodians, true)
+		if err != nil {
+			return err
+		}
+		col.Members = setOp(col.Members, add, up.RemoveMembers)
+		col.Custodians = setOp(col.Custodians, addC, up.RemoveCustodians)
+		if len(col.Custodians) == 0 {
+			return &InvalidError{Field: "custodians", Reason: "a collection needs at least one custodian"}
+		}
+		if err := putCollection(tx, col); err != nil {
+			return err
+		}
+		out = *col
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func setOp(set, add, remove []string) []string {
+	out := slices.Concat(set, add)
+	out = slices.DeleteFunc(out, func(s string) bool { return slices.Contains(remove, s) })
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ListCollections returns the collections the caller may see.
+func (v *Vault) ListCollections(c Caller) ([]Collection, error) {
+	var out []Collection
+	err := v.update(c, "collection.list", func(tx *bbolt.Tx, ev *audit.Event) error {
+		out = out[:0]
+		u, err := v.activeUser(tx, c.User)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
+			var col Collection
+			if err := json.Unmarshal(data, &col); err != nil {
+				return err
+			}
+			if u.Role == RoleAdmin || col.HasMember(u.ID) {
+				out = append(out, col)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CollectionRecipients returns the age recipients a depositor must seal a
+// new document to: the caller's own and every custodian's, by user id.
+func (v *Vault) CollectionRecipients(c Caller, id string) (map[string]string, error) {
+	out := map[string]string{}
+	err := v.update(c, "collection.recipients", func(tx *bbolt.Tx, ev *audit.Event) error {
+		clear(out)
+		ev.Collection = id
+		u, err := v.activeUser(tx, c.User)
+		if err != nil {
+			return err
+		}
+		col, err := memberCollection(tx, u, id)
+		if err != nil {
+			return err
+		}
+		for _, cid := range append([]string{u.ID}, col.Custodians...) {
+			cu, err := getUser(tx, cid)
+			if err != nil || cu.State == StateDisabled {
+				continue
+			}
+			out[cid] = cu.Recipient
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UserRecipient returns the age recipient of a fellow member of one of the
+// caller's collections, so the caller can wrap a key slot for a grant.
+func (v *Vault) UserRecipient(c Caller, id string) (string, error) {
+	var out string
+	err := v.update(c, "user.recipient", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Target = id
+		me, err := v.activeUser(tx, c.User)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(tx, id)
+		if err != nil {
+			return ErrNotFound
+		}
+		if me.Role != RoleAdmin && !shareCollection(tx, me.ID, u.ID) {
+			return ErrNotFound
+		}
+		out = u.Recipient
+		return nil
+	})
+	return out, err
+}
+
+func shareCollection(tx *bbolt.Tx, a, b string) bool {
+	found := false
+	tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
+		var col Collection
+		if json.Unmarshal(data, &col) == nil && col.HasMember(a) && col.HasMember(b) {
+			found = true
+		}
+		return nil
+	})
+	return found
+}

@@ -1,0 +1,135 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// ErrChanged is returned by a Content reader when the document was
+// rekeyed or shredded while it was being read.
+var ErrChanged = errors.New("vault: document changed while reading")
+
+// Content reads a document's ciphertext, an age file, chunk by chunk in
+// short read transactions, so a long download neither holds memory nor
+// blocks writers. It implements io.ReadSeeker and io.ReaderAt.
+type Content struct {
+	v          *Vault
+	blob       []byte
+	chunkSize  int64
+	size       int64
+	off        int64
+	SHA256     string // hex SHA-256 of the whole ciphertext
+	Generation int
+
+	cur    []byte // the last chunk read, for sequential reads
+	curIdx int64
+}
+
+// OpenContent returns a reader over a document's ciphertext, for a slot
+// holder. Each call is one audited download.
+func (v *Vault) OpenContent(c Caller, id string) (*Content, error) {
+	var out *Content
+	err := v.update(c, "document.download", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc = id
+		a, err := v.read(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		out = &Content{
+			v:          v,
+			blob:       []byte(a.doc.Blob),
+			chunkSize:  int64(a.doc.ChunkSize),
+			size:       a.doc.Size,
+			SHA256:     a.doc.CipherSHA256,
+			Generation: a.doc.Generation,
+			curIdx:     -1,
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Size returns the ciphertext's length in bytes.
+func (r *Content) Size() int64 { return r.size }
+
+// ReadAt implements io.ReaderAt.
+func (r *Content) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("vault: negative offset")
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && off < r.size {
+		idx := off / r.chunkSize
+		if idx != r.curIdx {
+			if err := r.load(idx); err != nil {
+				return n, err
+			}
+		}
+		k := copy(p[n:], r.cur[off-idx*r.chunkSize:])
+		n += k
+		off += int64(k)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r *Content) load(idx int64) error {
+	err := r.v.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketBlobs).Bucket(r.blob)
+		if b == nil {
+			return ErrChanged
+		}
+		c := b.Get(be64(uint64(idx)))
+		want := min(r.chunkSize, r.size-idx*r.chunkSize)
+		if int64(len(c)) != want {
+			return fmt.Errorf("vault: chunk %d of %d bytes, want %d", idx, len(c), want)
+		}
+		r.cur = append(r.cur[:0], c...)
+		return nil
+	})
+	if err != nil {
+		r.curIdx = -1
+		return err
+	}
+	r.curIdx = idx
+	return nil
+}
+
+// Read implements io.Reader.
+func (r *Content) Read(p []byte) (int, error) {
+	n, err := r.ReadAt(p, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// Seek implements io.Seeker.
+func (r *Content) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.size
+	default:
+		return 0, errors.New("vault: invalid whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("vault: negative position")
+	}
+	r.off = offset
+	return offset, nil
+}

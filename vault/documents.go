@@ -1,0 +1,359 @@
+package vault
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// docRecord is a document as stored: sealed under the server key, so a
+// seized disk shows neither the public metadata nor who holds access.
+type docRecord struct {
+	Document
+	Blob      string `json:"blob,omitempty"`       // bucket of the current ciphertext chunks
+	ChunkSize int    `json:"chunk_size,omitempty"` // bytes per stored chunk, fixed per blob
+}
+
+func (v *Vault) getDoc(tx *bbolt.Tx, id string) (*docRecord, error) {
+	sealed := tx.Bucket(bucketDocs).Get([]byte(id))
+	if sealed == nil {
+		return nil, ErrNotFound
+	}
+	data, err := v.keys.open(sealed, "doc:"+id)
+	if err != nil {
+		return nil, err
+	}
+	var d docRecord
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (v *Vault) putDoc(tx *bbolt.Tx, d *docRecord) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	sealed, err := v.keys.seal(data, "doc:"+d.ID)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketDocs).Put([]byte(d.ID), sealed)
+}
+
+// Index operations written to the outbox.
+const (
+	OutboxPut    = "put"
+	OutboxDelete = "delete"
+)
+
+// OutboxEntry is a pending change to the search index, written in the same
+// transaction as the vault change it mirrors.
+type OutboxEntry struct {
+	Seq uint64 `json:"-"`
+	Doc string `json:"doc"`
+	Op  string `json:"op"`
+}
+
+func addOutbox(tx *bbolt.Tx, doc, op string) error {
+	b := tx.Bucket(bucketOutbox)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(OutboxEntry{Doc: doc, Op: op})
+	return b.Put(be64(seq), data)
+}
+
+// docAccess is what the vault knows about a caller and a document.
+type docAccess struct {
+	user *User
+	col  *Collection
+	doc  *docRecord
+}
+
+// see loads a document the caller may know exists: an active document in a
+// collection the caller belongs to, or any active document for an admin.
+// Everything else is ErrNotFound, so ids cannot be probed.
+func (v *Vault) see(tx *bbolt.Tx, c Caller, id string) (*docAccess, error) {
+	u, err := v.activeUser(tx, c.User)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role == RoleAuditor {
+		return nil, ErrNotFound
+	}
+	d, err := v.getDoc(tx, id)
+	if err != nil || d.State != DocActive {
+		return nil, ErrNotFound
+	}
+	col, err := getCollection(tx, d.Collection)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	if u.Role != RoleAdmin && !col.HasMember(u.ID) {
+		return nil, ErrNotFound
+	}
+	return &docAccess{user: u, col: col, doc: d}, nil
+}
+
+// mayHold reports whether a user of this role may hold a key slot for a
+// document with this consent, when the slot is granted rather than
+// required (depositor and custodians always hold one).
+func mayHold(u *User, consent Consent) bool {
+	switch u.Role {
+	case RoleAdmin:
+		return true
+	case RoleResearcher:
+		return consent.Covers(ScopeResearch)
+	case RoleLawyer:
+		return consent.Covers(ScopeLegalProceedings)
+	}
+	return false
+}
+
+// read loads a document the caller may decrypt: it must see it, hold a key
+// slot and, unless depositor or custodian, still be covered by consent.
+func (v *Vault) read(tx *bbolt.Tx, c Caller, id string) (*docAccess, error) {
+	a, err := v.see(tx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.doc.HoldsSlot(a.user.ID) {
+		return nil, ErrForbidden
+	}
+	required := a.user.ID == a.doc.Depositor || slices.Contains(a.col.Custodians, a.user.ID)
+	if !required && !mayHold(a.user, a.doc.Consent) {
+		return nil, ErrForbidden
+	}
+	return a, nil
+}
+
+// GetDocument returns a document's public metadata, consent and custody
+// summary to anyone who may see it.
+func (v *Vault) GetDocument(c Caller, id string) (*Document, error) {
+	var out Document
+	err := v.update(c, "document.read", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc = id
+		a, err := v.see(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		out = a.doc.Document
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// KeySlot returns the caller's own key slot for a document: an age file
+// whose plaintext is the document's age identity.
+func (v *Vault) KeySlot(c Caller, id string) ([]byte, error) {
+	var out []byte
+	err := v.update(c, "document.keyslot", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc = id
+		a, err := v.read(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		slots := tx.Bucket(bucketSlots).Bucket([]byte(id))
+		if slots == nil {
+			return ErrForbidden
+		}
+		s := slots.Get([]byte(a.user.ID))
+		if s == nil {
+			return ErrForbidden
+		}
+		out = clone(s)
+		return nil
+	})
+	return out, err
+}
+
+// Private returns a document's encrypted private metadata (an age file
+// encrypted to the document key), or nil if it has none.
+func (v *Vault) Private(c Caller, id string) ([]byte, error) {
+	var out []byte
+	err := v.update(c, "document.private", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc = id
+		a, err := v.read(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		out = clone(tx.Bucket(bucketPrivate).Get([]byte(id)))
+		return nil
+	})
+	return out, err
+}
+
+// Grant adds a key slot for grantee, wrapped by the caller on its own
+// machine from its own slot. The grantee must be an active member of the
+// collection whose role the document's consent covers; auditors never
+// receive slots.
+func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
+	return v.update(c, "document.grant", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc, ev.Target = id, grantee
+		a, err := v.read(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		g, err := getUser(tx, grantee)
+		if err != nil || g.State != StateActive || !a.col.HasMember(grantee) {
+			return invalid("user", "not an active member of collection %s", a.col.ID)
+		}
+		if a.doc.HoldsSlot(grantee) {
+			return ErrExists
+		}
+		if !mayHold(g, a.doc.Consent) {
+			return &InvalidError{Field: "user", Reason: "the document's consent does not cover this user's role"}
+		}
+		if err := checkSlot("slot", slot, g.Recipient); err != nil {
+			return err
+		}
+		slots, err := tx.Bucket(bucketSlots).CreateBucketIfNotExists([]byte(id))
+		if err != nil {
+			return err
+		}
+		if err := slots.Put([]byte(grantee), clone(slot)); err != nil {
+			return err
+		}
+		a.doc.SlotHolders = append(a.doc.SlotHolders, grantee)
+		slices.Sort(a.doc.SlotHolders)
+		return v.putDoc(tx, a.doc)
+	})
+}
+
+// Revoke removes a user's key slot. Admins and slot holders may revoke;
+// custodians' slots and the last remaining slot cannot be removed. Revoking
+// does not change the ciphertext: follow with a rekey so that a copy of the
+// old document key no longer decrypts it.
+func (v *Vault) Revoke(c Caller, id, user string) error {
+	return v.update(c, "document.revoke", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc, ev.Target = id, user
+		a, err := v.see(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		if a.user.Role != RoleAdmin && !a.doc.HoldsSlot(a.user.ID) {
+			return ErrForbidden
+		}
+		if !a.doc.HoldsSlot(user) {
+			return ErrNotFound
+		}
+		if slices.Contains(a.col.Custodians, user) {
+			return &InvalidError{Field: "user", Reason: "custodians always hold a key slot"}
+		}
+		if len(a.doc.SlotHolders) == 1 {
+			return ErrConflict
+		}
+		if slots := tx.Bucket(bucketSlots).Bucket([]byte(id)); slots != nil {
+			if err := slots.Delete([]byte(user)); err != nil {
+				return err
+			}
+		}
+		a.doc.SlotHolders = slices.DeleteFunc(a.doc.SlotHolders, func(s string) bool { return s == user })
+		return v.putDoc(tx, a.doc)
+	})
+}
+
+// Shred destroys a document after consent is withdrawn (admins only): the
+// ciphertext, private metadata and every key slot are deleted and the
+// document leaves the search index. A tombstone with the ciphertext hash
+// remains, with the audit trail.
+func (v *Vault) Shred(c Caller, id string) error {
+	return v.update(c, "document.shred", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc = id
+		a, err := v.see(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		if a.user.Role != RoleAdmin {
+			return ErrForbidden
+		}
+		if err := deleteBucket(tx.Bucket(bucketBlobs), a.doc.Blob); err != nil {
+			return err
+		}
+		if err := deleteBucket(tx.Bucket(bucketSlots), id); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPrivate).Delete([]byte(id)); err != nil {
+			return err
+		}
+		d := a.doc
+		tomb := &docRecord{Document: Document{
+			ID:           d.ID,
+			Collection:   d.Collection,
+			Kind:         d.Kind,
+			Depositor:    d.Depositor,
+			DepositedAt:  d.DepositedAt,
+			Size:         d.Size,
+			CipherSHA256: d.CipherSHA256,
+			State:        DocShredded,
+			ShreddedAt:   v.opts.Now().UTC(),
+			Generation:   d.Generation,
+		}}
+		if err := v.putDoc(tx, tomb); err != nil {
+			return err
+		}
+		return addOutbox(tx, id, OutboxDelete)
+	})
+}
+
+func deleteBucket(parent *bbolt.Bucket, name string) error {
+	if name == "" {
+		return nil
+	}
+	err := parent.DeleteBucket([]byte(name))
+	if err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Outbox returns up to limit pending index changes with sequence numbers
+// greater than after, oldest first.
+func (v *Vault) Outbox(after uint64, limit int) ([]OutboxEntry, error) {
+	var out []OutboxEntry
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, val := c.Seek(be64(after + 1)); k != nil && len(out) < limit; k, val = c.Next() {
+			var e OutboxEntry
+			if err := json.Unmarshal(val, &e); err != nil {
+				return err
+			}
+			e.Seq = binary.BigEndian.Uint64(k)
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AckOutbox deletes index changes up to and including seq, once the index
+// has applied them.
+func (v *Vault) AckOutbox(seq uint64) error {
+	return v.db.Update(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,80 @@
+package vault
+
+import (
+	"errors"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// Audit outcomes.
+const (
+	outcomeOK       = "ok"
+	outcomeDenied   = "denied"
+	outcomeInvalid  = "invalid"
+	outcomeConflict = "conflict"
+	outcomeError    = "error"
+)
+
+// event starts an audit event for an action by c.
+func (v *Vault) event(c Caller, action string) *audit.Event {
+	e := &audit.Event{
+		Time:      v.opts.Now().UTC(),
+		Actor:     c.User,
+		Action:    action,
+		RequestID: c.RequestID,
+	}
+	if c.Addr != "" {
+		e.Hashed = map[string]string{"addr": v.log.HMAC(c.Addr)}
+	}
+	return e
+}
+
+// outcome classifies an error for the audit log.
+func outcome(err error) (outcome, reason string) {
+	var inv *InvalidError
+	var red *RedactionError
+	switch {
+	case err == nil:
+		return outcomeOK, ""
+	case errors.Is(err, ErrNotFound):
+		return outcomeDenied, "not_found"
+	case errors.Is(err, ErrForbidden):
+		return outcomeDenied, "forbidden"
+	case errors.As(err, &inv), errors.Is(err, ErrTooLarge), errors.Is(err, ErrHashMismatch):
+		return outcomeInvalid, ""
+	case errors.As(err, &red):
+		return outcomeInvalid, "personal_data"
+	case errors.Is(err, ErrExists), errors.Is(err, ErrConflict):
+		return outcomeConflict, ""
+	}
+	return outcomeError, ""
+}
+
+// update runs fn and appends its audit event in one write transaction,
+// group-committed with concurrent requests. fn fills in the event's targets.
+// The action and its event commit together or not at all: if the event
+// cannot be written, the action fails.
+//
+// When fn fails, its writes are rolled back and the failure (a denied
+// probe, an invalid request) is recorded in a transaction of its own.
+// fn may run more than once and must not keep state between runs.
+func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.Event) error) error {
+	var ev *audit.Event
+	err := v.db.Batch(func(tx *bbolt.Tx) error {
+		ev = v.event(c, action)
+		if err := fn(tx, ev); err != nil {
+			return err
+		}
+		ev.Outcome = outcomeOK
+		return v.log.Append(tx, ev)
+	})
+	if err == nil {
+		return nil
+	}
+	if ev == nil {
+		ev = v.event(c, action)
+	}
+	return v.recordFailure(ev, err)
+}

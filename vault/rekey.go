@@ -1,0 +1,111 @@
+package vault
+
+import (
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// BeginRekey starts replacing a document's ciphertext with one encrypted
+// under a new document key, after a revocation. The caller must be able
+// to decrypt the document; slots must hold a new key slot for exactly the
+// current slot holders. The old ciphertext and slots are replaced
+// atomically when the upload commits, so a revoked user's copy of the old
+// document key no longer opens what the vault serves.
+func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Upload, error) {
+	ev := v.event(c, "document.rekey")
+	ev.Doc = id
+	up := v.newUpload(c, id, "document.rekey")
+	var pr pendingRekey
+	err := v.db.Update(func(tx *bbolt.Tx) error {
+		a, err := v.read(tx, c, id)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		if err := v.checkRekeySlots(tx, a.doc, slots); err != nil {
+			return err
+		}
+		pr = pendingRekey{
+			slots:      slots,
+			generation: a.doc.Generation,
+			hadPrivate: tx.Bucket(bucketPrivate).Get([]byte(id)) != nil,
+		}
+		return up.start(tx, uploadRecord{Doc: id, Blob: up.blob, Rekey: true, Started: v.opts.Now().UTC()})
+	})
+	if err != nil {
+		return nil, v.recordFailure(ev, err)
+	}
+	up.rekeyOf = &pr
+	return up, nil
+}
+
+func (v *Vault) checkRekeySlots(tx *bbolt.Tx, d *docRecord, slots map[string][]byte) error {
+	got := slices.Sorted(maps.Keys(slots))
+	if !slices.Equal(got, d.SlotHolders) {
+		return invalid("slots", "a rekey needs new key slots for exactly the current slot holders")
+	}
+	for id, slot := range slots {
+		u, err := getUser(tx, id)
+		if err != nil {
+			return invalid("slots", "unknown user %q", id)
+		}
+		if err := checkSlot("slots."+id, slot, u.Recipient); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
+	pr := u.rekeyOf
+	var out Document
+	err := u.v.update(u.c, u.action, func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc = u.doc
+		if tx.Bucket(bucketUploads).Get([]byte(u.id)) == nil {
+			return fmt.Errorf("vault: upload %s no longer exists", u.id)
+		}
+		a, err := u.v.read(tx, u.c, u.doc)
+		if err != nil {
+			return err
+		}
+		ev.Collection = a.doc.Collection
+		d := a.doc
+		if d.Generation != pr.generation {
+			return ErrConflict // another rekey won the race
+		}
+		if err := u.v.checkRekeySlots(tx, d, pr.slots); err != nil {
+			return err
+		}
+		if err := deleteBucket(tx.Bucket(bucketBlobs), d.Blob); err != nil {
+			return err
+		}
+		d.Blob, d.ChunkSize = u.blob, u.chunkSize
+		d.Size = u.n
+		d.CipherSHA256 = hex.EncodeToString(sum[:])
+		d.Generation++
+		if err := putSlots(tx, u.doc, pr.slots); err != nil {
+			return err
+		}
+		if len(private) > 0 {
+			if err := tx.Bucket(bucketPrivate).Put([]byte(u.doc), clone(private)); err != nil {
+				return err
+			}
+		}
+		if err := u.v.putDoc(tx, d); err != nil {
+			return err
+		}
+		ev.Detail = map[string]string{"size": fmt.Sprint(u.n), "generation": fmt.Sprint(d.Generation)}
+		out = d.Document
+		return tx.Bucket(bucketUploads).Delete([]byte(u.id))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,0 +1,383 @@
+package vault
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// DBFile is the name of the vault's bbolt file inside its data directory.
+const DBFile = "vault.db"
+
+const formatVersion = "1"
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketUsers       = []byte("users")
+	bucketCollections = []byte("collections")
+	bucketDocs        = []byte("docs")
+	bucketSlots       = []byte("slots")   // doc id -> bucket of user id -> key slot
+	bucketPrivate     = []byte("private") // doc id -> encrypted private metadata
+	bucketBlobs       = []byte("blobs")   // blob id -> bucket of chunk index -> ciphertext
+	bucketUploads     = []byte("uploads") // upload id -> pending upload, swept on open
+	bucketOutbox      = []byte("outbox")  // sequence -> index change, drained by the indexer
+
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketCollections, bucketDocs,
+		bucketSlots, bucketPrivate, bucketBlobs, bucketUploads, bucketOutbox}
+
+	keyVersion   = []byte("version")
+	keySealedKey = []byte("sealed_key")
+	keyOrigin    = []byte("origin")
+)
+
+// Options configures a vault. The zero value is ready for production use.
+type Options struct {
+	// Now returns the current time; tests set it.
+	Now func() time.Time
+	// ScryptWorkFactor is the log2 scrypt work factor used to seal the
+	// server key at Create (0: age's default, 18).
+	ScryptWorkFactor int
+	// MaxContentSize limits one document's ciphertext (0: 8 GiB).
+	MaxContentSize int64
+	// ChunkSize is the size of the stored ciphertext chunks (0: 256 KiB).
+	// It is fixed at deposit time per document.
+	ChunkSize int
+	// LockTimeout is how long Open waits for another process holding the
+	// vault (0: 1 s).
+	LockTimeout time.Duration
+	// Origin names the audit log in its checkpoints (0: "amana.local/vault").
+	// It is fixed at Create.
+	Origin string
+}
+
+func (o *Options) fill() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxContentSize == 0 {
+		o.MaxContentSize = 8 << 30
+	}
+	if o.ChunkSize == 0 {
+		o.ChunkSize = 256 << 10
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.Origin == "" {
+		o.Origin = "amana.local/vault"
+	}
+}
+
+// Vault is an open evidence vault. It is safe for concurrent use.
+type Vault struct {
+	db   *bbolt.DB
+	dir  string
+	opts Options
+	keys *serverKeys
+	log  *audit.Log
+}
+
+// Caller identifies who performs an action, for authorisation and audit.
+type Caller struct {
+	User      string // user id; "" for anonymous
+	RequestID string
+	Addr      string // client address, stored in the audit log only as a keyed hash
+}
+
+// NewUser describes a user to create.
+type NewUser struct {
+	ID        string
+	Name      string
+	Role      string
+	Recipient string
+	// TOTPSecret is an existing base32 TOTP secret (for example from
+	// keys-example); empty means generate one.
+	TOTPSecret string
+}
+
+// Created is what Create reports once, and never again.
+type Created struct {
+	AdminID     string
+	TOTPURL     string // otpauth:// URL of the admin's TOTP secret
+	VerifierKey string // the audit log's note verifier key
+}
+
+// Create makes a new vault in dir with its first admin. It refuses to touch
+// a directory that already holds a vault.
+func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Created, error) {
+	opts.fill()
+	if passphrase == "" {
+		return nil, nil, errors.New("vault: empty passphrase")
+	}
+	admin.Role = RoleAdmin
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("vault: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	if _, err := os.Stat(path); err == nil {
+		return nil, nil, fmt.Errorf("vault: %s already holds a vault", dir)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("vault: %w", err)
+	}
+	if err := checkNewUser(&admin); err != nil {
+		return nil, nil, err
+	}
+
+	master := make([]byte, serverKeySize)
+	if _, err := rand.Read(master); err != nil {
+		return nil, nil, err
+	}
+	sealed, err := sealServerKey(master, passphrase, opts.ScryptWorkFactor)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := deriveKeys(master)
+	clear(master)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// Create the file exclusively, so two concurrent inits cannot both win.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vault: %w", err)
+	}
+	f.Close()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
+	if err != nil {
+		os.Remove(path)
+		return nil, nil, fmt.Errorf("vault: %w", err)
+	}
+	v := &Vault{db: db, dir: dir, opts: opts, keys: keys}
+	v.log, err = audit.New(opts.Origin, keys.hmac, keys.signing)
+	if err != nil {
+		db.Close()
+		os.Remove(path)
+		return nil, nil, err
+	}
+	v.tuneBatch()
+
+	var url string
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyVersion, []byte(formatVersion)); err != nil {
+			return err
+		}
+		if err := meta.Put(keySealedKey, sealed); err != nil {
+			return err
+		}
+		if err := meta.Put(keyOrigin, []byte(opts.Origin)); err != nil {
+			return err
+		}
+		if err := v.log.Init(tx); err != nil {
+			return err
+		}
+		var err error
+		url, err = v.putNewUser(tx, admin)
+		if err != nil {
+			return err
+		}
+		ev := v.event(Caller{User: admin.ID}, "vault.init")
+		ev.Target = admin.ID
+		ev.Outcome = outcomeOK
+		if err := v.log.Append(tx, ev); err != nil {
+			return err
+		}
+		return v.log.Sign(tx)
+	})
+	if err != nil {
+		db.Close()
+		os.Remove(path)
+		return nil, nil, fmt.Errorf("vault: create: %w", err)
+	}
+	return v, &Created{AdminID: admin.ID, TOTPURL: url, VerifierKey: v.log.VerifierKey()}, nil
+}
+
+// Open opens the vault in dir, unsealing the server key with passphrase.
+// Uploads left unfinished by a crash are swept.
+func Open(dir, passphrase string, opts Options) (*Vault, error) {
+	opts.fill()
+	path := filepath.Join(dir, DBFile)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNoVault, dir)
+		}
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("vault: %s is in use by another process", dir)
+		}
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	v, err := open(db, dir, passphrase, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
+	var sealed []byte
+	err := db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("%w: %s", ErrNoVault, dir)
+		}
+		if v := meta.Get(keyVersion); string(v) != formatVersion {
+			return fmt.Errorf("vault: unsupported format version %q", v)
+		}
+		sealed = clone(meta.Get(keySealedKey))
+		if o := meta.Get(keyOrigin); o != nil {
+			opts.Origin = string(o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	master, err := unsealServerKey(sealed, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := deriveKeys(master)
+	clear(master)
+	if err != nil {
+		return nil, err
+	}
+	l, err := audit.New(opts.Origin, keys.hmac, keys.signing)
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, log: l}
+	v.tuneBatch()
+	if err := v.sweep(); err != nil {
+		return nil, fmt.Errorf("vault: sweeping unfinished uploads: %w", err)
+	}
+	return v, nil
+}
+
+// tuneBatch sets group commit so that a lone request waits at most a
+// fraction of a millisecond, while concurrent requests share one fsync.
+func (v *Vault) tuneBatch() {
+	v.db.MaxBatchDelay = 500 * time.Microsecond
+	v.db.MaxBatchSize = 1000
+}
+
+// Close signs a final checkpoint and closes the database.
+func (v *Vault) Close() error {
+	err := v.db.Update(v.log.Sign)
+	return errors.Join(err, v.db.Close())
+}
+
+// Dir returns the vault's data directory.
+func (v *Vault) Dir() string { return v.dir }
+
+// VerifierKey returns the audit log's note verifier key.
+func (v *Vault) VerifierKey() string { return v.log.VerifierKey() }
+
+// sweep deletes uploads that never committed: their chunks are invisible
+// and no longer wanted. It runs at Open, when no upload can be in flight.
+func (v *Vault) sweep() error {
+	return v.db.Update(func(tx *bbolt.Tx) error {
+		ups := tx.Bucket(bucketUploads)
+		blobs := tx.Bucket(bucketBlobs)
+		var ids [][]byte
+		err := ups.ForEach(func(k, val []byte) error {
+			var u uploadRecord
+			if err := json.Unmarshal(val, &u); err == nil && u.Blob != "" {
+				if err := blobs.DeleteBucket([]byte(u.Blob)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+					return err
+				}
+			}
+			ids = append(ids, clone(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range ids {
+			if err := ups.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Backup writes a consistent copy of the vault file to w while the vault
+// stays in use. The copy holds the same sealed data as the vault itself.
+func (v *Vault) Backup(c Caller, w io.Writer) (int64, error) {
+	err := v.update(c, "vault.backup", func(tx *bbolt.Tx, ev *audit.Event) error {
+		u, err := v.activeUser(tx, c.User)
+		if err != nil {
+			return err
+		}
+		if u.Role != RoleAdmin {
+			return ErrForbidden
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = v.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// Check runs bbolt's consistency check over the whole file.
+func (v *Vault) Check() error {
+	return v.db.View(func(tx *bbolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns 128 random bits as 26 lowercase base32 characters.
+func newID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToLower(b32.EncodeToString(b))
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// SignCheckpoint signs a checkpoint covering every audit event so far. The
+// server calls it periodically; Close calls it once more.
+func (v *Vault) SignCheckpoint() error { return v.db.Update(v.log.Sign) }
