@@ -118,7 +118,9 @@ func TestDepositRefusesBadSlotsAndContent(t *testing.T) {
 		{"empty slot", func(m map[string][]byte) { m[f.admin.id] = nil }},
 		{"garbage slot", func(m map[string][]byte) { m[f.admin.id] = []byte("hello") }},
 		{"truncated slot", func(m map[string][]byte) { m[f.admin.id] = m[f.admin.id][:40] }},
-		{"armored slot", func(m map[string][]byte) { m[f.admin.id] = []byte("-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n") }},
+		{"armored slot", func(m map[string][]byte) {
+			m[f.admin.id] = []byte("-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n")
+		}},
 		{"oversize slot", func(m map[string][]byte) { m[f.admin.id] = bytes.Repeat([]byte("a"), MaxSlot+1) }},
 		{"slot for wrong key kind", func(m map[string][]byte) { m[f.admin.id] = m[f.r1.id] }},
 		{"unknown user", func(m map[string][]byte) { m["nobody"] = m[f.r1.id] }},

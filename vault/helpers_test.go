@@ -32,7 +32,9 @@ type testUser struct {
 	totpURL             string
 }
 
-func (u testUser) caller() Caller { return Caller{User: u.id, RequestID: "req-" + u.id, Addr: "192.0.2.7"} }
+func (u testUser) caller() Caller {
+	return Caller{User: u.id, RequestID: "req-" + u.id, Addr: "192.0.2.7"}
+}
 
 func newX25519(t testing.TB, id, role string) testUser {
 	t.Helper()
