@@ -42,6 +42,8 @@ func outcome(err error) (outcome, reason string) {
 		return outcomeDenied, "not_found"
 	case errors.Is(err, ErrForbidden):
 		return outcomeDenied, "forbidden"
+	case errors.Is(err, ErrAuth):
+		return outcomeDenied, "auth"
 	case errors.As(err, &inv), errors.Is(err, ErrTooLarge), errors.Is(err, ErrHashMismatch):
 		return outcomeInvalid, ""
 	case errors.As(err, &red):
@@ -59,7 +61,9 @@ func outcome(err error) (outcome, reason string) {
 //
 // When fn fails, its writes are rolled back and the failure (a denied
 // probe, an invalid request) is recorded in a transaction of its own.
-// fn may run more than once and must not keep state between runs.
+// fn may run more than once and must not keep state between runs. fn may
+// set a failed outcome itself and return nil when the failure has effects
+// that must commit (a failed login counts towards the lockout).
 func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.Event) error) error {
 	var ev *audit.Event
 	err := v.db.Batch(func(tx *bbolt.Tx) error {
@@ -67,7 +71,9 @@ func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.
 		if err := fn(tx, ev); err != nil {
 			return err
 		}
-		ev.Outcome = outcomeOK
+		if ev.Outcome == "" {
+			ev.Outcome = outcomeOK
+		}
 		return v.log.Append(tx, ev)
 	})
 	if err == nil {

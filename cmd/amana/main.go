@@ -33,6 +33,7 @@ public metadata; encryption and decryption happen on your machine.`,
 	root.AddCommand(
 		newInitCmd(),
 		newKeygenCmd(),
+		newAuditCmd(),
 	)
 	return root
 }
@@ -49,6 +50,7 @@ func oneLine(s string) string {
 func printJSON(cmd *cobra.Command, v any) error {
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+func newAuditCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Read, verify and export the tamper-evident audit log",
+		Long: `Every action on the vault appends an event to an append-only Merkle tree
+(RFC 6962) whose checkpoints the server signs. An auditor who keeps a copy
+of an earlier checkpoint can prove that the log only grew since.`,
+	}
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd())
+	return cmd
+}
+
+// verifyResult is what audit verify reports, also as JSON.
+type verifyResult struct {
+	OK          bool   `json:"ok"`
+	Size        int64  `json:"size"`
+	Root        string `json:"root,omitempty"`
+	LatestSize  int64  `json:"latest_checkpoint_size,omitempty"`
+	OldSize     int64  `json:"old_checkpoint_size,omitempty"`
+	VerifierKey string `json:"verifier_key,omitempty"`
+	FirstBadSeq *int64 `json:"first_bad_seq,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+func newAuditVerifyCmd() *cobra.Command {
+	var (
+		data, export, oldFile, verifier string
+		asJSON                          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "verify [--data DIR | --export DIR] [--checkpoint OLD] [--verifier KEY]",
+		Short: "Recompute the audit log's Merkle tree and check its signed checkpoints",
+		Long: `Verify the audit log offline, from a stopped vault's data directory (--data)
+or from an export (--export). Every event is rehashed, the tree is rebuilt
+and compared with the newest signed checkpoint; with --checkpoint, the
+earlier checkpoint you kept must be signed by the same key and consistent
+with the log: nothing it covers was changed or removed. With --verifier, the
+log's key must be the one you were given at init. On failure it names the
+first sequence number that cannot be trusted and exits non-zero.`,
+		Example: `  amana audit verify --data /srv/amana --checkpoint checkpoint-2026-01.txt
+  amana audit verify --export ./audit-copy --verifier "amana.local/vault+454a3838+AQ…"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (data == "") == (export == "") {
+				return usageError("give exactly one of --data DIR or --export DIR")
+			}
+			var old []byte
+			if oldFile != "" {
+				b, err := readSmallFile(oldFile, 64<<10)
+				if err != nil {
+					return fmt.Errorf("checkpoint: %w", err)
+				}
+				old = b
+			}
+			var rep *audit.Report
+			var err error
+			if data != "" {
+				err = vault.ViewFile(data, func(tx *bbolt.Tx) error {
+					var verr error
+					rep, verr = audit.Verify(tx, old)
+					return verr
+				})
+			} else {
+				rep, err = audit.VerifyExport(export, old)
+			}
+			res := verifyResult{OK: err == nil}
+			if rep != nil {
+				res.Size, res.VerifierKey = rep.Size, rep.VerifierKey
+				res.Root = rep.Root.String()
+				if rep.Latest != nil {
+					res.LatestSize = rep.Latest.Size
+				}
+				if rep.Old != nil {
+					res.OldSize = rep.Old.Size
+				}
+			}
+			if err == nil && verifier != "" && rep.VerifierKey != verifier {
+				err = fmt.Errorf("the log is signed by %s, not by the key you were given", rep.VerifierKey)
+				res.OK = false
+			}
+			var te *audit.TamperError
+			if errors.As(err, &te) {
+				res.FirstBadSeq = &te.Seq
+			}
+			if err != nil {
+				res.Error = err.Error()
+			}
+			if asJSON {
+				if perr := printJSON(cmd, res); perr != nil {
+					return perr
+				}
+			} else if err == nil {
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "OK: %d events verified, root %s\n", res.Size, res.Root)
+				fmt.Fprintf(w, "newest signed checkpoint covers %d events; signed by %s\n", res.LatestSize, res.VerifierKey)
+				if res.OldSize > 0 {
+					fmt.Fprintf(w, "consistent with your checkpoint of %d events: the log only grew\n", res.OldSize)
+				}
+			}
+			if err != nil {
+				if te != nil {
+					return fmt.Errorf("audit log does NOT verify: first bad event %d: %s", te.Seq, te.Reason)
+				}
+				return fmt.Errorf("audit log does NOT verify: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "verify the vault in this data directory (the server must be stopped)")
+	cmd.Flags().StringVar(&export, "export", "", "verify an export made by 'amana audit export'")
+	cmd.Flags().StringVar(&oldFile, "checkpoint", "", "an earlier signed checkpoint to prove consistency with")
+	cmd.Flags().StringVar(&verifier, "verifier", "", "the verifier key you were given; fail if the log uses another")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func newAuditExportCmd() *cobra.Command {
+	var data, out string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "export --data DIR -o OUT",
+		Short: "Write an independent copy of the audit log for auditors",
+		Long: `Write OUT/events.jsonl (one event a line; each line without its newline is
+exactly the leaf data hashed into the Merkle tree), OUT/checkpoint (the
+newest signed checkpoint) and OUT/verifier (the verifier key). Any RFC 6962
+implementation can recompute the checkpoint's root from events.jsonl.`,
+		Example: `  amana audit export --data /srv/amana -o ./audit-copy
+  amana audit verify --export ./audit-copy`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if data == "" || out == "" {
+				return usageError("--data DIR and -o OUT are required")
+			}
+			var n int64
+			err := vault.ViewFile(data, func(tx *bbolt.Tx) error {
+				var err error
+				if n, err = audit.Size(tx); err != nil {
+					return err
+				}
+				return audit.Export(tx, out)
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, map[string]any{"dir": out, "events": n})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Exported %d events to %s\n", n, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "the vault's data directory (the server must be stopped)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "directory to write the export to")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// readSmallFile reads a file that must not be larger than max bytes.
+func readSmallFile(name string, max int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, max)
+	}
+	b := make([]byte, st.Size())
+	_, err = io.ReadFull(f, b)
+	return b, err
+}

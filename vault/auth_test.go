@@ -1,0 +1,183 @@
+package vault
+
+import (
+	"errors"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+)
+
+// totpCode returns the code for secret at t, from oathtool (an independent
+// implementation) when it is installed, else from pquerna/otp.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	if path, err := exec.LookPath("oathtool"); err == nil {
+		out, err := exec.Command(path, "--totp", "-b", "--now", at.UTC().Format("2006-01-02 15:04:05 UTC"), secret).Output()
+		if err != nil {
+			t.Fatalf("oathtool: %v", err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	code, err := totp.GenerateCodeCustom(secret, at, totpOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func secretOf(t *testing.T, u testUser) string {
+	t.Helper()
+	p, err := url.Parse(u.totpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Query().Get("secret")
+}
+
+func TestTOTP(t *testing.T) {
+	f := newFixture(t)
+	secret := secretOf(t, f.r1)
+	c := Caller{Addr: "192.0.2.1", RequestID: "login"}
+	login := func(code string, proof bool) error {
+		_, err := f.v.CheckTOTP(c, "auth.login", f.r1.id, code, proof)
+		return err
+	}
+	code := totpCode(t, secret, *f.clock)
+
+	// The right code, but without proof of the age identity: refused.
+	if err := login(code, false); !errors.Is(err, ErrAuth) {
+		t.Fatalf("login without challenge proof: %v", err)
+	}
+	e := f.expectEvent(t, f.r1.id, "auth.login", "ok", func() {
+		role, err := f.v.CheckTOTP(c, "auth.login", f.r1.id, code, true)
+		if err != nil || role != RoleResearcher {
+			t.Fatalf("login: %q, %v", role, err)
+		}
+	})
+	if !strings.HasPrefix(e.Hashed["addr"], "hmac-sha256:") {
+		t.Errorf("client address not hashed: %v", e.Hashed)
+	}
+	// Replay of the same code, even within its window: refused.
+	f.expectEvent(t, f.r1.id, "auth.login", "denied", func() {
+		if err := login(code, true); !errors.Is(err, ErrAuth) {
+			t.Fatalf("replayed code: %v", err)
+		}
+	})
+	// The previous step's code is older than the accepted one: refused.
+	if err := login(totpCode(t, secret, f.clock.Add(-30*time.Second)), true); !errors.Is(err, ErrAuth) {
+		t.Fatalf("older code after a newer one: %v", err)
+	}
+	// Next step: accepted, once.
+	*f.clock = f.clock.Add(30 * time.Second)
+	if err := login(totpCode(t, secret, *f.clock), true); err != nil {
+		t.Fatalf("next step: %v", err)
+	}
+	// Clock skew: one step ahead is accepted, two are not.
+	*f.clock = f.clock.Add(60 * time.Second)
+	if err := login(totpCode(t, secret, f.clock.Add(60*time.Second)), true); !errors.Is(err, ErrAuth) {
+		t.Fatalf("code two steps ahead: %v", err)
+	}
+	if err := login(totpCode(t, secret, f.clock.Add(30*time.Second)), true); err != nil {
+		t.Fatalf("code one step ahead: %v", err)
+	}
+	// Malformed codes are just wrong.
+	for _, bad := range []string{"", "12345", "1234567", "abcdef", strings.Repeat("9", 1000)} {
+		*f.clock = f.clock.Add(time.Hour) // past any lockout
+		if err := login(bad, true); !errors.Is(err, ErrAuth) {
+			t.Errorf("code %q: %v", bad, err)
+		}
+	}
+	// A different user's code does not work for r1.
+	*f.clock = f.clock.Add(time.Hour)
+	if err := login(totpCode(t, secretOf(t, f.lawyer), *f.clock), true); !errors.Is(err, ErrAuth) {
+		t.Errorf("another user's code: %v", err)
+	}
+}
+
+func TestTOTPUnknownUserLooksLikeWrongCode(t *testing.T) {
+	f := newFixture(t)
+	for _, id := range []string{"nobody", "", "../../etc"} {
+		e := f.expectEvent(t, id, "auth.login", "denied", func() {
+			if _, err := f.v.CheckTOTP(Caller{}, "auth.login", id, "123456", true); !errors.Is(err, ErrAuth) {
+				t.Fatalf("unknown user %q: %v", id, err)
+			}
+		})
+		_ = e
+	}
+	// A disabled user fails the same way.
+	st := StateDisabled
+	if _, err := f.v.UpdateUser(f.admin.caller(), f.r1.id, UserUpdate{State: &st}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.CheckTOTP(Caller{}, "auth.login", f.r1.id, totpCode(t, secretOf(t, f.r1), *f.clock), true); !errors.Is(err, ErrAuth) {
+		t.Fatalf("disabled user: %v", err)
+	}
+}
+
+func TestTOTPLockout(t *testing.T) {
+	f := newFixture(t)
+	secret := secretOf(t, f.r1)
+	login := func(code string) error {
+		_, err := f.v.CheckTOTP(Caller{}, "auth.login", f.r1.id, code, true)
+		return err
+	}
+	wrong := func() string {
+		good := totpCode(t, secret, *f.clock)
+		if good == "000000" {
+			return "000001"
+		}
+		return "000000"
+	}
+	for i := 0; i < freeFailures; i++ {
+		if err := login(wrong()); !errors.Is(err, ErrAuth) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	// Now even the right code must wait: the account is delayed.
+	var locked *LockedError
+	if err := login(totpCode(t, secret, *f.clock)); !errors.As(err, &locked) {
+		t.Fatalf("right code during the delay: %v, want LockedError", err)
+	}
+	// Delays grow.
+	first := locked.Until.Sub(*f.clock)
+	*f.clock = locked.Until
+	login(wrong())
+	if err := login(wrong()); !errors.As(err, &locked) || locked.Until.Sub(*f.clock) <= first {
+		t.Fatalf("delay did not grow: %v", err)
+	}
+	// After the delay the right code works and resets the count.
+	*f.clock = locked.Until.Add(time.Second)
+	if err := login(totpCode(t, secret, *f.clock)); err != nil {
+		t.Fatalf("right code after the delay: %v", err)
+	}
+	u, _ := f.v.GetUser(f.admin.caller(), f.r1.id)
+	if u.Failures != 0 {
+		t.Errorf("failures not reset: %d", u.Failures)
+	}
+
+	// maxFailures consecutive failures lock the account until an admin
+	// reactivates it.
+	for i := 0; i < maxFailures; i++ {
+		*f.clock = f.clock.Add(maxLockDelay + time.Second)
+		login(wrong())
+	}
+	*f.clock = f.clock.Add(maxLockDelay + time.Second)
+	if err := login(totpCode(t, secret, *f.clock)); !errors.Is(err, ErrAuth) {
+		t.Fatalf("locked account accepted a code: %v", err)
+	}
+	if u, _ := f.v.GetUser(f.admin.caller(), f.r1.id); u.State != StateLocked {
+		t.Fatalf("state %q after %d failures", u.State, maxFailures)
+	}
+	active := StateActive
+	if _, err := f.v.UpdateUser(f.admin.caller(), f.r1.id, UserUpdate{State: &active}); err != nil {
+		t.Fatal(err)
+	}
+	*f.clock = f.clock.Add(30 * time.Second)
+	if err := login(totpCode(t, secret, *f.clock)); err != nil {
+		t.Fatalf("after reactivation: %v", err)
+	}
+}
