@@ -1,0 +1,215 @@
+package demodata
+
+var textEN = text{
+	fictional:   "Fictional demonstration record. ",
+	contentNote: "This is a fictional demonstration record: every name, number and detail in it is invented.",
+	kinds: [numKinds]kindForms{
+		{"Testimony", "testimony", "the testimony", "this testimony"},
+		{"Interview", "interview", "the interview", "this interview"},
+		{"Case study", "case study", "the case study", "this case study"},
+		{"Report", "report", "the report", "this report"},
+		{"Media log", "media log", "the media log", "this media log"},
+	},
+	topics: [numTopics]string{
+		"displacement", "checkpoint detention", "a missing relative",
+		"access to services", "lost property", "legal aid",
+	},
+	months: [12]string{
+		"January", "February", "March", "April", "May", "June", "July",
+		"August", "September", "October", "November", "December",
+	},
+	whenMonth:  "in {month} {year}",
+	whenYear:   "in {year}",
+	sinceMonth: "since {month} {year}",
+	sinceYear:  "since {year}",
+	titles: [numTopics][]string{
+		topDisplacement: {
+			"{Kind} on displacement from {origin} to {camp}",
+			"Displacement from {origin}, {year}: {kind}",
+			"Families displaced from {origin} living in {camp}",
+			"Return intentions of displaced families from {origin}",
+			"Repeated displacement between {origin} and {camp}",
+		},
+		topDetention: {
+			"{Kind} on detention at a checkpoint near {origin}",
+			"Checkpoint detentions in {gov} Governorate",
+			"A family's search for a relative held near {origin}",
+			"Release procedures for detainees from {origin}",
+			"Documenting detentions on the road to {origin}, {year}",
+		},
+		topMissing: {
+			"Missing persons from {origin}: {kind}",
+			"Search for relatives missing since the events in {origin}",
+			"{Kind} on a missing family member, {gov}",
+			"Tracing requests registered in {camp}",
+			"Families of the missing in {origin} and their needs",
+		},
+		topServices: {
+			"Access to health services in {camp}",
+			"{Kind} on schooling for displaced children in {camp}",
+			"Women's access to services and referral pathways in {camp}",
+			"Psychosocial support for families in {camp}",
+			"Barriers to services after return to {origin}",
+		},
+		topProperty: {
+			"Loss of housing and land in {origin}: {kind}",
+			"Property claims of families returning to {origin}",
+			"Damaged and occupied homes in {origin}, {gov}",
+			"{Kind} on lost property documents from {origin}",
+			"Compensation requests for property in {origin}",
+		},
+		topLegal: {
+			"Legal aid needs of survivors registered in {camp}",
+			"Civil documents for children born during displacement, {gov}",
+			"Applications under the Yazidi Survivors Law from {camp}",
+			"Legal counselling for women heads of household in {origin}",
+			"Referral to legal aid after displacement from {origin}, {year}",
+		},
+	},
+	personTitles: []string{
+		"{Kind}: {person}, {origin}",
+		"{Kind} with {person} on {topic}",
+		"Follow-up with {person} in {camp}",
+		"Statement of {person} about {topic}",
+	},
+	summaries: [numTopics][]string{
+		topDisplacement: {
+			"This {kind} describes how a family left {origin} {when} and reached {camp}, how they registered with camp management, and what they need today. The information was gathered with {org}.",
+			"Several households describe leaving {origin} {when} and finding shelter in {camp}; the {kind} focuses on the civil documents left behind and on the wish to return.",
+			"An account of displacement from {origin} to {camp}, collected with {org}. It covers living conditions in the camp, shelter repairs and contact with relatives elsewhere in {gov}.",
+			"This {kind} follows a family through two moves: from {origin} to an informal site, then to {camp}. It pays particular attention to registration and to the role of local authorities.",
+			"Returnees to {origin} and families still living in {camp} compare conditions {when} with today; the {kind} records their concerns about housing, work and safe roads.",
+		},
+		topDetention: {
+			"This {kind} concerns a relative who was held at a checkpoint near {origin} {when} and released after several days. The family describes the steps taken to obtain information and the documents they were asked for.",
+			"A record of how families from {origin} sought news of men held at checkpoints in {gov}, listing the offices contacted and the replies received, without naming officials.",
+			"Interview notes on crossing checkpoints between {origin} and {camp}: identity checks, waiting times and the effect on access to work and health care.",
+			"Documentation, with {org}, of the release procedure for a family member from {origin}, with attention to legal representation and to the papers issued on release.",
+			"This {kind} sums up concerns raised by women in {camp} about relatives held at checkpoints {when}, and the referral to a lawyer for follow-up.",
+		},
+		topMissing: {
+			"A family from {origin} describes searching for a relative missing {since}; the {kind} records their contacts with the tracing service of {org} and with local authorities.",
+			"Collected in {camp}, this {kind} holds information about family members missing since the events in {origin} and the families' requests for news.",
+			"This {kind} explains how a missing person is registered in {gov} Governorate and why obtaining a court declaration of absence is difficult.",
+			"Several families from {origin} shared information about missing relatives with {org}. Their requests are simple: information, official recognition and support.",
+			"A mother's account of her efforts to trace two children missing after displacement from {origin}, and of her referral to a tracing programme.",
+		},
+		topServices: {
+			"This {kind} looks at access to primary health care, medicines and transport to hospital for families living in {camp}.",
+			"Residents of {camp} describe the schools, learning spaces and exam registration available to displaced children.",
+			"A map of the services open to women in {camp}: the women's centre, psychosocial support, legal counselling and the referral pathway of {org}.",
+			"Returnees to {origin} talk about water, electricity and health services after their return {when}, and about what they need in order to stay.",
+			"Feedback from families in {camp} on food distribution, cash assistance and the complaints mechanism, collected with {org}.",
+		},
+		topProperty: {
+			"A family from {origin} describes losing their house and farmland and the documents needed to prove ownership; the {kind} notes an application to the compensation committee in {gov}.",
+			"This {kind} records the property concerns of families returning to {origin}: damaged houses, missing title deeds and disputes over occupied homes.",
+			"An account of a family's attempts to recover their property documents from the land registry in {gov} after being displaced {when}.",
+			"Prepared with {org}, this {kind} covers the loss of livestock, shops and tools in {origin} and the effect on household income.",
+			"Families in {camp} explain why they have not returned to {origin}: houses destroyed, property records missing and unclear compensation procedures.",
+		},
+		topLegal: {
+			"This {kind} sets out the legal aid needs of women registered in {camp}, including civil status documents, custody questions and access to the courts in {gov}.",
+			"An explanation of how identity documents and birth certificates are obtained for children born during displacement from {origin}.",
+			"Questions from survivors in {camp} about applying under the Yazidi Survivors Law and about reparation procedures, recorded with {org}.",
+			"A request for legal advice on inheritance and housing after the loss of a family member from {origin}; the {kind} records the referral to {org}.",
+			"The steps needed to replace lost national identity cards for a family from {origin}, and the fees and travel involved.",
+		},
+	},
+	nameSent: []string{
+		"The account was given by {person}.",
+		"Name recorded in the original notes: {person}.",
+		"The interview took place with {person} and {person2} present.",
+		"Contact with {person} was made through {org}.",
+		"According to {person}, the family has not yet returned.",
+	},
+	contactSent: []string{
+		"Follow-up phone: {phone}.",
+		"For follow-up, write to {email}.",
+		"Phone {phone}, e-mail {email}.",
+		"The family asked to be called on {phone}.",
+	},
+	intro: []string{
+		"This is a fictional demonstration transcript prepared for the Amana demo; it is not about any real person. The interview took place in {camp} {recwhen} with {org}, with the help of an interpreter. Informed consent was explained and recorded before it started.",
+		"Researcher: Thank you for agreeing to speak with us. As a reminder, this is a fictional record for demonstration only. We are meeting in {camp} {recwhen}, and you can stop at any time.",
+		"This fictional record was prepared for training and demonstration. It covers a meeting in {camp} {recwhen} organised by the team of {org}.",
+		"Preliminary note: every name and detailed location in this text is invented for the demonstration. The interview was recorded in {camp} {recwhen}, and the speaker confirmed consent to the use of the information within the scopes recorded.",
+	},
+	body: [numTopics][]string{
+		topDisplacement: {
+			"The family left {origin} {when} together with their neighbours and stayed in several places before reaching {camp}. They spoke about the documents that remained at home, about how hard registration was at first, and about the help the camp management gave them later.",
+			"In {camp} the family lived first in a tent and then in a prefabricated shelter. They say their main worries today are housing, work and school for the children, and they follow news from {origin} through relatives.",
+			"Asked about return, the family said they want to go back to {origin} once services and safety are in place and the house has been repaired, but they are waiting for clearer information from the local authorities in {gov}.",
+		},
+		topDetention: {
+			"The family explained that one of their relatives was stopped at a checkpoint near {origin} {when} because of a similarity of names, and was released after several days. At first the family received no information about where he was.",
+			"The family went to several government offices and to the legal aid desk of {org}. They were asked for copies of the national card and a residence certificate, and say the lawyer helped them understand the procedure.",
+			"After the release, the relative needed a document proving the release in order to travel between {origin} and {camp}. The family asks for clearer information about these documents and how long they remain valid.",
+		},
+		topMissing: {
+			"The family has had no news of one of its members {since}. They have registered the name with several bodies, including the tracing team of {org}, and are still waiting for an answer.",
+			"The mother keeps copies of documents and family photographs. She says what matters most is to know the truth and to obtain official recognition that helps the family with civil procedures.",
+			"The speaker described how difficult it is to obtain a declaration of absence from the court in {gov}, the many visits and costs involved, and asked to be referred to a volunteer lawyer.",
+		},
+		topServices: {
+			"Women in {camp} spoke about the nearby health centre, occasional shortages of some medicines, and the need for transport to hospital in urgent cases.",
+			"Residents said the children attend a school inside the camp, but classes are crowded, and some children lost school years because of displacement and need catch-up lessons.",
+			"Participants stressed the importance of the women's centre in {camp} and of the psychosocial support sessions, and said that new families still know little about the referral pathway.",
+		},
+		topProperty: {
+			"The family said their house in {origin} was badly damaged and the title deed was lost during displacement. They are trying to obtain a copy from the land registry in {gov}.",
+			"The family submitted a compensation claim after returning to {origin} and has had no answer so far. They ask for information on the stages of the claim and the documents required.",
+			"The speaker explained that the family lost their farmland and work tools, and that their income now depends on irregular daily work, which delays the decision to return to {origin}.",
+		},
+		topLegal: {
+			"Participants asked about obtaining national cards and registering children born during displacement, and about reaching the courts in {gov} without large costs.",
+			"The family asked about the conditions for applying under the Yazidi Survivors Law, which office receives applications, and whether free legal aid is available from {org}.",
+			"The speaker asked for legal advice on inheritance and housing and was given the contact details of a mobile legal clinic that visits {camp} once a week.",
+		},
+	},
+	closing: []string{
+		"At the end of the interview the scope of consent and the right to withdraw at any time were confirmed, and information on available support services was given. End of the fictional demonstration text.",
+		"The interview closed after the notes were reviewed with the speaker, and the family was referred to {org} for follow-up. This fictional record contains no information about real people.",
+		"Summary: the family needs follow-up on documents, housing and psychosocial support. This is a fictional record for demonstration only.",
+	},
+	altSent: []string{
+		"{person_alt} was mentioned again later in the interview.",
+		"The researcher went over the notes with {person_alt} at the end.",
+	},
+	phoneSent: []string{
+		"Phone number left by the family: {phone}.",
+		"The family can be reached on {phone}.",
+	},
+	emailSent: []string{
+		"E-mail for follow-up: {email}.",
+		"Documents can be sent to {email}.",
+	},
+	natIDSent: []string{
+		"The family showed a copy of a national card, national card number {natid}.",
+		"National ID card number noted by the researcher: {natid}.",
+	},
+	gpsSent: []string{
+		"The former house was marked at GPS {gps}.",
+		"Location of the family's land (coordinates): {gps}.",
+	},
+	townDetail: []string{
+		"{origin}, {landmark}, house no. {n} (fictional)",
+		"{origin}, street {m}, {landmark} (fictional)",
+	},
+	campDetail: []string{
+		"{camp}, sector {n}, tent {m} (fictional)",
+		"{camp}, block {n}, shelter {m} (fictional)",
+	},
+	landmarks: []string{
+		"near the old market", "behind the primary school", "next to the water tower",
+		"opposite the health centre", "near the bus station", "by the flour mill",
+	},
+	contactVia: "through the focal point of {org}",
+	notes: []string{
+		"Interpreter used (Kurdish–Arabic). Follow-up on civil documents requested. Fictional demonstration data.",
+		"The speaker prefers a woman researcher for follow-up. Fictional demonstration data.",
+		"Referred to psychosocial support; next visit planned. Fictional demonstration data.",
+		"Copies of documents seen, not collected. Fictional demonstration data.",
+		"Consent scopes read back and confirmed at the end. Fictional demonstration data.",
+	},
+}
