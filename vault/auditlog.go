@@ -172,3 +172,38 @@ func ViewFile(dir string, fn func(tx *bbolt.Tx) error) error {
 	defer db.Close()
 	return db.View(fn)
 }
+
+// SearchScope returns the collections whose public metadata the caller may
+// search: all of them for admins, their own for researchers and lawyers.
+// Auditors do not search. The search itself is audited by RecordSearch.
+func (v *Vault) SearchScope(c Caller) ([]string, error) {
+	var out []string
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		u, err := v.activeUser(tx, c.User)
+		if err != nil {
+			return err
+		}
+		if u.Role == RoleAuditor {
+			return ErrForbidden
+		}
+		return tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
+			if u.Role == RoleAdmin {
+				out = append(out, string(k))
+				return nil
+			}
+			col, err := getCollection(tx, string(k))
+			if err != nil {
+				return err
+			}
+			if col.HasMember(u.ID) {
+				out = append(out, col.ID)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		ev := v.event(c, "search")
+		return nil, v.recordFailure(ev, err)
+	}
+	return out, nil
+}

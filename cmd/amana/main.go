@@ -34,6 +34,7 @@ public metadata; encryption and decryption happen on your machine.`,
 		newInitCmd(),
 		newKeygenCmd(),
 		newAuditCmd(),
+		newServeCmd(),
 	)
 	return root
 }

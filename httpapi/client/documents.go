@@ -1,0 +1,396 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"slices"
+
+	"filippo.io/age"
+
+	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/vault/recipient"
+)
+
+// Limits on what the client accepts from a server.
+const (
+	maxSlot    = 16 << 10
+	maxPrivate = 1 << 20
+)
+
+// DepositRequest describes a deposit. Public metadata must already be
+// redacted: the server refuses personal data it still finds.
+type DepositRequest struct {
+	Collection string
+	Kind       string
+	Public     PublicMeta
+	Consent    Consent
+	// Private is the private metadata (file name, persons, places,
+	// contacts, notes). It is encrypted with the content; the client adds
+	// the plaintext's SHA-256 and size to it.
+	Private map[string]any
+	// To lists users, beyond the depositor and the custodians, who get a
+	// key slot at once (members whose role the consent covers).
+	To []string
+	// Content is the document's plaintext, streamed.
+	Content io.Reader
+	// Classic makes the document key X25519 instead of post-quantum.
+	Classic bool
+}
+
+// Deposited is the result of a deposit.
+type Deposited struct {
+	Document *Document
+	Digest   envelope.Digest
+}
+
+// Deposit seals req.Content on this machine to a fresh document key, with a
+// key slot for the depositor, every custodian and req.To, and streams it to
+// the server. The server sees only ciphertext.
+func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, error) {
+	recips, err := c.Recipients(ctx, req.Collection)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range req.To {
+		r, err := c.UserRecipient(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("recipient of %s: %w", id, err)
+		}
+		recips[id] = r
+	}
+	newKey := envelope.NewDocKey
+	if req.Classic {
+		newKey = envelope.NewClassicDocKey
+	}
+	key, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	slots, err := wrapAll(key, recips)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]any{
+		"collection": req.Collection, "kind": req.Kind, "public": req.Public, "consent": req.Consent, "slots": slots,
+	}
+	var digest envelope.Digest
+	doc := new(Document)
+	err = c.upload(ctx, http.MethodPost, "/v1/documents", "", meta, func(w io.Writer) ([]byte, [32]byte, error) {
+		d, err := envelope.Encrypt(w, req.Content, key)
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		digest = d
+		priv, err := sealPrivate(key, req.Private, d)
+		return priv, d.CipherSHA256, err
+	}, doc)
+	if err != nil {
+		return nil, err
+	}
+	return &Deposited{Document: doc, Digest: digest}, nil
+}
+
+// sealPrivate encrypts the private metadata, with the plaintext digest, to
+// the document key.
+func sealPrivate(key *envelope.DocKey, private map[string]any, d envelope.Digest) ([]byte, error) {
+	p := maps.Clone(private)
+	if p == nil {
+		p = map[string]any{}
+	}
+	p["plain_sha256"] = hex.EncodeToString(d.PlainSHA256[:])
+	p["plain_size"] = d.PlainSize
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return envelope.SealPrivate(key, b)
+}
+
+func wrapAll(key *envelope.DocKey, recips map[string]string) (map[string][]byte, error) {
+	slots := map[string][]byte{}
+	for _, id := range slices.Sorted(maps.Keys(recips)) {
+		r, err := recipient.Parse(recips[id])
+		if err != nil {
+			return nil, fmt.Errorf("recipient of %s: %w", id, err)
+		}
+		if slots[id], err = envelope.Wrap(key, r); err != nil {
+			return nil, fmt.Errorf("key slot for %s: %w", id, err)
+		}
+	}
+	return slots, nil
+}
+
+// upload sends a multipart deposit or rekey: meta, then the content that
+// write produces, then the final part with the ciphertext hash and the
+// private metadata write returns.
+func (c *Client) upload(ctx context.Context, method, path, totp string, meta any, write func(io.Writer) ([]byte, [32]byte, error), out any) error {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		pw.CloseWithError(func() error {
+			if err := writeJSONPart(mw, "meta", meta); err != nil {
+				return err
+			}
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", `form-data; name="content"; filename="content.age"`)
+			h.Set("Content-Type", "application/octet-stream")
+			part, err := mw.CreatePart(h)
+			if err != nil {
+				return err
+			}
+			private, sum, err := write(part)
+			if err != nil {
+				return err
+			}
+			final := map[string]any{"cipher_sha256": hex.EncodeToString(sum[:])}
+			if private != nil {
+				final["private"] = private
+			}
+			if err := writeJSONPart(mw, "final", final); err != nil {
+				return err
+			}
+			return mw.Close()
+		}())
+	}()
+	req := request{method: method, path: path, raw: pr, contentType: mw.FormDataContentType()}
+	resp, err := c.send(ctx, req, totp)
+	if err != nil {
+		pr.CloseWithError(err)
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		pr.CloseWithError(errors.New("server refused the upload"))
+		return readError(resp)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
+}
+
+func writeJSONPart(mw *multipart.Writer, name string, v any) error {
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q`, name))
+	h.Set("Content-Type", "application/json")
+	w, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(v)
+}
+
+func docPath(id string, rest ...string) string {
+	p := "/v1/documents/" + url.PathEscape(id)
+	for _, r := range rest {
+		p += "/" + r
+	}
+	return p
+}
+
+// Document returns a document's public metadata, consent and custody.
+func (c *Client) Document(ctx context.Context, id string) (*Document, error) {
+	var d Document
+	return &d, c.call(ctx, request{method: http.MethodGet, path: docPath(id)}, &d)
+}
+
+// OpenKey fetches the caller's key slot and opens it with ids.
+func (c *Client) OpenKey(ctx context.Context, id string, ids []age.Identity) (*envelope.DocKey, error) {
+	slot, err := c.bytesOf(ctx, docPath(id, "keyslot"), maxSlot)
+	if err != nil {
+		return nil, err
+	}
+	return envelope.OpenSlot(slot, ids...)
+}
+
+// Private fetches and decrypts a document's private metadata with key;
+// nil if it has none.
+func (c *Client) Private(ctx context.Context, id string, key *envelope.DocKey) (map[string]any, error) {
+	enc, err := c.bytesOf(ctx, docPath(id, "private"), maxPrivate)
+	if err != nil || enc == nil {
+		return nil, err
+	}
+	b, err := envelope.OpenPrivate(key, enc)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("private metadata is not a JSON object: %w", err)
+	}
+	return m, nil
+}
+
+// ErrIntegrity is returned by Get when a hash does not match: the output
+// must be discarded.
+var ErrIntegrity = errors.New("integrity check failed")
+
+// Got is the result of Get.
+type Got struct {
+	Document *Document
+	Private  map[string]any
+	Digest   envelope.Digest
+}
+
+// Get downloads a document, decrypts it into dst on this machine and
+// verifies both the ciphertext hash (recorded at deposit) and the
+// plaintext hash (sealed in the private metadata). On error, dst holds
+// partial or unverified data and must be discarded.
+func (c *Client) Get(ctx context.Context, id string, ids []age.Identity, dst io.Writer) (*Got, error) {
+	doc, err := c.Document(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	key, err := c.OpenKey(ctx, id, ids)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := c.Private(ctx, id, key)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: docPath(id, "content")})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	d, err := envelope.Decrypt(dst, resp.Body, key)
+	if err != nil {
+		return nil, err
+	}
+	if got := hex.EncodeToString(d.CipherSHA256[:]); got != doc.CipherSHA256 {
+		return nil, fmt.Errorf("%w: ciphertext SHA-256 %s, deposit recorded %s", ErrIntegrity, got, doc.CipherSHA256)
+	}
+	if want, ok := priv["plain_sha256"].(string); ok {
+		if got := hex.EncodeToString(d.PlainSHA256[:]); got != want {
+			return nil, fmt.Errorf("%w: plaintext SHA-256 %s, depositor recorded %s", ErrIntegrity, got, want)
+		}
+	}
+	return &Got{Document: doc, Private: priv, Digest: d}, nil
+}
+
+// Content opens the raw ciphertext (an age file) of a document.
+func (c *Client) Content(ctx context.Context, id string) (io.ReadCloser, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: docPath(id, "content")})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// KeySlot returns the caller's raw key slot (an age file).
+func (c *Client) KeySlot(ctx context.Context, id string) ([]byte, error) {
+	return c.bytesOf(ctx, docPath(id, "keyslot"), maxSlot)
+}
+
+// Grant gives user a key slot: the caller opens its own slot here and
+// wraps the document key for the user's recipient. The content is not
+// touched, so it costs the same for any document size.
+func (c *Client) Grant(ctx context.Context, id, user string, ids []age.Identity) error {
+	key, err := c.OpenKey(ctx, id, ids)
+	if err != nil {
+		return err
+	}
+	rs, err := c.UserRecipient(ctx, user)
+	if err != nil {
+		return err
+	}
+	r, err := recipient.Parse(rs)
+	if err != nil {
+		return fmt.Errorf("recipient of %s: %w", user, err)
+	}
+	slot, err := envelope.Wrap(key, r)
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, request{method: http.MethodPost, path: docPath(id, "grants"), body: map[string]any{"user": user, "slot": slot}, stepUp: true}, nil)
+}
+
+// Revoke removes user's key slot.
+func (c *Client) Revoke(ctx context.Context, id, user string) error {
+	return c.call(ctx, request{method: http.MethodDelete, path: docPath(id, "grants", url.PathEscape(user)), stepUp: true}, nil)
+}
+
+// Shred destroys a document (admins, after consent is withdrawn).
+func (c *Client) Shred(ctx context.Context, id string) error {
+	return c.call(ctx, request{method: http.MethodPost, path: docPath(id, "shred"), stepUp: true}, nil)
+}
+
+// Rekey re-encrypts a document under a new document key for its current
+// slot holders, streaming: the content is downloaded, decrypted and
+// re-encrypted on this machine and uploaded again. After a revocation,
+// the revoked user's copy of the old key no longer opens what is stored.
+func (c *Client) Rekey(ctx context.Context, id string, ids []age.Identity) (*Document, error) {
+	doc, err := c.rekey(ctx, id, ids, "")
+	var e *Error
+	if errors.As(err, &e) && e.Code == "step_up_required" && c.TOTP != nil {
+		code, terr := c.TOTP()
+		if terr != nil {
+			return nil, terr
+		}
+		return c.rekey(ctx, id, ids, code)
+	}
+	return doc, err
+}
+
+func (c *Client) rekey(ctx context.Context, id string, ids []age.Identity, totp string) (*Document, error) {
+	doc, err := c.Document(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	old, err := c.OpenKey(ctx, id, ids)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := c.Private(ctx, id, old)
+	if err != nil {
+		return nil, err
+	}
+	recips := map[string]string{}
+	for _, u := range doc.SlotHolders {
+		if recips[u], err = c.UserRecipient(ctx, u); err != nil {
+			return nil, fmt.Errorf("recipient of %s: %w", u, err)
+		}
+	}
+	key, err := envelope.NewDocKey()
+	if err != nil {
+		return nil, err
+	}
+	slots, err := wrapAll(key, recips)
+	if err != nil {
+		return nil, err
+	}
+	src, err := c.Content(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	out := new(Document)
+	err = c.upload(ctx, http.MethodPut, docPath(id, "content"), totp, map[string]any{"slots": slots}, func(w io.Writer) ([]byte, [32]byte, error) {
+		d, err := envelope.Reencrypt(w, src, old, key)
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		if want, ok := priv["plain_sha256"].(string); ok && want != hex.EncodeToString(d.PlainSHA256[:]) {
+			return nil, [32]byte{}, fmt.Errorf("%w: the stored plaintext does not match its recorded hash", ErrIntegrity)
+		}
+		var sealed []byte
+		if priv != nil {
+			b, _ := json.Marshal(priv)
+			if sealed, err = envelope.SealPrivate(key, b); err != nil {
+				return nil, [32]byte{}, err
+			}
+		}
+		return sealed, d.CipherSHA256, nil
+	}, out)
+	return out, err
+}
+
+var _ = sha256.Sum256

@@ -1,0 +1,91 @@
+package client
+
+import "time"
+
+// The wire types mirror the server's JSON. They are declared here, not
+// imported, so that the client (and the browser build of it) does not pull
+// in the server's storage.
+
+// User is an account as the API shows it.
+type User struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Recipient string    `json:"recipient"`
+	State     string    `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Collection is a case file or study.
+type Collection struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Members    []string  `json:"members"`
+	Custodians []string  `json:"custodians"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by"`
+}
+
+// PublicMeta is the redacted, searchable metadata of a document.
+type PublicMeta struct {
+	Title              string   `json:"title"`
+	Summary            string   `json:"summary,omitempty"`
+	TranscriptRedacted string   `json:"transcript_redacted,omitempty"`
+	Language           string   `json:"language"`
+	Governorate        string   `json:"governorate,omitempty"`
+	IncidentDate       string   `json:"incident_date,omitempty"`
+	Tags               []string `json:"tags,omitempty"`
+}
+
+// Consent records what the survivor agreed to.
+type Consent struct {
+	Scopes     []string `json:"scopes"`
+	RecordedAt string   `json:"recorded_at"`
+	RecordedBy string   `json:"recorded_by"`
+}
+
+// Document is a document's record: public metadata, consent and custody.
+type Document struct {
+	ID           string     `json:"id"`
+	Collection   string     `json:"collection"`
+	Kind         string     `json:"kind"`
+	Depositor    string     `json:"depositor"`
+	DepositedAt  time.Time  `json:"deposited_at"`
+	Size         int64      `json:"size"`
+	CipherSHA256 string     `json:"cipher_sha256"`
+	Public       PublicMeta `json:"public"`
+	Consent      Consent    `json:"consent"`
+	SlotHolders  []string   `json:"slot_holders"`
+	State        string     `json:"state"`
+	Generation   int        `json:"generation"`
+}
+
+// SearchHit is one search result.
+type SearchHit struct {
+	ID           string              `json:"id"`
+	Collection   string              `json:"collection"`
+	Kind         string              `json:"kind"`
+	Language     string              `json:"language"`
+	Governorate  string              `json:"governorate,omitempty"`
+	IncidentDate string              `json:"incident_date,omitempty"`
+	Title        string              `json:"title"`
+	Tags         []string            `json:"tags,omitempty"`
+	Score        float64             `json:"score"`
+	Highlights   map[string][]string `json:"highlights,omitempty"`
+}
+
+// FacetCount is the number of hits with one value of a facet.
+type FacetCount struct {
+	Term  string `json:"term"`
+	Count int    `json:"count"`
+}
+
+// SearchResult is one page of search results.
+type SearchResult struct {
+	Total  uint64                  `json:"total"`
+	From   int                     `json:"from"`
+	Size   int                     `json:"size"`
+	Hits   []SearchHit             `json:"hits"`
+	Facets map[string][]FacetCount `json:"facets"`
+	TookMS float64                 `json:"took_ms"`
+}

@@ -1,0 +1,297 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/amana-vault/amana/vault"
+)
+
+// Deposit and rekey requests are multipart/form-data with three parts, in
+// this order, so that the ciphertext streams straight into the vault:
+//
+//	meta     application/json     what the document is, and its key slots
+//	content  application/octet-stream  the age file (ciphertext)
+//	final    application/json     {"cipher_sha256": hex, "private": base64 age file}
+//
+// The vault checks the ciphertext against cipher_sha256 before the document
+// becomes visible.
+const (
+	maxMetaPart  = 4 << 20 // public metadata (transcript up to 1 MiB) and key slots
+	maxFinalPart = 2 << 20 // private metadata up to 1 MiB, base64
+)
+
+type depositMeta struct {
+	Collection string            `json:"collection"`
+	Kind       string            `json:"kind"`
+	Public     vault.PublicMeta  `json:"public"`
+	Consent    vault.Consent     `json:"consent"`
+	Slots      map[string][]byte `json:"slots"` // base64 in JSON
+}
+
+type depositFinal struct {
+	CipherSHA256 string `json:"cipher_sha256"`
+	Private      []byte `json:"private,omitempty"` // base64 in JSON
+}
+
+// multipartParts opens a multipart body and returns a function that yields
+// the next part, which must have the given name.
+func (s *Server) multipartParts(w http.ResponseWriter, r *http.Request) (func(name string) (*multipart.Part, error), error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send multipart/form-data with parts meta, content, final")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxDeposit)
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	return func(name string) (*multipart.Part, error) {
+		p, err := mr.NextPart()
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, err
+			}
+			return nil, newError(http.StatusBadRequest, "bad_multipart", "expected part %q: malformed or missing", name)
+		}
+		if p.FormName() != name {
+			return nil, newError(http.StatusBadRequest, "bad_multipart", "expected part %q, got another", name)
+		}
+		return p, nil
+	}, nil
+}
+
+// decodePart decodes a JSON part of at most max bytes, strictly.
+func decodePart(p *multipart.Part, max int64, v any) error {
+	lr := &io.LimitedReader{R: p, N: max + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if lr.N <= 0 {
+			return newError(http.StatusRequestEntityTooLarge, "too_large", "part %q too large", p.FormName())
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return newError(http.StatusBadRequest, "bad_json", "part %q: malformed JSON: %s", p.FormName(), jsonReason(err))
+	}
+	if lr.N <= 0 {
+		return newError(http.StatusRequestEntityTooLarge, "too_large", "part %q too large", p.FormName())
+	}
+	return nil
+}
+
+// streamUpload copies the content part into up and commits it with the
+// final part. On any failure the upload is aborted: nothing is left.
+func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *vault.Upload) (*vault.Document, error) {
+	p, err := next("content")
+	if err != nil {
+		up.Abort()
+		return nil, err
+	}
+	buf := make([]byte, 256<<10)
+	if _, err := io.CopyBuffer(up, p, buf); err != nil {
+		up.Abort()
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) || errors.Is(err, vault.ErrTooLarge) || isVaultError(err) {
+			return nil, err
+		}
+		return nil, newError(http.StatusBadRequest, "bad_multipart", "reading content: upload interrupted or malformed")
+	}
+	p, err = next("final")
+	if err != nil {
+		up.Abort()
+		return nil, err
+	}
+	var fin depositFinal
+	if err := decodePart(p, maxFinalPart, &fin); err != nil {
+		up.Abort()
+		return nil, err
+	}
+	sum, err := hex.DecodeString(fin.CipherSHA256)
+	if err != nil || len(sum) != 32 {
+		up.Abort()
+		return nil, newError(http.StatusBadRequest, "invalid", "cipher_sha256 must be 64 hex digits")
+	}
+	return up.Commit([32]byte(sum), fin.Private)
+}
+
+func isVaultError(err error) bool {
+	var inv *vault.InvalidError
+	return errors.As(err, &inv)
+}
+
+func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
+	next, err := s.multipartParts(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := next("meta")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var meta depositMeta
+	if err := decodePart(p, maxMetaPart, &meta); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	up, err := s.cfg.Vault.BeginDeposit(s.caller(r, ""), vault.DepositRequest{
+		Collection: meta.Collection, Kind: meta.Kind, Public: meta.Public, Consent: meta.Consent, Slots: meta.Slots,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	doc, err := s.streamUpload(next, up)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.reindex()
+	writeJSON(w, http.StatusCreated, doc)
+}
+
+type rekeyMeta struct {
+	Slots map[string][]byte `json:"slots"`
+}
+
+// handleRekey replaces a document's ciphertext with one under a new
+// document key, with new slots for exactly the current holders.
+func (s *Server) handleRekey(w http.ResponseWriter, r *http.Request) {
+	next, err := s.multipartParts(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := next("meta")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var meta rekeyMeta
+	if err := decodePart(p, maxMetaPart, &meta); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	up, err := s.cfg.Vault.BeginRekey(s.caller(r, ""), mux.Vars(r)["id"], meta.Slots)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	doc, err := s.streamUpload(next, up)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// reindex applies pending index changes now, so a deposit or shred is
+// reflected in search at once. A failure is retried by the periodic drain.
+func (s *Server) reindex() {
+	if s.cfg.Indexer == nil {
+		return
+	}
+	if _, err := s.cfg.Indexer.Drain(); err != nil {
+		s.log.Error("index update failed; will retry", "err", err.Error())
+	}
+}
+
+func (s *Server) handleGetDocument(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.cfg.Vault.GetDocument(s.caller(r, ""), mux.Vars(r)["id"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func writeAgeFile(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+func (s *Server) handleKeySlot(w http.ResponseWriter, r *http.Request) {
+	slot, err := s.cfg.Vault.KeySlot(s.caller(r, ""), mux.Vars(r)["id"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeAgeFile(w, slot)
+}
+
+func (s *Server) handlePrivate(w http.ResponseWriter, r *http.Request) {
+	priv, err := s.cfg.Vault.Private(s.caller(r, ""), mux.Vars(r)["id"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(priv) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeAgeFile(w, priv)
+}
+
+// handleContent serves the ciphertext as an age file, with Range support
+// (http.ServeContent), and its SHA-256 in the ETag.
+func (s *Server) handleContent(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cfg.Vault.OpenContent(s.caller(r, ""), mux.Vars(r)["id"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("ETag", `"`+c.SHA256+`"`)
+	w.Header().Set("X-Amana-Cipher-SHA256", c.SHA256)
+	http.ServeContent(w, r, "", time.Time{}, c)
+}
+
+type grantRequest struct {
+	User string `json:"user"`
+	Slot []byte `json:"slot"` // base64 age file
+}
+
+func (s *Server) handleGrant(w http.ResponseWriter, r *http.Request) {
+	var req grantRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.cfg.Vault.Grant(s.caller(r, ""), mux.Vars(r)["id"], req.User, req.Slot); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"document": mux.Vars(r)["id"], "user": req.User})
+}
+
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	if err := s.cfg.Vault.Revoke(s.caller(r, ""), v["id"], v["user"]); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleShred(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Vault.Shred(s.caller(r, ""), mux.Vars(r)["id"]); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.reindex()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var _ = base64.StdEncoding

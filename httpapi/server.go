@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"golang.org/x/time/rate"
+
+	"github.com/amana-vault/amana/search"
+	"github.com/amana-vault/amana/search/indexer"
+	"github.com/amana-vault/amana/vault"
+)
+
+// Config configures a Server.
+type Config struct {
+	Vault   *vault.Vault
+	Index   *search.Index
+	Indexer *indexer.Indexer
+	Logger  *slog.Logger
+	Version string
+	// Now returns the current time (tests set it).
+	Now func() time.Time
+	// AuthRate and AuthBurst limit login requests per client address.
+	// The defaults let a small office behind one address log in together.
+	AuthRate  rate.Limit
+	AuthBurst int
+	// Rate and Burst limit all other requests per client address.
+	Rate  rate.Limit
+	Burst int
+	// MaxJSON bounds JSON request bodies (default 1 MiB); MaxDeposit bounds
+	// a whole deposit request (default: the vault's content limit + 8 MiB).
+	MaxJSON    int64
+	MaxDeposit int64
+}
+
+// Server is the /v1 HTTP API. It is an http.Handler.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	router     *mux.Router
+	handler    http.Handler
+	sessions   *sessions
+	challenges *challenges
+	authLimit  *limiter
+	limit      *limiter
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.AuthRate == 0 {
+		cfg.AuthRate, cfg.AuthBurst = 10, 60
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate, cfg.Burst = 500, 1000
+	}
+	if cfg.MaxJSON == 0 {
+		cfg.MaxJSON = 1 << 20
+	}
+	if cfg.MaxDeposit == 0 {
+		cfg.MaxDeposit = 8<<30 + 8<<20
+	}
+	s := &Server{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		sessions:   newSessions(cfg.Now),
+		challenges: newChallenges(cfg.Now),
+		authLimit:  newLimiter(cfg.AuthRate, cfg.AuthBurst),
+		limit:      newLimiter(cfg.Rate, cfg.Burst),
+	}
+	s.router = s.routes()
+	var h http.Handler = s.router
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = withSecurityHeaders(h)
+	h = s.withRecover(h)
+	h = s.withAccessLog(h)
+	h = withRequestID(h)
+	s.handler = h
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// routes lists the API. The OpenAPI document (openapi.json) must list the
+// same routes; a test checks both ways.
+func (s *Server) routes() *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.writeError(w, req, errNotFound)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.writeError(w, req, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
+	})
+	v1 := r.PathPrefix("/v1").Subrouter()
+	lim := func(h http.HandlerFunc) http.Handler { return s.rateLimited(s.limit, h) }
+	auth := func(h http.HandlerFunc) http.Handler { return s.rateLimited(s.authLimit, h) }
+
+	v1.Handle("/health", lim(s.handleHealth)).Methods(http.MethodGet)
+	v1.Handle("/openapi.json", lim(s.handleOpenAPI)).Methods(http.MethodGet)
+
+	v1.Handle("/auth/challenge", auth(s.handleChallenge)).Methods(http.MethodPost)
+	v1.Handle("/auth/login", auth(s.handleLogin)).Methods(http.MethodPost)
+	v1.Handle("/auth/logout", lim(s.authenticated(s.handleLogout))).Methods(http.MethodPost)
+
+	v1.Handle("/users", lim(s.stepUp(s.handleCreateUser))).Methods(http.MethodPost)
+	v1.Handle("/users", lim(s.authenticated(s.handleListUsers))).Methods(http.MethodGet)
+	v1.Handle("/users/{id}", lim(s.stepUp(s.handleUpdateUser))).Methods(http.MethodPatch)
+	v1.Handle("/users/{id}/recipient", lim(s.authenticated(s.handleUserRecipient))).Methods(http.MethodGet)
+
+	v1.Handle("/collections", lim(s.authenticated(s.handleCreateCollection))).Methods(http.MethodPost)
+	v1.Handle("/collections", lim(s.authenticated(s.handleListCollections))).Methods(http.MethodGet)
+	v1.Handle("/collections/{id}", lim(s.authenticated(s.handleUpdateCollection))).Methods(http.MethodPatch)
+	v1.Handle("/collections/{id}/recipients", lim(s.authenticated(s.handleRecipients))).Methods(http.MethodGet)
+
+	v1.Handle("/documents", lim(s.authenticated(s.handleDeposit))).Methods(http.MethodPost)
+	v1.Handle("/documents/{id}", lim(s.authenticated(s.handleGetDocument))).Methods(http.MethodGet)
+	v1.Handle("/documents/{id}/keyslot", lim(s.authenticated(s.handleKeySlot))).Methods(http.MethodGet)
+	v1.Handle("/documents/{id}/content", lim(s.authenticated(s.handleContent))).Methods(http.MethodGet, http.MethodHead)
+	v1.Handle("/documents/{id}/content", lim(s.stepUp(s.handleRekey))).Methods(http.MethodPut)
+	v1.Handle("/documents/{id}/private", lim(s.authenticated(s.handlePrivate))).Methods(http.MethodGet)
+	v1.Handle("/documents/{id}/grants", lim(s.stepUp(s.handleGrant))).Methods(http.MethodPost)
+	v1.Handle("/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
+	v1.Handle("/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
+
+	v1.Handle("/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
+
+	v1.Handle("/audit/events", lim(s.authenticated(s.handleAuditEvents))).Methods(http.MethodGet)
+	v1.Handle("/audit/checkpoint", lim(s.authenticated(s.handleCheckpoint))).Methods(http.MethodGet)
+	v1.Handle("/audit/verifier", lim(s.authenticated(s.handleVerifier))).Methods(http.MethodGet)
+	v1.Handle("/audit/proof/inclusion", lim(s.authenticated(s.handleInclusion))).Methods(http.MethodGet)
+	v1.Handle("/audit/proof/consistency", lim(s.authenticated(s.handleConsistency))).Methods(http.MethodGet)
+	v1.Handle("/audit/hmac", lim(s.authenticated(s.handleHMAC))).Methods(http.MethodPost)
+	return r
+}
+
+// decodeJSON reads one JSON object from a size-limited body, refusing
+// unknown fields and trailing data.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSON)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: %s", jsonReason(err))
+	}
+	if dec.More() {
+		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: trailing data after the object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: trailing data after the object")
+	}
+	return nil
+}
+
+// jsonReason describes a decoding error without echoing input.
+func jsonReason(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "syntax error"
+	case errors.As(err, &te):
+		return "wrong type for field " + te.Field
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or truncated body"
+	}
+	msg := err.Error()
+	if len(msg) > 100 {
+		msg = msg[:100]
+	}
+	return msg
+}
+
+type healthResponse struct {
+	Status   string `json:"status"`
+	Version  string `json:"version"`
+	Unsealed bool   `json:"unsealed"`
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, healthResponse{Status: "ok", Version: s.cfg.Version, Unsealed: s.cfg.Vault != nil})
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPI)
+}
