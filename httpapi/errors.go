@@ -65,6 +65,8 @@ func classify(err error) *apiError {
 		return newError(http.StatusBadRequest, "hash_mismatch", "the uploaded ciphertext does not match its declared SHA-256")
 	case errors.Is(err, search.ErrBadQuery):
 		return newError(http.StatusBadRequest, "bad_query", "%s", err.Error())
+	case errors.Is(err, search.ErrBadRequest):
+		return newError(http.StatusBadRequest, "invalid", "%s", err.Error())
 	}
 	return newError(http.StatusInternalServerError, "internal", "internal error")
 }

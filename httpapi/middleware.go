@@ -20,22 +20,43 @@ import (
 type ctxKey int
 
 const (
-	keyRequestID ctxKey = iota
+	keyRequest ctxKey = iota
 	keySession
 )
 
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(keyRequestID).(string)
-	return id
+// reqInfo is what the outer middleware learns about a request from the
+// inner layers: its id, and the route template the router matched.
+type reqInfo struct {
+	id    string
+	route string
 }
 
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(keyRequest).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+func requestID(r *http.Request) string { return info(r).id }
+
 func routeName(r *http.Request) string {
-	if rt := mux.CurrentRoute(r); rt != nil {
-		if t, err := rt.GetPathTemplate(); err == nil {
-			return t
-		}
+	if rt := info(r).route; rt != "" {
+		return rt
 	}
 	return "unmatched"
+}
+
+// recordRoute runs inside the router, where the matched route is known.
+func recordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt := mux.CurrentRoute(r); rt != nil {
+			if t, err := rt.GetPathTemplate(); err == nil {
+				info(r).route = t
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // clientAddr is the peer's IP address. Proxies are not trusted: a
@@ -54,9 +75,9 @@ func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := make([]byte, 12)
 		rand.Read(b)
-		id := hex.EncodeToString(b)
-		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+		ri := &reqInfo{id: hex.EncodeToString(b)}
+		w.Header().Set("X-Request-ID", ri.id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequest, ri)))
 	})
 }
 

@@ -98,52 +98,55 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 // routes lists the API. The OpenAPI document (openapi.json) must list the
 // same routes; a test checks both ways.
 func (s *Server) routes() *mux.Router {
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, errNotFound)
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
 	})
-	v1 := r.PathPrefix("/v1").Subrouter()
+	r := mux.NewRouter()
+	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
+	r.Use(recordRoute)
+	// Full paths, not a subrouter: gorilla/mux answers 404 instead of 405
+	// for a method mismatch inside a subrouter.
 	lim := func(h http.HandlerFunc) http.Handler { return s.rateLimited(s.limit, h) }
 	auth := func(h http.HandlerFunc) http.Handler { return s.rateLimited(s.authLimit, h) }
 
-	v1.Handle("/health", lim(s.handleHealth)).Methods(http.MethodGet)
-	v1.Handle("/openapi.json", lim(s.handleOpenAPI)).Methods(http.MethodGet)
+	r.Handle("/v1/health", lim(s.handleHealth)).Methods(http.MethodGet)
+	r.Handle("/v1/openapi.json", lim(s.handleOpenAPI)).Methods(http.MethodGet)
 
-	v1.Handle("/auth/challenge", auth(s.handleChallenge)).Methods(http.MethodPost)
-	v1.Handle("/auth/login", auth(s.handleLogin)).Methods(http.MethodPost)
-	v1.Handle("/auth/logout", lim(s.authenticated(s.handleLogout))).Methods(http.MethodPost)
+	r.Handle("/v1/auth/challenge", auth(s.handleChallenge)).Methods(http.MethodPost)
+	r.Handle("/v1/auth/login", auth(s.handleLogin)).Methods(http.MethodPost)
+	r.Handle("/v1/auth/logout", lim(s.authenticated(s.handleLogout))).Methods(http.MethodPost)
 
-	v1.Handle("/users", lim(s.stepUp(s.handleCreateUser))).Methods(http.MethodPost)
-	v1.Handle("/users", lim(s.authenticated(s.handleListUsers))).Methods(http.MethodGet)
-	v1.Handle("/users/{id}", lim(s.stepUp(s.handleUpdateUser))).Methods(http.MethodPatch)
-	v1.Handle("/users/{id}/recipient", lim(s.authenticated(s.handleUserRecipient))).Methods(http.MethodGet)
+	r.Handle("/v1/users", lim(s.stepUp(s.handleCreateUser))).Methods(http.MethodPost)
+	r.Handle("/v1/users", lim(s.authenticated(s.handleListUsers))).Methods(http.MethodGet)
+	r.Handle("/v1/users/{id}", lim(s.stepUp(s.handleUpdateUser))).Methods(http.MethodPatch)
+	r.Handle("/v1/users/{id}/recipient", lim(s.authenticated(s.handleUserRecipient))).Methods(http.MethodGet)
 
-	v1.Handle("/collections", lim(s.authenticated(s.handleCreateCollection))).Methods(http.MethodPost)
-	v1.Handle("/collections", lim(s.authenticated(s.handleListCollections))).Methods(http.MethodGet)
-	v1.Handle("/collections/{id}", lim(s.authenticated(s.handleUpdateCollection))).Methods(http.MethodPatch)
-	v1.Handle("/collections/{id}/recipients", lim(s.authenticated(s.handleRecipients))).Methods(http.MethodGet)
+	r.Handle("/v1/collections", lim(s.authenticated(s.handleCreateCollection))).Methods(http.MethodPost)
+	r.Handle("/v1/collections", lim(s.authenticated(s.handleListCollections))).Methods(http.MethodGet)
+	r.Handle("/v1/collections/{id}", lim(s.authenticated(s.handleUpdateCollection))).Methods(http.MethodPatch)
+	r.Handle("/v1/collections/{id}/recipients", lim(s.authenticated(s.handleRecipients))).Methods(http.MethodGet)
 
-	v1.Handle("/documents", lim(s.authenticated(s.handleDeposit))).Methods(http.MethodPost)
-	v1.Handle("/documents/{id}", lim(s.authenticated(s.handleGetDocument))).Methods(http.MethodGet)
-	v1.Handle("/documents/{id}/keyslot", lim(s.authenticated(s.handleKeySlot))).Methods(http.MethodGet)
-	v1.Handle("/documents/{id}/content", lim(s.authenticated(s.handleContent))).Methods(http.MethodGet, http.MethodHead)
-	v1.Handle("/documents/{id}/content", lim(s.stepUp(s.handleRekey))).Methods(http.MethodPut)
-	v1.Handle("/documents/{id}/private", lim(s.authenticated(s.handlePrivate))).Methods(http.MethodGet)
-	v1.Handle("/documents/{id}/grants", lim(s.stepUp(s.handleGrant))).Methods(http.MethodPost)
-	v1.Handle("/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
-	v1.Handle("/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
+	r.Handle("/v1/documents", lim(s.authenticated(s.handleDeposit))).Methods(http.MethodPost)
+	r.Handle("/v1/documents/{id}", lim(s.authenticated(s.handleGetDocument))).Methods(http.MethodGet)
+	r.Handle("/v1/documents/{id}/keyslot", lim(s.authenticated(s.handleKeySlot))).Methods(http.MethodGet)
+	r.Handle("/v1/documents/{id}/content", lim(s.authenticated(s.handleContent))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/documents/{id}/content", lim(s.stepUp(s.handleRekey))).Methods(http.MethodPut)
+	r.Handle("/v1/documents/{id}/private", lim(s.authenticated(s.handlePrivate))).Methods(http.MethodGet)
+	r.Handle("/v1/documents/{id}/grants", lim(s.stepUp(s.handleGrant))).Methods(http.MethodPost)
+	r.Handle("/v1/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
+	r.Handle("/v1/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
 
-	v1.Handle("/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
+	r.Handle("/v1/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
 
-	v1.Handle("/audit/events", lim(s.authenticated(s.handleAuditEvents))).Methods(http.MethodGet)
-	v1.Handle("/audit/checkpoint", lim(s.authenticated(s.handleCheckpoint))).Methods(http.MethodGet)
-	v1.Handle("/audit/verifier", lim(s.authenticated(s.handleVerifier))).Methods(http.MethodGet)
-	v1.Handle("/audit/proof/inclusion", lim(s.authenticated(s.handleInclusion))).Methods(http.MethodGet)
-	v1.Handle("/audit/proof/consistency", lim(s.authenticated(s.handleConsistency))).Methods(http.MethodGet)
-	v1.Handle("/audit/hmac", lim(s.authenticated(s.handleHMAC))).Methods(http.MethodPost)
+	r.Handle("/v1/audit/events", lim(s.authenticated(s.handleAuditEvents))).Methods(http.MethodGet)
+	r.Handle("/v1/audit/checkpoint", lim(s.authenticated(s.handleCheckpoint))).Methods(http.MethodGet)
+	r.Handle("/v1/audit/verifier", lim(s.authenticated(s.handleVerifier))).Methods(http.MethodGet)
+	r.Handle("/v1/audit/proof/inclusion", lim(s.authenticated(s.handleInclusion))).Methods(http.MethodGet)
+	r.Handle("/v1/audit/proof/consistency", lim(s.authenticated(s.handleConsistency))).Methods(http.MethodGet)
+	r.Handle("/v1/audit/hmac", lim(s.authenticated(s.handleHMAC))).Methods(http.MethodPost)
 	return r
 }
 

@@ -20,6 +20,7 @@ import (
 	"filippo.io/age"
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/vault/audit"
 	"github.com/amana-vault/amana/vault/envelope"
 )
 
@@ -97,6 +98,7 @@ func TestCrashMidDeposit(t *testing.T) {
 	acked := map[string]uint64{} // doc id -> seed
 	var nextSeed uint64 = 1
 	var lastLog int64
+	var lastCheckpoint []byte
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	killedMidUpload := 0
 	for cycle := 0; cycle < cycles; cycle++ {
@@ -150,6 +152,18 @@ func TestCrashMidDeposit(t *testing.T) {
 			t.Fatalf("cycle %d: audit log shrank from %d to %d", cycle, lastLog, size)
 		}
 		lastLog = size
+		// The log verifies, including its newest events (every commit is
+		// signed), and is consistent with the checkpoint of the last cycle.
+		err = v.db.View(func(tx *bbolt.Tx) error {
+			if _, err := audit.Verify(tx, lastCheckpoint); err != nil {
+				return err
+			}
+			lastCheckpoint, err = audit.LatestCheckpoint(tx)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("cycle %d: audit log after kill: %v", cycle, err)
+		}
 		v.Close()
 		t.Logf("cycle %d: %d documents (%d acknowledged)", cycle, n, len(acked))
 	}

@@ -478,7 +478,7 @@ func (v *Vault) recordFailure(ev *audit.Event, err error) error {
 		ev.Detail["reason"] = reason
 	}
 	failed := *ev
-	if aerr := v.db.Batch(func(tx *bbolt.Tx) error {
+	if aerr := v.commit.do(func(tx *bbolt.Tx) error {
 		e := failed
 		return v.log.Append(tx, &e)
 	}); aerr != nil {

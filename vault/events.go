@@ -66,7 +66,7 @@ func outcome(err error) (outcome, reason string) {
 // that must commit (a failed login counts towards the lockout).
 func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.Event) error) error {
 	var ev *audit.Event
-	err := v.db.Batch(func(tx *bbolt.Tx) error {
+	err := v.commit.do(func(tx *bbolt.Tx) error {
 		ev = v.event(c, action)
 		if err := fn(tx, ev); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -85,8 +86,11 @@ type Vault struct {
 	db   *bbolt.DB
 	dir  string
 	opts Options
-	keys *serverKeys
-	log  *audit.Log
+	keys   *serverKeys
+	log    *audit.Log
+	commit *committer
+
+	closeOnce sync.Once
 }
 
 // Caller identifies who performs an action, for authorisation and audit.
@@ -167,7 +171,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		os.Remove(path)
 		return nil, nil, err
 	}
-	v.tuneBatch()
+	v.commit = newCommitter(db, v.log.Sign)
 
 	var url string
 	err = db.Update(func(tx *bbolt.Tx) error {
@@ -203,6 +207,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		return v.log.Sign(tx)
 	})
 	if err != nil {
+		v.commit.close()
 		db.Close()
 		os.Remove(path)
 		return nil, nil, fmt.Errorf("vault: create: %w", err)
@@ -269,24 +274,22 @@ func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 		return nil, err
 	}
 	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, log: l}
-	v.tuneBatch()
+	v.commit = newCommitter(db, l.Sign)
 	if err := v.sweep(); err != nil {
 		return nil, fmt.Errorf("vault: sweeping unfinished uploads: %w", err)
 	}
 	return v, nil
 }
 
-// tuneBatch sets group commit so that a lone request waits at most a
-// fraction of a millisecond, while concurrent requests share one fsync.
-func (v *Vault) tuneBatch() {
-	v.db.MaxBatchDelay = 500 * time.Microsecond
-	v.db.MaxBatchSize = 1000
-}
-
-// Close signs a final checkpoint and closes the database.
+// Close finishes queued writes, signs a final checkpoint and closes the
+// database.
 func (v *Vault) Close() error {
-	err := v.db.Update(v.log.Sign)
-	return errors.Join(err, v.db.Close())
+	err := errClosed
+	v.closeOnce.Do(func() {
+		v.commit.close()
+		err = errors.Join(v.db.Update(v.log.Sign), v.db.Close())
+	})
+	return err
 }
 
 // Dir returns the vault's data directory.

@@ -1,0 +1,463 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/formats/log"
+	"go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func TestTreeMatchesTlog(t *testing.T) {
+	// The one-pass tree must emit exactly tlog's stored hashes, at
+	// tlog's indexes, and compute tlog's tree hash at every size.
+	var stored []tlog.Hash
+	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = stored[x]
+		}
+		return out, nil
+	})
+	var tr tree
+	for n := int64(0); n < 600; n++ {
+		data := fmt.Appendf(nil, "record %d", n)
+		want, err := tlog.StoredHashes(n, data, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []tlog.Hash
+		err = tr.add(tlog.RecordHash(data), func(index int64, h tlog.Hash) error {
+			if index != tlog.StoredHashIndex(0, n)+int64(len(got)) {
+				t.Fatalf("record %d: hash emitted at index %d", n, index)
+			}
+			got = append(got, h)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("record %d: emitted %v, tlog stores %v", n, got, want)
+		}
+		stored = append(stored, want...)
+		th, err := tlog.TreeHash(n+1, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.root() != th {
+			t.Fatalf("size %d: root %v, tlog %v", n+1, tr.root(), th)
+		}
+	}
+	var empty tree
+	if th, _ := tlog.TreeHash(0, r); empty.root() != th {
+		t.Fatalf("empty root %v, tlog %v", empty.root(), th)
+	}
+}
+
+func TestAppendAssignsSeqAndTime(t *testing.T) {
+	db, _ := openDB(t)
+	l := newTestLog(t, "vault")
+	if err := db.Update(l.Init); err != nil {
+		t.Fatal(err)
+	}
+	local := time.FixedZone("AST", 3*3600)
+	given := time.Date(2018, 3, 2, 12, 0, 0, 0, local)
+	events := []*Event{
+		{Actor: "-", Action: "auth.login", Outcome: OutcomeDenied},
+		{Time: given, Actor: "admin", Action: "user.create", Target: "l.karim", Outcome: OutcomeOK},
+	}
+	before := time.Now()
+	err := db.Update(func(tx *bbolt.Tx) error {
+		for _, e := range events {
+			e.Seq = 42 // ignored
+			if err := l.Append(tx, e); err != nil {
+				return err
+			}
+		}
+		return l.Sign(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range events {
+		if e.Seq != int64(i) {
+			t.Errorf("event %d: Seq = %d", i, e.Seq)
+		}
+		if e.Time.Location() != time.UTC {
+			t.Errorf("event %d: time %v is not UTC", i, e.Time)
+		}
+	}
+	if e := events[0]; e.Time.Before(before.Add(-time.Second)) || e.Time.After(time.Now()) {
+		t.Errorf("zero time set to %v", e.Time)
+	}
+	if !events[1].Time.Equal(given) {
+		t.Errorf("given time changed to %v", events[1].Time)
+	}
+
+	db.View(func(tx *bbolt.Tx) error {
+		leaves, err := Events(tx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(leaves) != 2 {
+			t.Fatalf("Events = %d leaves", len(leaves))
+		}
+		for i, leaf := range leaves {
+			if bytes.ContainsAny(leaf, "\n\r") || !json1Line(leaf) {
+				t.Errorf("leaf %d is not one line of compact JSON: %q", i, leaf)
+			}
+			e, err := ParseEvent(leaf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Seq != int64(i) || e.Action != events[i].Action || !e.Time.Equal(events[i].Time) {
+				t.Errorf("leaf %d decodes to %+v", i, e)
+			}
+		}
+		if !strings.HasPrefix(string(leaves[1]), `{"seq":1,"time":"2018-03-02T09:00:00Z","actor":"admin","action":"user.create","target":"l.karim","outcome":"ok"}`) {
+			t.Errorf("leaf 1 = %s", leaves[1])
+		}
+		if leaves, _ := Events(tx, 1, 5); len(leaves) != 1 {
+			t.Errorf("Events(1, 5) = %d leaves", len(leaves))
+		}
+		if n, err := Size(tx); n != 2 || err != nil {
+			t.Errorf("Size = %d, %v", n, err)
+		}
+		return nil
+	})
+}
+
+func json1Line(b []byte) bool {
+	var buf bytes.Buffer
+	return json.Compact(&buf, b) == nil && bytes.Equal(buf.Bytes(), b)
+}
+
+func TestAppendRejects(t *testing.T) {
+	db, _ := openDB(t)
+	l := newTestLog(t, "vault")
+	if err := db.Update(l.Init); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		e    Event
+	}{
+		{"no action", Event{Actor: "a", Outcome: OutcomeOK}},
+		{"no outcome", Event{Actor: "a", Action: "search"}},
+		{"plaintext hashed value", Event{Actor: "a", Action: "search", Outcome: OutcomeOK, Hashed: map[string]string{"query": "Nadia Murad"}}},
+		{"short hmac", Event{Actor: "a", Action: "search", Outcome: OutcomeOK, Hashed: map[string]string{"query": "hmac-sha256:abcd"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := db.Update(func(tx *bbolt.Tx) error { return l.Append(tx, &tc.e) })
+			if !errors.Is(err, ErrInvalidEvent) {
+				t.Errorf("Append = %v, want ErrInvalidEvent", err)
+			}
+		})
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if n, _ := Size(tx); n != 0 {
+			t.Errorf("rejected events were stored: size %d", n)
+		}
+		return nil
+	})
+}
+
+func TestNotInitialized(t *testing.T) {
+	db, _ := openDB(t)
+	l := newTestLog(t, "vault")
+	err := db.Update(func(tx *bbolt.Tx) error { return l.Append(tx, testEvent(0)) })
+	if !errors.Is(err, ErrNotInitialized) {
+		t.Errorf("Append = %v, want ErrNotInitialized", err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if _, err := Verify(tx, nil); !errors.Is(err, ErrNotInitialized) {
+			t.Errorf("Verify = %v, want ErrNotInitialized", err)
+		}
+		return nil
+	})
+}
+
+func TestInitAndSignKeys(t *testing.T) {
+	db, _, _ := newLog(t, 3)
+	l := newTestLog(t, "vault")
+	other := newTestLog(t, "other")
+	if err := db.Update(l.Init); err != nil {
+		t.Errorf("Init again with the same key: %v", err)
+	}
+	if err := db.Update(other.Init); err == nil {
+		t.Error("Init with another key succeeded")
+	}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		if err := other.Append(tx, testEvent(3)); err != nil {
+			return err
+		}
+		return other.Sign(tx)
+	})
+	if err == nil {
+		t.Error("Sign with another key succeeded")
+	}
+	if _, err := verifyDB(t, db, nil); err != nil {
+		t.Errorf("Verify after refused writes: %v", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	key := testKey("vault")
+	for _, tc := range []struct {
+		origin string
+		hmac   []byte
+		key    ed25519.PrivateKey
+	}{
+		{"", testHMACKey("x"), key},
+		{"has space", testHMACKey("x"), key},
+		{"a+b", testHMACKey("x"), key},
+		{"ok", make([]byte, 16), key},
+		{"ok", testHMACKey("x"), key[:32]},
+	} {
+		if _, err := New(tc.origin, tc.hmac, tc.key); err == nil {
+			t.Errorf("New(%q, %d-byte HMAC key, %d-byte signing key) succeeded", tc.origin, len(tc.hmac), len(tc.key))
+		}
+	}
+	l := newTestLog(t, "vault")
+	want, _ := note.NewEd25519VerifierKey(testOrigin, key.Public().(ed25519.PublicKey))
+	if l.VerifierKey() != want {
+		t.Errorf("VerifierKey = %s, want %s", l.VerifierKey(), want)
+	}
+}
+
+func TestCheckpointFormat(t *testing.T) {
+	db, _, l := newLog(t, 5)
+	msg := latestOf(t, db)
+
+	var root tlog.Hash
+	db.View(func(tx *bbolt.Tx) error {
+		s, _ := open(tx)
+		root, _ = tlog.TreeHash(5, s)
+		return nil
+	})
+	wantBody := fmt.Sprintf("%s\n5\n%s\n", testOrigin, base64.StdEncoding.EncodeToString(root[:]))
+	if !strings.HasPrefix(string(msg), wantBody+"\n— "+testOrigin+" ") {
+		t.Fatalf("checkpoint =\n%s\nwant body\n%s", msg, wantBody)
+	}
+
+	// An independent reader of C2SP checkpoints.
+	v, err := note.NewVerifier(l.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, ext, _, err := log.ParseCheckpoint(msg, testOrigin, v)
+	if err != nil {
+		t.Fatalf("formats/log.ParseCheckpoint: %v", err)
+	}
+	if cp.Origin != testOrigin || cp.Size != 5 || !bytes.Equal(cp.Hash, root[:]) || len(ext) != 0 {
+		t.Errorf("ParseCheckpoint = %+v, %q", cp, ext)
+	}
+
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("note.Open: %v", err)
+	}
+	if n.Text != wantBody || len(n.Sigs) != 1 {
+		t.Errorf("note.Open = %+v", n)
+	}
+
+	c, err := OpenCheckpoint(msg, l.VerifierKey())
+	if err != nil || c.Size != 5 || c.Root != root || c.Origin != testOrigin {
+		t.Errorf("OpenCheckpoint = %+v, %v", c, err)
+	}
+
+	// Another key's verifier rejects it.
+	other := newTestLog(t, "other")
+	if _, err := OpenCheckpoint(msg, other.VerifierKey()); !errors.Is(err, ErrBadCheckpoint) {
+		t.Errorf("OpenCheckpoint with another key = %v", err)
+	}
+	ov, _ := note.NewVerifier(other.VerifierKey())
+	if _, _, _, err := log.ParseCheckpoint(msg, testOrigin, ov); err == nil {
+		t.Error("ParseCheckpoint accepted another key")
+	}
+
+	// History: one checkpoint per signed size, the empty log's included.
+	for size := int64(0); size <= 5; size++ {
+		c, err := OpenCheckpoint(checkpointAt(t, db, size), l.VerifierKey())
+		if err != nil || c.Size != size {
+			t.Errorf("checkpoint %d: %+v, %v", size, c, err)
+		}
+	}
+}
+
+func TestOpenCheckpointRejects(t *testing.T) {
+	l := newTestLog(t, "vault")
+	sign := func(text string) []byte {
+		msg, err := note.Sign(&note.Note{Text: text}, l.signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	root := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	if _, err := OpenCheckpoint(sign(testOrigin+"\n3\n"+root+"\nextension line\n"), l.VerifierKey()); err != nil {
+		t.Errorf("extension line rejected: %v", err)
+	}
+	for _, text := range []string{
+		"other.origin\n3\n" + root + "\n",
+		testOrigin + "\n-3\n" + root + "\n",
+		testOrigin + "\n03\n" + root + "\n",
+		testOrigin + "\n3\n" + root[:10] + "\n",
+		testOrigin + "\n3\n",
+	} {
+		if _, err := OpenCheckpoint(sign(text), l.VerifierKey()); !errors.Is(err, ErrBadCheckpoint) {
+			t.Errorf("OpenCheckpoint(%q) = %v", text, err)
+		}
+	}
+	for _, msg := range []string{"", "\n\n", "garbage", testOrigin + "\n3\n" + root + "\n\n— " + testOrigin + " AAAA\n"} {
+		if _, err := OpenCheckpoint([]byte(msg), l.VerifierKey()); !errors.Is(err, ErrBadCheckpoint) {
+			t.Errorf("OpenCheckpoint(%q) = %v", msg, err)
+		}
+	}
+	if _, err := OpenCheckpoint(sign(testOrigin+"\n3\n"+root+"\n"), "not a key"); !errors.Is(err, ErrBadCheckpoint) {
+		t.Errorf("bad verifier key: %v", err)
+	}
+}
+
+func TestSignUnchangedIsNoop(t *testing.T) {
+	db, _, l := newLog(t, 4)
+	before := latestOf(t, db)
+	var count int
+	for range 3 {
+		if err := db.Update(l.Sign); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		count = tx.Bucket(bucketCheckpoints).Stats().KeyN
+		return nil
+	})
+	if count != 5 || !bytes.Equal(before, latestOf(t, db)) {
+		t.Errorf("after unchanged Sign calls: %d checkpoints, latest changed: %v", count, !bytes.Equal(before, latestOf(t, db)))
+	}
+}
+
+func TestProofs(t *testing.T) {
+	const n = 37
+	db, _, l := newLog(t, n)
+	db.View(func(tx *bbolt.Tx) error {
+		leaves, err := Events(tx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := make([]tlog.Hash, n+1)
+		for size := int64(1); size <= n; size++ {
+			msg, _ := CheckpointAt(tx, size)
+			c, err := OpenCheckpoint(msg, l.VerifierKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			roots[size] = c.Root
+		}
+		for size := int64(1); size <= n; size++ {
+			for seq := int64(0); seq < size; seq++ {
+				p, err := InclusionProof(tx, seq, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tlog.CheckRecord(p, size, roots[size], seq, tlog.RecordHash(leaves[seq])); err != nil {
+					t.Fatalf("inclusion of %d in %d: %v", seq, size, err)
+				}
+				other := leaves[(seq+1)%size]
+				if size > 1 && tlog.CheckRecord(p, size, roots[size], seq, tlog.RecordHash(other)) == nil {
+					t.Fatalf("inclusion proof of %d in %d accepts another event", seq, size)
+				}
+			}
+			for old := int64(1); old <= size; old++ {
+				p, err := ConsistencyProof(tx, old, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tlog.CheckTree(p, size, roots[size], old, roots[old]); err != nil {
+					t.Fatalf("consistency %d -> %d: %v", old, size, err)
+				}
+			}
+		}
+		for _, c := range [][2]int64{{-1, 5}, {5, 5}, {0, n + 1}} {
+			if _, err := InclusionProof(tx, c[0], c[1]); err == nil {
+				t.Errorf("InclusionProof(%d, %d) succeeded", c[0], c[1])
+			}
+		}
+		for _, c := range [][2]int64{{0, 5}, {6, 5}, {1, n + 1}} {
+			if _, err := ConsistencyProof(tx, c[0], c[1]); err == nil {
+				t.Errorf("ConsistencyProof(%d, %d) succeeded", c[0], c[1])
+			}
+		}
+		return nil
+	})
+}
+
+func TestVerifyGood(t *testing.T) {
+	db, _, l := newLog(t, 50)
+	// Also a batched transaction of many events.
+	appendEvents(t, db, l, 50, 300, 100)
+	old := checkpointAt(t, db, 20)
+	for _, o := range [][]byte{nil, old, latestOf(t, db), checkpointAt(t, db, 0)} {
+		rep, err := verifyDB(t, db, o)
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if rep.Size != 350 || rep.Latest == nil || rep.Latest.Size != 350 || rep.Root != rep.Latest.Root || rep.VerifierKey != l.VerifierKey() {
+			t.Errorf("report = %+v", rep)
+		}
+	}
+}
+
+func TestVerifyEmpty(t *testing.T) {
+	db, _, l := newLog(t, 0)
+	rep, err := verifyDB(t, db, nil)
+	if err != nil || rep.Size != 0 || rep.Root != emptyRoot {
+		t.Errorf("Verify empty = %+v, %v", rep, err)
+	}
+	c, err := OpenCheckpoint(latestOf(t, db), l.VerifierKey())
+	if err != nil || c.Size != 0 || c.Root != emptyRoot {
+		t.Errorf("empty checkpoint %+v, %v", c, err)
+	}
+}
+
+func TestConcurrentBatch(t *testing.T) {
+	db, _ := openDB(t)
+	l := newTestLog(t, "vault")
+	if err := db.Update(l.Init); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 25
+	errc := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range each {
+				e := testEvent(w*each + i)
+				errc <- db.Batch(func(tx *bbolt.Tx) error {
+					if err := l.Append(tx, e); err != nil {
+						return err
+					}
+					return l.Sign(tx)
+				})
+			}
+		}()
+	}
+	for range workers * each {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := verifyDB(t, db, nil)
+	if err != nil || rep.Size != workers*each {
+		t.Fatalf("Verify = %+v, %v", rep, err)
+	}
+}

@@ -1,0 +1,154 @@
+package envelope_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/amana-vault/amana/vault/envelope"
+)
+
+// Revocation: mallory keeps a copy of her slot (and so the old document key),
+// alice and bob keep access after the rekey.
+func TestRekeyRevokes(t *testing.T) {
+	users := map[string]*user{
+		"alice":   newUser(t, "pq"),
+		"bob":     newUser(t, "x25519"),
+		"mallory": newUser(t, "ssh-ed25519"),
+	}
+	plain := randomBytes(150 << 10)
+	old := seal(t, plain, users)
+	oldKey, err := envelope.OpenSlot(old.Slots["mallory"], users["mallory"].ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var ct bytes.Buffer
+	s, err := envelope.Rekey(&ct, bytes.NewReader(old.content), old.Key,
+		map[string]age.Recipient{"alice": users["alice"].r, "bob": users["bob"].r})
+	if err != nil {
+		t.Fatalf("Rekey: %v", err)
+	}
+	priv, err := envelope.SealPrivate(s.Key, []byte(`{"notes":"private"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekeyed := sealed{Sealed: s, content: ct.Bytes(), private: priv}
+	checkDigest(t, rekeyed, plain)
+	if s.PlainSHA256 != old.PlainSHA256 {
+		t.Error("plaintext digest changed across rekey")
+	}
+	if s.CipherSHA256 == old.CipherSHA256 {
+		t.Error("ciphertext unchanged by rekey")
+	}
+	if s.Key.String() == old.Key.String() {
+		t.Fatal("Rekey kept the document key")
+	}
+	if _, ok := s.Slots["mallory"]; ok || len(s.Slots) != 2 {
+		t.Fatalf("new slots %v, want alice and bob only", keys(s.Slots))
+	}
+
+	for _, name := range []string{"alice", "bob"} {
+		if got := open(t, users[name], rekeyed, name); !bytes.Equal(got, plain) {
+			t.Errorf("%s: content differs after rekey", name)
+		}
+	}
+	var out bytes.Buffer
+	if _, err := envelope.Decrypt(&out, bytes.NewReader(rekeyed.content), oldKey); !errors.Is(err, envelope.ErrWrongIdentity) {
+		t.Errorf("old key on new content: %v, want ErrWrongIdentity", err)
+	}
+	if out.Len() != 0 {
+		t.Error("old key decrypted something")
+	}
+	if _, err := envelope.OpenPrivate(oldKey, rekeyed.private); !errors.Is(err, envelope.ErrWrongIdentity) {
+		t.Errorf("old key on new private metadata: %v, want ErrWrongIdentity", err)
+	}
+	// Mallory's identity opens none of the new slots.
+	for name, slot := range s.Slots {
+		if _, err := envelope.OpenSlot(slot, users["mallory"].ids...); !errors.Is(err, envelope.ErrWrongIdentity) {
+			t.Errorf("mallory on %s's new slot: %v", name, err)
+		}
+	}
+}
+
+func TestRekeyKeyKind(t *testing.T) {
+	u := newUser(t, "x25519")
+	rs := map[string]age.Recipient{"u": u.r}
+	old := seal(t, []byte("x"), map[string]*user{"u": u}, envelope.Classic())
+	s, err := envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(old.content), old.Key, rs)
+	if err != nil || !s.Key.PostQuantum() {
+		t.Errorf("Rekey of a classic document: %v, PostQuantum=%v; want a post-quantum key by default", err, s != nil && s.Key.PostQuantum())
+	}
+	s, err = envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(old.content), old.Key, rs, envelope.Classic())
+	if err != nil || s.Key.PostQuantum() {
+		t.Errorf("Rekey with Classic: %v", err)
+	}
+}
+
+func TestRekeyRefusesBadInput(t *testing.T) {
+	u := newUser(t, "x25519")
+	rs := map[string]age.Recipient{"u": u.r}
+	old := seal(t, randomBytes(200<<10), map[string]*user{"u": u})
+	other, err := envelope.NewDocKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(old.content), other, rs); !errors.Is(err, envelope.ErrWrongIdentity) {
+		t.Errorf("Rekey with the wrong key: %v, want ErrWrongIdentity", err)
+	}
+	hl := headerLen(t, old.content)
+	for name, bad := range map[string][]byte{
+		"modified chunk": flip(old.content, len(old.content)-100),
+		"truncated":      old.content[:hl+16+(64<<10)+16],
+	} {
+		if _, err := envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(bad), old.Key, rs); !errors.Is(err, envelope.ErrMalformed) {
+			t.Errorf("Rekey of %s content: %v, want ErrMalformed", name, err)
+		}
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func TestReencryptToSameKeyRefused(t *testing.T) {
+	u := newUser(t, "x25519")
+	s := seal(t, []byte("x"), map[string]*user{"u": u})
+	if _, err := envelope.Reencrypt(&bytes.Buffer{}, bytes.NewReader(s.content), s.Key, s.Key); err == nil {
+		t.Fatal("Reencrypt to the same key succeeded: it would revoke nobody")
+	}
+}
+
+// The deposit flow of a client that must send slots before the content:
+// NewDocKey, Wrap, then Encrypt.
+func TestEncryptWithSlotsFirst(t *testing.T) {
+	u := newUser(t, "pq")
+	k, err := envelope.NewDocKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot, err := envelope.Wrap(k, u.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := randomBytes(70 << 10)
+	var ct bytes.Buffer
+	d, err := envelope.Encrypt(&ct, bytes.NewReader(plain), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sealed{Sealed: &envelope.Sealed{Key: k, Slots: map[string][]byte{"u": slot}, Digest: d}, content: ct.Bytes()}
+	if s.private, err = envelope.SealPrivate(k, []byte(`{"notes":"private"}`)); err != nil {
+		t.Fatal(err)
+	}
+	checkDigest(t, s, plain)
+	if got := open(t, u, s, "u"); !bytes.Equal(got, plain) {
+		t.Fatal("content differs")
+	}
+}
