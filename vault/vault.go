@@ -83,9 +83,9 @@ func (o *Options) fill() {
 
 // Vault is an open evidence vault. It is safe for concurrent use.
 type Vault struct {
-	db   *bbolt.DB
-	dir  string
-	opts Options
+	db     *bbolt.DB
+	dir    string
+	opts   Options
 	keys   *serverKeys
 	log    *audit.Log
 	commit *committer
