@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/amana-vault/amana/vault/audit"
 	"github.com/amana-vault/amana/vault/envelope"
 )
 
@@ -117,3 +120,45 @@ func TestEveryOperationIsAudited(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestCustodyTrail(t *testing.T) {
+	f := newFixture(t)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("custody"), nil)
+	f.v.KeySlot(f.r1.caller(), doc.ID)
+	f.v.KeySlot(f.r3.caller(), doc.ID) // a denied probe is part of the trail
+	other, _ := f.deposit(t, f.r1, sampleMeta(), []byte("other"), nil)
+	f.v.KeySlot(f.r1.caller(), other.ID)
+
+	if _, err := f.v.CustodyTrail(f.lawyer.caller(), doc.ID); err == nil {
+		t.Fatal("a member without a slot read the custody trail")
+	}
+	c, err := f.v.CustodyTrail(f.r1.caller(), doc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := audit.OpenCheckpoint(c.Checkpoint, f.v.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for i, leaf := range c.Events {
+		e, err := audit.ParseEvent(leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Doc != doc.ID || e.Seq != c.Seqs[i] {
+			t.Fatalf("event %d is about %s (seq %d)", i, e.Doc, e.Seq)
+		}
+		if err := tlog.CheckRecord(c.Proofs[i], cp.Size, cp.Root, e.Seq, tlog.RecordHash(leaf)); err != nil {
+			t.Fatalf("inclusion proof of seq %d: %v", e.Seq, err)
+		}
+		actions = append(actions, e.Action+"/"+e.Outcome)
+	}
+	want := "document.deposit/ok document.keyslot/ok document.keyslot/denied document.custody/denied document.custody/ok"
+	if got := strings.Join(actions, " "); got != want {
+		t.Fatalf("trail %q, want %q", got, want)
+	}
+	if cp.Size <= c.Seqs[len(c.Seqs)-1] {
+		t.Fatal("checkpoint does not cover the trail")
+	}
+}

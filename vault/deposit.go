@@ -438,7 +438,7 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 		if err := addOutbox(tx, u.doc, OutboxPut); err != nil {
 			return err
 		}
-		ev.Detail = map[string]string{"size": fmt.Sprint(u.n), "kind": req.Kind}
+		ev.Detail = map[string]string{"size": fmt.Sprint(u.n), "kind": req.Kind, "cipher_sha256": d.CipherSHA256}
 		out = d.Document
 		return tx.Bucket(bucketUploads).Delete([]byte(u.id))
 	})
@@ -480,7 +480,7 @@ func (v *Vault) recordFailure(ev *audit.Event, err error) error {
 	failed := *ev
 	if aerr := v.commit.do(func(tx *bbolt.Tx) error {
 		e := failed
-		return v.log.Append(tx, &e)
+		return v.appendEvent(tx, &e)
 	}); aerr != nil {
 		return errors.Join(err, aerr)
 	}

@@ -74,7 +74,7 @@ func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.
 		if ev.Outcome == "" {
 			ev.Outcome = outcomeOK
 		}
-		return v.log.Append(tx, ev)
+		return v.appendEvent(tx, ev)
 	})
 	if err == nil {
 		return nil
@@ -83,4 +83,17 @@ func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.
 		ev = v.event(c, action)
 	}
 	return v.recordFailure(ev, err)
+}
+
+// appendEvent appends ev to the audit log and, for an event about a
+// document, indexes it in the document's custody trail.
+func (v *Vault) appendEvent(tx *bbolt.Tx, ev *audit.Event) error {
+	if err := v.log.Append(tx, ev); err != nil {
+		return err
+	}
+	if ev.Doc == "" {
+		return nil
+	}
+	key := append([]byte(ev.Doc+"/"), be64(uint64(ev.Seq))...)
+	return tx.Bucket(bucketCustody).Put(key, nil)
 }

@@ -100,7 +100,7 @@ func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
 		if err := u.v.putDoc(tx, d); err != nil {
 			return err
 		}
-		ev.Detail = map[string]string{"size": fmt.Sprint(u.n), "generation": fmt.Sprint(d.Generation)}
+		ev.Detail = map[string]string{"size": fmt.Sprint(u.n), "generation": fmt.Sprint(d.Generation), "cipher_sha256": d.CipherSHA256}
 		out = d.Document
 		return tx.Bucket(bucketUploads).Delete([]byte(u.id))
 	})

@@ -34,9 +34,10 @@ var (
 	bucketBlobs       = []byte("blobs")   // blob id -> bucket of chunk index -> ciphertext
 	bucketUploads     = []byte("uploads") // upload id -> pending upload, swept on open
 	bucketOutbox      = []byte("outbox")  // sequence -> index change, drained by the indexer
+	bucketCustody     = []byte("custody") // doc id "/" audit seq -> nil: each document's trail
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketCollections, bucketDocs,
-		bucketSlots, bucketPrivate, bucketBlobs, bucketUploads, bucketOutbox}
+		bucketSlots, bucketPrivate, bucketBlobs, bucketUploads, bucketOutbox, bucketCustody}
 
 	keyVersion   = []byte("version")
 	keySealedKey = []byte("sealed_key")

@@ -1,0 +1,372 @@
+// Package bundle writes and verifies court bundles: a self-contained zip
+// holding a document, its decrypted content, and the proof of its custody
+// from the vault's audit log.
+//
+// A bundle holds:
+//
+//	manifest.json     document id, hashes, public metadata, consent, who exported it and when
+//	content/NAME      the decrypted content
+//	content.age       the ciphertext exactly as the vault stores it
+//	document.key      the document's age identity: age -d -i document.key content.age
+//	custody.jsonl     the audit events about the document, one per line (leaf data)
+//	proofs.json       an RFC 6962 inclusion proof for each event
+//	checkpoint        the signed checkpoint (C2SP tlog-checkpoint) the proofs lead to
+//	verifier          the log's note verifier key
+//	README.txt        how to check all of it by hand
+//
+// Verify checks, offline: the content hashes to the manifest's plaintext
+// hash; the ciphertext hashes to the manifest's ciphertext hash, which the
+// last deposit or rekey event in the signed log also records; the
+// document key decrypts the ciphertext into the content; every custody
+// event is about this document and is included in the signed checkpoint's
+// tree; the checkpoint is signed by the verifier key. A bundle holds
+// decrypted evidence: handle it as the evidence itself.
+package bundle
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// File names inside a bundle.
+const (
+	FileManifest   = "manifest.json"
+	FileCipher     = "content.age"
+	FileKey        = "document.key"
+	FileCustody    = "custody.jsonl"
+	FileProofs     = "proofs.json"
+	FileCheckpoint = "checkpoint"
+	FileVerifier   = "verifier"
+	FileReadme     = "README.txt"
+	contentDir     = "content/"
+)
+
+// Manifest describes the bundled document.
+type Manifest struct {
+	Format       string          `json:"format"` // "amana-bundle/1"
+	Document     string          `json:"document"`
+	Collection   string          `json:"collection"`
+	Kind         string          `json:"kind"`
+	Depositor    string          `json:"depositor"`
+	DepositedAt  time.Time       `json:"deposited_at"`
+	Generation   int             `json:"generation"`
+	CipherSHA256 string          `json:"cipher_sha256"`
+	PlainSHA256  string          `json:"plain_sha256"`
+	PlainSize    int64           `json:"plain_size"`
+	FileName     string          `json:"file_name"`
+	MediaType    string          `json:"media_type,omitempty"`
+	Public       json.RawMessage `json:"public"`
+	Consent      json.RawMessage `json:"consent"`
+	ExportedBy   string          `json:"exported_by"`
+	ExportedAt   time.Time       `json:"exported_at"`
+}
+
+const formatName = "amana-bundle/1"
+
+// Proof is the inclusion proof of one custody event.
+type Proof struct {
+	Seq   int64       `json:"seq"`
+	Proof []tlog.Hash `json:"proof"`
+}
+
+// Bundle is what Write needs.
+type Bundle struct {
+	Manifest   Manifest
+	Content    io.Reader // plaintext, streamed into the zip
+	Cipher     io.Reader // ciphertext, streamed into the zip
+	DocKey     string    // AGE-SECRET-KEY-…
+	Events     [][]byte  // custody events, leaf data
+	Proofs     []Proof
+	Checkpoint []byte
+	Verifier   string
+}
+
+// Write writes b as a zip to w, streaming content and ciphertext.
+func Write(w io.Writer, b Bundle) error {
+	if len(b.Events) != len(b.Proofs) {
+		return errors.New("bundle: one proof per custody event is needed")
+	}
+	b.Manifest.Format = formatName
+	name := safeName(b.Manifest.FileName)
+	b.Manifest.FileName = name
+	zw := zip.NewWriter(w)
+	add := func(name string, r io.Reader) error {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: b.Manifest.ExportedAt})
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, r)
+		return err
+	}
+	manifest, err := json.MarshalIndent(b.Manifest, "", "  ")
+	if err != nil {
+		return err
+	}
+	var custody bytes.Buffer
+	for _, e := range b.Events {
+		custody.Write(e)
+		custody.WriteByte('\n')
+	}
+	proofs, err := json.MarshalIndent(b.Proofs, "", "  ")
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{FileReadme, strings.NewReader(readme(b.Manifest))},
+		{FileManifest, bytes.NewReader(manifest)},
+		{contentDir + name, b.Content},
+		{FileCipher, b.Cipher},
+		{FileKey, strings.NewReader(b.DocKey + "\n")},
+		{FileCustody, &custody},
+		{FileProofs, bytes.NewReader(proofs)},
+		{FileCheckpoint, bytes.NewReader(b.Checkpoint)},
+		{FileVerifier, strings.NewReader(b.Verifier + "\n")},
+	} {
+		if err := add(f.name, f.r); err != nil {
+			return fmt.Errorf("bundle: writing %s: %w", f.name, err)
+		}
+	}
+	return zw.Close()
+}
+
+// safeName keeps a file name usable inside the zip: no directories, no
+// dot files, nothing empty.
+func safeName(n string) string {
+	n = path.Base(strings.ReplaceAll(n, "\\", "/"))
+	n = strings.TrimLeft(n, ".")
+	if n == "" || n == "/" {
+		n = "document"
+	}
+	return n
+}
+
+func readme(m Manifest) string {
+	return fmt.Sprintf(`Amana court bundle for document %s (exported %s by %s)
+
+This bundle holds decrypted evidence. Handle it as the evidence itself.
+
+Check it with Amana:      amana verify-bundle THIS.zip --verifier "<the log's published verifier key>"
+Or by hand, with the stock age tool and any SHA-256 tool:
+  1. sha256sum content/%s   must equal plain_sha256 in manifest.json
+  2. sha256sum content.age  must equal cipher_sha256 in manifest.json, and the
+     cipher_sha256 of the last document.deposit or document.rekey event in custody.jsonl
+  3. age -d -i document.key content.age | cmp - content/%s
+  4. Each line of custody.jsonl is an audit event (RFC 6962 leaf data); proofs.json
+     proves each is in the tree whose root the signed note in "checkpoint" states;
+     "verifier" is the key that signed it: compare it with the key published by the
+     vault's custodians.
+`, m.Document, m.ExportedAt.Format(time.RFC3339), m.ExportedBy, m.FileName, m.FileName)
+}
+
+// Report is what Verify established.
+type Report struct {
+	Manifest        Manifest
+	Events          int
+	CheckpointSize  int64
+	VerifierKey     string
+	VerifierFromZip bool // no key was given: the bundle's own key was used
+}
+
+// MaxEntry bounds what Verify reads of one small file in the zip.
+const MaxEntry = 64 << 20
+
+// Verify checks a bundle offline. verifier is the log's published key; if
+// empty, the key inside the bundle is used and the report says so. Every
+// failure names what failed.
+func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: not a zip file: %w", err)
+	}
+	files := map[string]*zip.File{}
+	var contentFile *zip.File
+	for _, f := range zr.File {
+		if _, dup := files[f.Name]; dup {
+			return nil, fmt.Errorf("bundle: %s appears twice", f.Name)
+		}
+		files[f.Name] = f
+		if strings.HasPrefix(f.Name, contentDir) && len(f.Name) > len(contentDir) {
+			if contentFile != nil {
+				return nil, errors.New("bundle: more than one content file")
+			}
+			contentFile = f
+		}
+	}
+	small := func(name string) ([]byte, error) {
+		f, ok := files[name]
+		if !ok {
+			return nil, fmt.Errorf("bundle: %s is missing", name)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %s: %w", name, err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, MaxEntry+1))
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %s: %w", name, err)
+		}
+		if len(b) > MaxEntry {
+			return nil, fmt.Errorf("bundle: %s is too large", name)
+		}
+		return b, nil
+	}
+	rep := &Report{}
+	mb, err := small(FileManifest)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(mb, &rep.Manifest); err != nil {
+		return nil, fmt.Errorf("bundle: manifest.json: %w", err)
+	}
+	m := &rep.Manifest
+	if m.Format != formatName {
+		return rep, fmt.Errorf("bundle: unknown format %q", m.Format)
+	}
+	if contentFile == nil || contentFile.Name != contentDir+safeName(m.FileName) {
+		return rep, errors.New("bundle: the content file is missing or not the one the manifest names")
+	}
+
+	// 1. Content and ciphertext hashes.
+	plainSum, err := hashEntry(contentFile)
+	if err != nil {
+		return rep, err
+	}
+	if plainSum != m.PlainSHA256 {
+		return rep, fmt.Errorf("bundle: content SHA-256 is %s, the manifest says %s", plainSum, m.PlainSHA256)
+	}
+	cf, ok := files[FileCipher]
+	if !ok {
+		return rep, errors.New("bundle: content.age is missing")
+	}
+	cipherSum, err := hashEntry(cf)
+	if err != nil {
+		return rep, err
+	}
+	if cipherSum != m.CipherSHA256 {
+		return rep, fmt.Errorf("bundle: content.age SHA-256 is %s, the manifest says %s", cipherSum, m.CipherSHA256)
+	}
+
+	// 2. The document key turns the ciphertext into the content.
+	kb, err := small(FileKey)
+	if err != nil {
+		return rep, err
+	}
+	ids, err := age.ParseIdentities(bytes.NewReader(kb))
+	if err != nil {
+		return rep, fmt.Errorf("bundle: document.key: %w", err)
+	}
+	crc, err := cf.Open()
+	if err != nil {
+		return rep, err
+	}
+	defer crc.Close()
+	pr, err := age.Decrypt(crc, ids...)
+	if err != nil {
+		return rep, fmt.Errorf("bundle: document.key does not open content.age: %w", err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, pr); err != nil {
+		return rep, fmt.Errorf("bundle: content.age does not decrypt: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != m.PlainSHA256 {
+		return rep, fmt.Errorf("bundle: content.age decrypts to SHA-256 %s, not the content's %s", got, m.PlainSHA256)
+	}
+
+	// 3. The signed checkpoint.
+	vb, err := small(FileVerifier)
+	if err != nil {
+		return rep, err
+	}
+	zipKey := strings.TrimSpace(string(vb))
+	if verifier == "" {
+		verifier, rep.VerifierFromZip = zipKey, true
+	} else if verifier != zipKey {
+		return rep, fmt.Errorf("bundle: it names verifier key %s, not the one given", zipKey)
+	}
+	rep.VerifierKey = verifier
+	cpb, err := small(FileCheckpoint)
+	if err != nil {
+		return rep, err
+	}
+	cp, err := audit.OpenCheckpoint(cpb, verifier)
+	if err != nil {
+		return rep, fmt.Errorf("bundle: checkpoint: %w", err)
+	}
+	rep.CheckpointSize = cp.Size
+
+	// 4. Every custody event is about this document and in the tree.
+	eb, err := small(FileCustody)
+	if err != nil {
+		return rep, err
+	}
+	pb, err := small(FileProofs)
+	if err != nil {
+		return rep, err
+	}
+	var proofs []Proof
+	if err := json.Unmarshal(pb, &proofs); err != nil {
+		return rep, fmt.Errorf("bundle: proofs.json: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(eb), "\n"), "\n")
+	if len(eb) == 0 || len(lines) != len(proofs) {
+		return rep, fmt.Errorf("bundle: %d custody events but %d proofs", len(lines), len(proofs))
+	}
+	lastHash := ""
+	for i, line := range lines {
+		e, err := audit.ParseEvent([]byte(line))
+		if err != nil {
+			return rep, fmt.Errorf("bundle: custody event %d: %w", i, err)
+		}
+		if e.Doc != m.Document {
+			return rep, fmt.Errorf("bundle: custody event seq %d is about %q, not this document", e.Seq, e.Doc)
+		}
+		if proofs[i].Seq != e.Seq {
+			return rep, fmt.Errorf("bundle: proof %d is for seq %d, event is seq %d", i, proofs[i].Seq, e.Seq)
+		}
+		if err := tlog.CheckRecord(proofs[i].Proof, cp.Size, cp.Root, e.Seq, tlog.RecordHash([]byte(line))); err != nil {
+			return rep, fmt.Errorf("bundle: custody event seq %d is not in the signed log: %w", e.Seq, err)
+		}
+		if (e.Action == "document.deposit" || e.Action == "document.rekey") && e.Outcome == "ok" {
+			lastHash = e.Detail["cipher_sha256"]
+		}
+	}
+	rep.Events = len(lines)
+	if lastHash == "" {
+		return rep, errors.New("bundle: the custody trail has no successful deposit")
+	}
+	if lastHash != m.CipherSHA256 {
+		return rep, fmt.Errorf("bundle: the signed log records ciphertext %s, the bundle holds %s", lastHash, m.CipherSHA256)
+	}
+	return rep, nil
+}
+
+func hashEntry(f *zip.File) (string, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return "", fmt.Errorf("bundle: %s: %w", f.Name, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", fmt.Errorf("bundle: %s: %w", f.Name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
