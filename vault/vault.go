@@ -160,7 +160,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		return nil, nil, fmt.Errorf("vault: %w", err)
 	}
 	f.Close()
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
+	db, err := bbolt.Open(path, 0o600, boltOptions(opts))
 	if err != nil {
 		os.Remove(path)
 		return nil, nil, fmt.Errorf("vault: %w", err)
@@ -227,7 +227,7 @@ func Open(dir, passphrase string, opts Options) (*Vault, error) {
 		}
 		return nil, fmt.Errorf("vault: %w", err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
+	db, err := bbolt.Open(path, 0o600, boltOptions(opts))
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("vault: %s is in use by another process", dir)
@@ -385,3 +385,15 @@ func clone(b []byte) []byte {
 // SignCheckpoint signs a checkpoint covering every audit event so far. The
 // server calls it periodically; Close calls it once more.
 func (v *Vault) SignCheckpoint() error { return v.db.Update(v.log.Sign) }
+
+// boltOptions tunes bbolt for a vault: the freelist is not written at
+// every commit (it is rebuilt at open, as etcd does), and the file is
+// mapped with room to grow, so large deposits do not remap it repeatedly.
+func boltOptions(opts Options) *bbolt.Options {
+	return &bbolt.Options{
+		Timeout:         opts.LockTimeout,
+		NoFreelistSync:  true,
+		FreelistType:    bbolt.FreelistMapType,
+		InitialMmapSize: 1 << 30,
+	}
+}
