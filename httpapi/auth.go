@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -131,6 +132,12 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id, armored, exp, err := s.challenges.issue(req.User, rcpt)
+	if err != nil && rcpt != s.challenges.decoy {
+		// A plugin recipient whose plugin is not installed on the server:
+		// answer like for anyone else, with a challenge nobody can open.
+		s.log.Warn("cannot encrypt a login challenge to this user's recipient; install its age plugin on the server", "request_id", requestID(r))
+		id, armored, exp, err = s.challenges.issue(req.User, s.challenges.decoy)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -182,7 +189,10 @@ func trimNewline(s string) string {
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	s.sessions.revoke(bearerToken(r))
-	s.cfg.Vault.Record(s.caller(r, sess.user), "auth.logout", "ok", nil)
+	if err := s.cfg.Vault.Record(s.caller(r, sess.user), "auth.logout", "ok", nil); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -210,6 +220,9 @@ func (s *Server) stepUp(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 			if _, err := s.cfg.Vault.CheckTOTP(s.caller(r, sess.user), "auth.stepup", sess.user, code, true); err != nil {
+				if errors.Is(err, vault.ErrAuth) {
+					err = errStepUpFailed
+				}
 				s.writeError(w, r, err)
 				return
 			}

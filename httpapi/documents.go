@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -98,10 +97,14 @@ func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *va
 		return nil, err
 	}
 	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(up, p, buf); err != nil {
+	uw := &vaultWriter{up: up}
+	if _, err := io.CopyBuffer(uw, p, buf); err != nil {
 		up.Abort()
+		if uw.err != nil {
+			return nil, uw.err // the vault refused the content, or failed to store it
+		}
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || errors.Is(err, vault.ErrTooLarge) || isVaultError(err) {
+		if errors.As(err, &mbe) {
 			return nil, err
 		}
 		return nil, newError(http.StatusBadRequest, "bad_multipart", "reading content: upload interrupted or malformed")
@@ -124,9 +127,19 @@ func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *va
 	return up.Commit([32]byte(sum), fin.Private)
 }
 
-func isVaultError(err error) bool {
-	var inv *vault.InvalidError
-	return errors.As(err, &inv)
+// vaultWriter tells errors of the vault apart from errors reading the
+// request.
+type vaultWriter struct {
+	up  *vault.Upload
+	err error
+}
+
+func (w *vaultWriter) Write(p []byte) (int, error) {
+	n, err := w.up.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
 }
 
 func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
@@ -294,4 +307,3 @@ func (s *Server) handleShred(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var _ = base64.StdEncoding

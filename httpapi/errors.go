@@ -30,6 +30,7 @@ var (
 	errUnauthenticated = newError(http.StatusUnauthorized, "unauthenticated", "a valid session token is required")
 	errStepUp          = newError(http.StatusUnauthorized, "step_up_required", "this action needs a fresh TOTP code in the X-Amana-TOTP header")
 	errNotFound        = newError(http.StatusNotFound, "not_found", "not found")
+	errStepUpFailed    = newError(http.StatusUnauthorized, "step_up_failed", "the TOTP code in X-Amana-TOTP was wrong or already used")
 )
 
 // classify maps an error to its status, code and the message the client

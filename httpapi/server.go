@@ -82,7 +82,11 @@ func New(cfg Config) *Server {
 	}
 	s.router = s.routes()
 	var h http.Handler = s.router
-	h = http.NewCrossOriginProtection().Handler(h)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, newError(http.StatusForbidden, "cross_origin", "cross-origin request refused"))
+	}))
+	h = cop.Handler(h)
 	h = withSecurityHeaders(h)
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)
@@ -126,7 +130,7 @@ func (s *Server) routes() *mux.Router {
 
 	r.Handle("/v1/collections", lim(s.authenticated(s.handleCreateCollection))).Methods(http.MethodPost)
 	r.Handle("/v1/collections", lim(s.authenticated(s.handleListCollections))).Methods(http.MethodGet)
-	r.Handle("/v1/collections/{id}", lim(s.authenticated(s.handleUpdateCollection))).Methods(http.MethodPatch)
+	r.Handle("/v1/collections/{id}", lim(s.stepUp(s.handleUpdateCollection))).Methods(http.MethodPatch)
 	r.Handle("/v1/collections/{id}/recipients", lim(s.authenticated(s.handleRecipients))).Methods(http.MethodGet)
 
 	r.Handle("/v1/documents", lim(s.authenticated(s.handleDeposit))).Methods(http.MethodPost)
@@ -139,7 +143,11 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
 	r.Handle("/v1/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
 
+	r.Handle("/v1/documents/{id}/custody", lim(s.authenticated(s.handleCustody))).Methods(http.MethodGet)
+
 	r.Handle("/v1/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
+	r.Handle("/v1/stats", lim(s.authenticated(s.handleStats))).Methods(http.MethodGet)
+	r.Handle("/v1/backup", lim(s.stepUp(s.handleBackup))).Methods(http.MethodGet)
 
 	r.Handle("/v1/audit/events", lim(s.authenticated(s.handleAuditEvents))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/checkpoint", lim(s.authenticated(s.handleCheckpoint))).Methods(http.MethodGet)

@@ -57,7 +57,7 @@ func checkPeople(tx *bbolt.Tx, field string, ids []string, custodians bool) ([]s
 			return nil, invalid(field, "auditor %q cannot be a custodian", id)
 		}
 	}
-	out := slices.Clone(ids)
+	out := append([]string{}, ids...)
 	slices.Sort(out)
 	return slices.Compact(out), nil
 }
