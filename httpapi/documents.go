@@ -306,4 +306,3 @@ func (s *Server) handleShred(w http.ResponseWriter, r *http.Request) {
 	s.reindex()
 	w.WriteHeader(http.StatusNoContent)
 }
-

@@ -21,7 +21,7 @@ func newAuditCmd() *cobra.Command {
 (RFC 6962) whose checkpoints the server signs. An auditor who keeps a copy
 of an earlier checkpoint can prove that the log only grew since.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd())
+	cmd.AddCommand(newAuditLogCmd(), newAuditCheckpointCmd(), newAuditVerifyCmd(), newAuditExportCmd())
 	return cmd
 }
 
@@ -41,23 +41,28 @@ func newAuditVerifyCmd() *cobra.Command {
 	var (
 		data, export, oldFile, verifier string
 		asJSON                          bool
+		r                               remote
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [--data DIR | --export DIR] [--checkpoint OLD] [--verifier KEY]",
 		Short: "Recompute the audit log's Merkle tree and check its signed checkpoints",
-		Long: `Verify the audit log offline, from a stopped vault's data directory (--data)
-or from an export (--export). Every event is rehashed, the tree is rebuilt
-and compared with the newest signed checkpoint; with --checkpoint, the
+		Long: `Verify the audit log online, through the API of the server you are logged
+in to (auditors, admins), or offline, from a stopped vault's data directory
+(--data) or from an export (--export). Every event is rehashed, the tree is
+rebuilt and compared with the newest signed checkpoint (online: one signed
+for this check, its consistency with the events checked by proofs the
+server serves); with --checkpoint, the
 earlier checkpoint you kept must be signed by the same key and consistent
 with the log: nothing it covers was changed or removed. With --verifier, the
 log's key must be the one you were given at init. On failure it names the
 first sequence number that cannot be trusted and exits non-zero.`,
-		Example: `  amana audit verify --data /srv/amana --checkpoint checkpoint-2026-01.txt
+		Example: `  amana audit verify --checkpoint checkpoint-2026-01.txt --verifier "$(cat verifier.txt)"
+  amana audit verify --data /srv/amana --checkpoint checkpoint-2026-01.txt
   amana audit verify --export ./audit-copy --verifier "amana.local/vault+454a3838+AQ…"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (data == "") == (export == "") {
-				return usageError("give exactly one of --data DIR or --export DIR")
+			if data != "" && export != "" {
+				return usageError("give at most one of --data DIR or --export DIR (neither: verify online)")
 			}
 			var old []byte
 			if oldFile != "" {
@@ -75,8 +80,13 @@ first sequence number that cannot be trusted and exits non-zero.`,
 					rep, verr = audit.Verify(tx, old)
 					return verr
 				})
-			} else {
+			} else if export != "" {
 				rep, err = audit.VerifyExport(export, old)
+			} else {
+				var fatal error
+				if rep, err, fatal = verifyOnline(cmd.Context(), &r, old, verifier); fatal != nil {
+					return fatal
+				}
 			}
 			res := verifyResult{OK: err == nil}
 			if rep != nil {
@@ -126,34 +136,45 @@ first sequence number that cannot be trusted and exits non-zero.`,
 	cmd.Flags().StringVar(&oldFile, "checkpoint", "", "an earlier signed checkpoint to prove consistency with")
 	cmd.Flags().StringVar(&verifier, "verifier", "", "the verifier key you were given; fail if the log uses another")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	r.addServerFlags(cmd, false)
 	return cmd
 }
 
 func newAuditExportCmd() *cobra.Command {
 	var data, out string
 	var asJSON bool
+	var r remote
 	cmd := &cobra.Command{
-		Use:   "export --data DIR -o OUT",
+		Use:   "export [--data DIR] -o OUT",
 		Short: "Write an independent copy of the audit log for auditors",
 		Long: `Write OUT/events.jsonl (one event a line; each line without its newline is
 exactly the leaf data hashed into the Merkle tree), OUT/checkpoint (the
 newest signed checkpoint) and OUT/verifier (the verifier key). Any RFC 6962
-implementation can recompute the checkpoint's root from events.jsonl.`,
-		Example: `  amana audit export --data /srv/amana -o ./audit-copy
+implementation can recompute the checkpoint's root from events.jsonl.
+Without --data the copy is fetched through the API of the server you are
+logged in to, with a freshly signed checkpoint, and checked before it is
+kept.`,
+		Example: `  amana audit export -o ./audit-copy
+  amana audit export --data /srv/amana -o ./audit-copy
   amana audit verify --export ./audit-copy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if data == "" || out == "" {
-				return usageError("--data DIR and -o OUT are required")
+			if out == "" {
+				return usageError("-o OUT is required")
 			}
 			var n int64
-			err := vault.ViewFile(data, func(tx *bbolt.Tx) error {
-				var err error
-				if n, err = audit.Size(tx); err != nil {
-					return err
-				}
-				return audit.Export(tx, out)
-			})
+			var err error
+			if data == "" {
+				n, err = exportOnline(cmd.Context(), &r, out)
+			} else {
+				err = vault.ViewFile(data, func(tx *bbolt.Tx) error {
+					var err error
+					if n, err = audit.Size(tx); err != nil {
+						return err
+					}
+					return audit.Export(tx, out)
+				})
+			}
 			if err != nil {
 				return err
 			}
@@ -164,9 +185,10 @@ implementation can recompute the checkpoint's root from events.jsonl.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "the vault's data directory (the server must be stopped)")
+	cmd.Flags().StringVar(&data, "data", "", "the vault's data directory (the server must be stopped); without it, export online")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "directory to write the export to")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	r.addServerFlags(cmd, false)
 	return cmd
 }
 
