@@ -20,6 +20,10 @@ func newAuditCmd() *cobra.Command {
 		Long: `Every action on the vault appends an event to an append-only Merkle tree
 (RFC 6962) whose checkpoints the server signs. An auditor who keeps a copy
 of an earlier checkpoint can prove that the log only grew since.`,
+		Example: `  amana audit log --since 24h
+  amana audit checkpoint -o checkpoint-$(date +%F).txt
+  amana audit verify --checkpoint checkpoint-2026-01-31.txt
+  amana audit export -o ./audit-copy && amana audit verify --export ./audit-copy`,
 	}
 	cmd.AddCommand(newAuditLogCmd(), newAuditCheckpointCmd(), newAuditVerifyCmd(), newAuditExportCmd())
 	return cmd

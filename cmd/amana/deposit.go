@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/search/redact"
+)
+
+// kinds of documents (SPEC §3), for help and completion.
+var kinds = []string{"testimony", "interview", "case_study", "report", "media"}
+
+// Limits on the small files a deposit reads whole.
+const (
+	maxMetaFile       = 1 << 20
+	maxTranscriptFile = 4 << 20 // the server takes 1 MiB once redacted
+)
+
+// depositMeta is META.json (SPEC §8). Unknown fields are refused: a typo
+// must not silently drop private data or send it somewhere public.
+type depositMeta struct {
+	Title        string         `json:"title"`
+	Summary      string         `json:"summary"`
+	Language     string         `json:"language"`
+	Governorate  string         `json:"governorate"`
+	IncidentDate string         `json:"incident_date"`
+	Tags         []string       `json:"tags"`
+	Consent      client.Consent `json:"consent"`
+	Persons      []string       `json:"persons"`
+	Private      map[string]any `json:"private"`
+}
+
+// redaction is one piece of personal data removed from a public field:
+// where and what kind, never the value.
+type redaction struct {
+	Field string `json:"field"`
+	Kind  string `json:"kind"`
+}
+
+func newDepositCmd() *cobra.Command {
+	var (
+		r                                      remote
+		collection, kind, metaFile, transcript string
+		to                                     []string
+		classic, asJSON                        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "deposit FILE --collection C --kind K --meta META.json [--transcript T] [--to ID ...]",
+		Short: "Redact, seal and upload a document",
+		Long: `Deposit FILE into a collection. On this machine, before anything is sent:
+
+  - the public fields of META.json (title, summary, tags) and the transcript
+    (--transcript, a text file) are redacted: e-mail addresses, Iraqi phone
+    numbers, national card numbers, GPS coordinates and the names listed in
+    "persons" become pseudonyms such as [PERSON-1], the same in every field;
+    what was found is reported on stderr (kind and field, never the value);
+  - FILE is encrypted, streaming, to a fresh document key, wrapped for you,
+    the collection's custodians and --to users;
+  - private metadata ("private" from META.json, the persons, the original
+    file name and media type, the plaintext's SHA-256 and size) is sealed
+    with the document key.
+
+The server sees only ciphertext and redacted public metadata. META.json:
+
+  {"title": "…", "summary": "…", "language": "ar|ckb|kmr|en",
+   "governorate": "Kirkuk", "incident_date": "2017-06", "tags": ["…"],
+   "consent": {"scopes": ["research", "legal_proceedings"],
+               "recorded_at": "2018-03-02", "recorded_by": "r.hassan"},
+   "persons": ["names that must never appear in public fields"],
+   "private": {"location_detail": "…", "contact": "…", "notes": "…"}}
+
+With --json it prints {"id","collection","kind","size","cipher_sha256",
+"plain_sha256","redactions":[{"field","kind"}]}; size is the plaintext's.`,
+		Example: `  amana deposit interview-07.m4a --collection kirkuk-2018 --kind interview \
+      --meta interview-07.json --transcript interview-07.txt
+  amana deposit report.pdf --collection kirkuk-2018 --kind report --meta report.json --to a.karim --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if collection == "" || kind == "" || metaFile == "" {
+				return usageError("--collection, --kind and --meta are required")
+			}
+			if !slices.Contains(kinds, kind) {
+				return usageError("unknown kind %q: use one of %s", kind, strings.Join(kinds, ", "))
+			}
+			meta, err := readDepositMeta(metaFile)
+			if err != nil {
+				return err
+			}
+			var text string
+			if transcript != "" {
+				b, err := readSmallFile(transcript, maxTranscriptFile)
+				if err != nil {
+					return fmt.Errorf("transcript: %w", err)
+				}
+				text = string(b)
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			if !st.Mode().IsRegular() {
+				return fmt.Errorf("%s is not a regular file", args[0])
+			}
+			mediaType, err := sniff(f)
+			if err != nil {
+				return err
+			}
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+
+			// One redactor for every field: [PERSON-1] is the same person
+			// in the title and in the transcript.
+			red := redact.New(meta.Persons)
+			var found []redaction
+			clean := func(field, s string) string {
+				out, fs := red.Redact(s)
+				for _, f := range fs {
+					found = append(found, redaction{Field: field, Kind: f.Kind})
+				}
+				return out
+			}
+			pub := client.PublicMeta{
+				Title:        clean("title", meta.Title),
+				Summary:      clean("summary", meta.Summary),
+				Language:     meta.Language,
+				Governorate:  meta.Governorate,
+				IncidentDate: meta.IncidentDate,
+			}
+			for _, t := range meta.Tags {
+				pub.Tags = append(pub.Tags, clean("tags", t))
+			}
+			if text != "" {
+				pub.TranscriptRedacted = clean("transcript", text)
+			}
+			reportRedactions(cmd.ErrOrStderr(), found)
+
+			private := maps.Clone(meta.Private)
+			if private == nil {
+				private = map[string]any{}
+			}
+			if len(meta.Persons) > 0 {
+				private["persons"] = meta.Persons
+			}
+			private["file_name"] = filepath.Base(args[0])
+			private["media_type"] = mediaType
+
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			bar := newProgress(st.Size(), "sealing")
+			res, err := k.c.Deposit(ctx, client.DepositRequest{
+				Collection: collection, Kind: kind, Public: pub, Consent: meta.Consent,
+				Private: private, To: to, Content: bar.reader(f), Classic: classic,
+			})
+			bar.end(err)
+			if err := k.done(err); err != nil {
+				return fmt.Errorf("deposit failed: %w", err)
+			}
+			if found == nil {
+				found = []redaction{}
+			}
+			d := res.Document
+			if asJSON {
+				return printJSON(cmd, map[string]any{
+					"id": d.ID, "collection": d.Collection, "kind": d.Kind,
+					"size": res.Digest.PlainSize, "cipher_size": d.Size,
+					"cipher_sha256": d.CipherSHA256,
+					"plain_sha256":  hex.EncodeToString(res.Digest.PlainSHA256[:]),
+					"redactions":    found,
+				})
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Deposited %s into %s as %s (%d bytes, sealed to %s).\n",
+				d.ID, d.Collection, d.Kind, res.Digest.PlainSize, strings.Join(d.SlotHolders, ", "))
+			fmt.Fprintf(w, "  plaintext SHA-256:  %s\n  ciphertext SHA-256: %s\n", hex.EncodeToString(res.Digest.PlainSHA256[:]), d.CipherSHA256)
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, false)
+	cmd.Flags().StringVar(&collection, "collection", "", "collection to deposit into")
+	cmd.Flags().StringVar(&kind, "kind", "", "testimony, interview, case_study, report or media")
+	cmd.Flags().StringVar(&metaFile, "meta", "", "META.json with public metadata, consent, persons and private metadata")
+	cmd.Flags().StringVar(&transcript, "transcript", "", "a text transcript; its redacted text becomes searchable")
+	cmd.Flags().StringArrayVar(&to, "to", nil, "also give this member a key slot now (repeatable; consent permitting)")
+	cmd.Flags().BoolVar(&classic, "classic", false, "use an X25519 document key instead of a post-quantum one")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(kinds...))
+	cmd.MarkFlagFilename("meta", "json")
+	cmd.MarkFlagFilename("transcript")
+	return cmd
+}
+
+func readDepositMeta(name string) (*depositMeta, error) {
+	b, err := readSmallFile(name, maxMetaFile)
+	if err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var m depositMeta
+	if err := dec.Decode(&m); err != nil {
+		// json errors quote field names, never values.
+		return nil, fmt.Errorf("meta %s: %v", name, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("meta %s: trailing data after the object", name)
+	}
+	if strings.TrimSpace(m.Title) == "" {
+		return nil, fmt.Errorf("meta %s: title is required", name)
+	}
+	if len(m.Consent.Scopes) == 0 {
+		return nil, fmt.Errorf("meta %s: consent.scopes is required (research, advocacy, legal_proceedings, public_anonymised)", name)
+	}
+	return &m, nil
+}
+
+// sniff returns the media type of f from its first 512 bytes and rewinds.
+func sniff(f *os.File) (string, error) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return "", err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return http.DetectContentType(head[:n]), nil
+}
+
+// reportRedactions tells the depositor what was removed, by field and
+// kind, before anything is sealed or sent.
+func reportRedactions(w io.Writer, found []redaction) {
+	if len(found) == 0 {
+		fmt.Fprintln(w, "Redaction: no personal data found in the public fields.")
+		return
+	}
+	type key struct{ field, kind string }
+	counts := map[key]int{}
+	var fields []string
+	kindsOf := map[string][]string{}
+	for _, f := range found {
+		k := key{f.Field, f.Kind}
+		if counts[k] == 0 {
+			if len(kindsOf[f.Field]) == 0 {
+				fields = append(fields, f.Field)
+			}
+			kindsOf[f.Field] = append(kindsOf[f.Field], f.Kind)
+		}
+		counts[k]++
+	}
+	fmt.Fprintf(w, "Redaction: %d item(s) of personal data replaced by pseudonyms before sealing:\n", len(found))
+	for _, field := range fields {
+		var parts []string
+		for _, kind := range kindsOf[field] {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[key{field, kind}], kind))
+		}
+		fmt.Fprintf(w, "  %s: %s\n", field, strings.Join(parts, ", "))
+	}
+}

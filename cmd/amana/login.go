@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/amana-vault/amana/httpapi/client"
+)
+
+func newLoginCmd() *cobra.Command {
+	var (
+		server, user, identity, totp string
+		asJSON                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "login --server URL --user ID --identity FILE [--totp CODE]",
+		Short: "Sign in with your age identity and a TOTP code",
+		Long: `Sign in to an Amana server. The server sends a challenge encrypted to your
+age public key; it is decrypted here with your identity file (age, post-
+quantum, SSH or plugin keys, as 'age -i' reads them) and sent back with a
+TOTP code from your authenticator. No password exists anywhere.
+
+The session (server, user, role, token and its expiry, and the PATH of your
+identity file, never its contents) is kept in session.json, mode 0600, under
+$AMANA_CONFIG_DIR or your config directory (e.g. ~/.config/amana). It ends
+after 15 minutes idle or 8 hours. The TOTP code comes from --totp, else
+AMANA_TOTP, else a prompt on the terminal.`,
+		Example: `  amana login --server https://amana.example.org:8443 --user r.hassan --identity ~/.config/amana/me.key
+  amana login --server http://127.0.0.1:8443 --user a.karim \
+      --identity keys-example/a.karim.key --totp "$(oathtool --totp -b "$SECRET")"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if server == "" || user == "" || identity == "" {
+				return usageError("--server, --user and --identity are required")
+			}
+			if err := checkServerURL(server); err != nil {
+				return err
+			}
+			abs, err := filepath.Abs(identity)
+			if err != nil {
+				return err
+			}
+			ids, err := readIdentities(abs)
+			if err != nil {
+				return err
+			}
+			code, err := totpSource(totp, "Login as "+user)()
+			if err != nil {
+				return err
+			}
+			c := client.New(server)
+			s, err := c.Login(cmd.Context(), user, ids, code)
+			if err != nil {
+				var ae *client.Error
+				var nm *age.NoIdentityMatchError
+				switch {
+				case errors.As(err, &ae) && ae.Status == 401:
+					return fmt.Errorf("login refused: wrong TOTP code (or one already used), or unknown or inactive user %s", user)
+				case errors.As(err, &nm):
+					// The server answers unknown and inactive users with a
+					// challenge nobody can open, so this is all we know.
+					return fmt.Errorf("login failed: the challenge does not open with %s: wrong identity file, or %s is unknown or not active", abs, user)
+				}
+				return explain(err, nil)
+			}
+			sess := &session{
+				Server: c.BaseURL, User: s.User, Role: s.Role, Token: s.Token,
+				ExpiresAt: s.ExpiresAt, LoggedInAt: time.Now().UTC(), IdentityFile: abs,
+			}
+			if sess.User == "" {
+				sess.User = user
+			}
+			if err := sess.save(); err != nil {
+				// Do not leave a live token behind that nobody can use.
+				c.Logout(context.WithoutCancel(cmd.Context()))
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, map[string]any{"server": sess.Server, "user": sess.User, "role": sess.Role, "expires_at": sess.ExpiresAt})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Logged in to %s as %s (%s) until %s if idle.\n",
+				sess.Server, sess.User, sess.Role, sess.ExpiresAt.Local().Format(time.RFC3339))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&server, "server", "", "server URL, e.g. https://amana.example.org:8443")
+	cmd.Flags().StringVar(&user, "user", "", "your user id")
+	cmd.Flags().StringVar(&identity, "identity", "", "your age identity file (its path is remembered, never its contents)")
+	cmd.Flags().StringVar(&totp, "totp", "", "TOTP code (else AMANA_TOTP, else a prompt)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the session (without its token) as JSON")
+	return cmd
+}
+
+func newLogoutCmd() *cobra.Command {
+	var r remote
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "End the session on the server and forget it here",
+		Long: `Revoke the session token on the server and delete the local session file.
+The file is deleted even when the server cannot be reached; the token then
+still expires on the server after 15 minutes idle.`,
+		Example: `  amana logout`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := loadSession()
+			if errors.Is(err, errNoSession) {
+				fmt.Fprintln(cmd.OutOrStdout(), "Not logged in.")
+				return nil
+			}
+			if err != nil {
+				// A damaged file is still a file to remove.
+				return errors.Join(err, deleteSession())
+			}
+			server := s.Server
+			if r.server != "" {
+				server = r.server
+			}
+			c := client.New(server)
+			c.Token = s.Token
+			lerr := c.Logout(cmd.Context())
+			if err := deleteSession(); err != nil {
+				return fmt.Errorf("could not delete the session file: %w", err)
+			}
+			var ae *client.Error
+			if lerr != nil && !(errors.As(lerr, &ae) && ae.Status == 401) {
+				return fmt.Errorf("session file deleted, but the server did not revoke the token: %v", explain(lerr, s))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Logged out %s from %s.\n", s.User, s.Server)
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, false)
+	return cmd
+}

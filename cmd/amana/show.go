@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/vault/envelope"
+)
+
+func newShowCmd() *cobra.Command {
+	var (
+		r      remote
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "show DOC",
+		Short: "Show a document's metadata, consent and custody",
+		Long: `Show a document's public (redacted) metadata, its consent and a custody
+summary (depositor, who holds key slots, state). If you hold a key slot,
+your identity opens it here and the private metadata (original file name,
+persons, contacts, notes, plaintext hash) is decrypted and shown too; the
+server never sees it in clear.`,
+		Example: `  amana show 7f3c9a…
+  amana show 7f3c9a… --json | jq .private`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			doc, err := k.c.Document(ctx, args[0])
+			if err != nil {
+				return k.done(err)
+			}
+			var private map[string]any
+			note := ""
+			switch {
+			case doc.State == "shredded":
+				note = "shredded: content, private metadata and key slots were destroyed"
+			case !slices.Contains(doc.SlotHolders, k.s.User):
+				note = "you hold no key slot for this document"
+			default:
+				private, note = openPrivate(ctx, k, doc)
+			}
+			k.done(nil)
+			if asJSON {
+				return printJSON(cmd, struct {
+					*client.Document
+					Private     map[string]any `json:"private,omitempty"`
+					PrivateNote string         `json:"private_note,omitempty"`
+				}{doc, private, note})
+			}
+			printDocument(cmd.OutOrStdout(), doc, private, note)
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, true)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the document (and private metadata, if you hold a slot) as JSON")
+	return cmd
+}
+
+// openPrivate opens the caller's key slot and decrypts the private
+// metadata; on failure it says why instead.
+func openPrivate(ctx context.Context, k *conn, doc *client.Document) (map[string]any, string) {
+	ids, err := k.identities()
+	if err != nil {
+		return nil, "private metadata not shown: " + err.Error()
+	}
+	key, err := k.c.OpenKey(ctx, doc.ID, ids)
+	if errors.Is(err, envelope.ErrWrongIdentity) {
+		return nil, "private metadata not shown: your key slot does not open with " + k.identity
+	}
+	if err != nil {
+		return nil, "private metadata not shown: " + explain(err, k.s).Error()
+	}
+	p, err := k.c.Private(ctx, doc.ID, key)
+	if err != nil {
+		return nil, "private metadata not shown: " + explain(err, k.s).Error()
+	}
+	if p == nil {
+		return nil, "the document has no private metadata"
+	}
+	return p, ""
+}
+
+func printDocument(w io.Writer, d *client.Document, private map[string]any, note string) {
+	p := d.Public
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-14s %s\n", k+":", v)
+		}
+	}
+	line("id", d.ID)
+	line("title", p.Title)
+	line("collection", d.Collection)
+	line("kind", d.Kind)
+	line("language", p.Language)
+	line("governorate", p.Governorate)
+	line("incident date", p.IncidentDate)
+	line("tags", strings.Join(p.Tags, ", "))
+	line("summary", p.Summary)
+	if p.TranscriptRedacted != "" {
+		line("transcript", fmt.Sprintf("%d bytes (redacted)", len(p.TranscriptRedacted)))
+	}
+	fmt.Fprintln(w)
+	line("consent", strings.Join(d.Consent.Scopes, ", "))
+	line("recorded", strings.TrimSpace(d.Consent.RecordedAt+" by "+d.Consent.RecordedBy))
+	fmt.Fprintln(w)
+	line("state", d.State)
+	line("depositor", d.Depositor)
+	if !d.DepositedAt.IsZero() {
+		line("deposited", d.DepositedAt.UTC().Format(time.RFC3339))
+	}
+	line("key slots", listOrNone(d.SlotHolders))
+	line("generation", fmt.Sprint(d.Generation))
+	line("size", fmt.Sprintf("%d bytes (ciphertext)", d.Size))
+	line("cipher sha256", d.CipherSHA256)
+	fmt.Fprintln(w)
+	if private == nil {
+		fmt.Fprintf(w, "Private metadata: %s.\n", note)
+		return
+	}
+	fmt.Fprintln(w, "Private metadata (decrypted on this machine):")
+	for _, key := range sortedKeys(private) {
+		fmt.Fprintf(w, "  %-14s %s\n", key+":", formatValue(private[key]))
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = formatValue(x)
+		}
+		return strings.Join(parts, "; ")
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}

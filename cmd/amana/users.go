@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/amana-vault/amana/httpapi/client"
+)
+
+// roles a user can have (SPEC §1), for help and completion.
+var roles = []string{"admin", "researcher", "lawyer", "auditor"}
+
+func newUserCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "user",
+		Short: "Manage users (admins)",
+		Long: `Add, list and disable users. Adding and disabling users are sensitive:
+the server asks for a fresh TOTP code (step-up) if you have not given one in
+the last five minutes.`,
+		Example: `  amana user add r.hassan --role researcher --recipient age1pq1… --name "Rania Hassan"
+  amana user list
+  amana user disable r.hassan`,
+	}
+	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserDisableCmd())
+	return cmd
+}
+
+func newUserAddCmd() *cobra.Command {
+	var (
+		r                            remote
+		role, recipient, name, totpS string
+		asJSON, noQR                 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add ID --role ROLE --recipient R [--name N] [--totp-secret S]",
+		Short: "Create a user and show its TOTP secret once",
+		Long: `Create a user with a role (admin, researcher, lawyer, auditor) and one age
+recipient: age1… (X25519), age1pq1… (post-quantum hybrid), ssh-ed25519 …,
+or a plugin recipient such as age1yubikey1…. The user's TOTP secret is
+shown once, as an otpauth:// URL and a QR code to scan with an
+authenticator app; hand it over in person. Needs a step-up (TOTP).`,
+		Example: `  amana user add a.karim --role lawyer --name "Aveen Karim" \
+      --recipient "$(grep -o 'age1.*' a.karim.pub)"
+  amana user add auditor --role auditor --recipient age1dhvg… --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if role == "" || recipient == "" {
+				return usageError("--role and --recipient are required")
+			}
+			if !slices.Contains(roles, role) {
+				return usageError("unknown role %q: use one of admin, researcher, lawyer, auditor", role)
+			}
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+			out, err := k.c.AddUser(cmd.Context(), client.NewUser{
+				ID: args[0], Name: name, Role: role, Recipient: recipient, TOTPSecret: totpS,
+			})
+			if err := k.done(err); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, map[string]string{"id": out.User.ID, "totp_url": out.TOTPURL})
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Created %s (%s).\n\n", out.User.ID, out.User.Role)
+			fmt.Fprintf(w, "Add this TOTP secret to the user's authenticator now; it is not shown again:\n  %s\n\n", out.TOTPURL)
+			if !noQR {
+				return writeQR(w, out.TOTPURL)
+			}
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, false)
+	r.addTOTPFlag(cmd)
+	cmd.Flags().StringVar(&role, "role", "", "admin, researcher, lawyer or auditor")
+	cmd.Flags().StringVar(&recipient, "recipient", "", "the user's age recipient (public key)")
+	cmd.Flags().StringVar(&name, "name", "", "display name")
+	cmd.Flags().StringVar(&totpS, "totp-secret", "", "use this base32 TOTP secret instead of a new one (migrations, demos)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"id","totp_url"} as JSON`)
+	cmd.Flags().BoolVar(&noQR, "no-qr", false, "do not draw the QR code")
+	cmd.RegisterFlagCompletionFunc("role", fixedCompletion(roles...))
+	return cmd
+}
+
+func newUserListCmd() *cobra.Command {
+	var (
+		r      remote
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List users",
+		Long:    `List every user with role, state (active, locked, disabled) and recipient.`,
+		Example: "  amana user list\n  amana user list --json | jq -r '.[] | select(.state==\"locked\") | .id'",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+			users, err := k.c.Users(cmd.Context())
+			if err := k.done(err); err != nil {
+				return err
+			}
+			if users == nil {
+				users = []client.User{}
+			}
+			if asJSON {
+				return printJSON(cmd, users)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tROLE\tSTATE\tNAME\tRECIPIENT")
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Role, u.State, u.Name, abbreviate(u.Recipient, 24))
+			}
+			return tw.Flush()
+		},
+	}
+	r.addServerFlags(cmd, false)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the users as a JSON array")
+	return cmd
+}
+
+func newUserDisableCmd() *cobra.Command {
+	var (
+		r      remote
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "disable ID",
+		Short: "Disable a user: no more logins",
+		Long: `Disable a user so that it can no longer log in. Its key slots stay: revoke
+them with 'amana revoke DOC USER --rekey' where it matters. Needs a step-up.`,
+		Example: `  amana user disable r.ahmed --totp 123456`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+			state := "disabled"
+			u, err := k.c.UpdateUser(cmd.Context(), args[0], nil, &state, nil)
+			if err := k.done(err); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, u)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User %s is now %s.\n", u.ID, u.State)
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, false)
+	r.addTOTPFlag(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the updated user as JSON")
+	return cmd
+}
+
+// abbreviate shortens long keys for tables.
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// fixedCompletion completes a flag or argument from a fixed list.
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
