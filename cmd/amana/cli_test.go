@@ -71,16 +71,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// demoUser is an entry of keys-example/users.json.
-type demoUser struct {
-	ID           string `json:"id"`
-	Role         string `json:"role"`
-	Name         string `json:"name"`
-	IdentityFile string `json:"identity_file"`
-	Recipient    string `json:"recipient"`
-	TOTPSecret   string `json:"totp_secret"`
-}
-
 // env is a real vault and server on loopback, with the keys-example users,
 // and one config directory per user for the CLI.
 type env struct {

@@ -129,41 +129,9 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 				return err
 			}
 
-			// One redactor for every field: [PERSON-1] is the same person
-			// in the title and in the transcript.
-			red := redact.New(meta.Persons)
-			var found []redaction
-			clean := func(field, s string) string {
-				out, fs := red.Redact(s)
-				for _, f := range fs {
-					found = append(found, redaction{Field: field, Kind: f.Kind})
-				}
-				return out
-			}
-			pub := client.PublicMeta{
-				Title:        clean("title", meta.Title),
-				Summary:      clean("summary", meta.Summary),
-				Language:     meta.Language,
-				Governorate:  meta.Governorate,
-				IncidentDate: meta.IncidentDate,
-			}
-			for _, t := range meta.Tags {
-				pub.Tags = append(pub.Tags, clean("tags", t))
-			}
-			if text != "" {
-				pub.TranscriptRedacted = clean("transcript", text)
-			}
+			pub, found := redactPublic(meta, text)
 			reportRedactions(cmd.ErrOrStderr(), found)
-
-			private := maps.Clone(meta.Private)
-			if private == nil {
-				private = map[string]any{}
-			}
-			if len(meta.Persons) > 0 {
-				private["persons"] = meta.Persons
-			}
-			private["file_name"] = filepath.Base(args[0])
-			private["media_type"] = mediaType
+			private := privateMeta(meta, filepath.Base(args[0]), mediaType)
 
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -175,9 +143,6 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 			bar.end(err)
 			if err := k.done(err); err != nil {
 				return fmt.Errorf("deposit failed: %w", err)
-			}
-			if found == nil {
-				found = []redaction{}
 			}
 			d := res.Document
 			if asJSON {
@@ -210,11 +175,60 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 	return cmd
 }
 
+// redactPublic redacts the public fields of meta and the transcript with
+// one redactor, so that [PERSON-1] is the same person in the title and in
+// the transcript, and reports what it removed.
+func redactPublic(meta *depositMeta, transcript string) (client.PublicMeta, []redaction) {
+	red := redact.New(meta.Persons)
+	found := []redaction{}
+	clean := func(field, s string) string {
+		out, fs := red.Redact(s)
+		for _, f := range fs {
+			found = append(found, redaction{Field: field, Kind: f.Kind})
+		}
+		return out
+	}
+	pub := client.PublicMeta{
+		Title:        clean("title", meta.Title),
+		Summary:      clean("summary", meta.Summary),
+		Language:     meta.Language,
+		Governorate:  meta.Governorate,
+		IncidentDate: meta.IncidentDate,
+	}
+	for _, t := range meta.Tags {
+		pub.Tags = append(pub.Tags, clean("tags", t))
+	}
+	if transcript != "" {
+		pub.TranscriptRedacted = clean("transcript", transcript)
+	}
+	return pub, found
+}
+
+// privateMeta is what is sealed with the content: META.json's private
+// fields, the persons, the original file name and media type.
+func privateMeta(meta *depositMeta, fileName, mediaType string) map[string]any {
+	private := maps.Clone(meta.Private)
+	if private == nil {
+		private = map[string]any{}
+	}
+	if len(meta.Persons) > 0 {
+		private["persons"] = meta.Persons
+	}
+	private["file_name"] = fileName
+	private["media_type"] = mediaType
+	return private
+}
+
 func readDepositMeta(name string) (*depositMeta, error) {
 	b, err := readSmallFile(name, maxMetaFile)
 	if err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
+	return parseDepositMeta(b, name)
+}
+
+// parseDepositMeta decodes META.json strictly.
+func parseDepositMeta(b []byte, name string) (*depositMeta, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var m depositMeta

@@ -48,6 +48,12 @@ public metadata; encryption and decryption happen on your machine.`,
 		newRevokeCmd(),
 		newShredCmd(),
 		newCompletionCmd(),
+		newDemoCmd(),
+		newReindexCmd(),
+		newExportCmd(),
+		newVerifyBundleCmd(),
+		newStatsCmd(),
+		newBackupCmd(),
 	)
 	return root
 }
