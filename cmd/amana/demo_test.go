@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/amana-vault/amana/internal/demodata"
+)
+
+// startDemo runs 'amana demo' and returns the server URL and the guide it
+// printed, once it is ready.
+func startDemo(t *testing.T, data string) (*exec.Cmd, string, string, *syncWriter) {
+	t.Helper()
+	cmd := exec.Command(amanaBin, "demo", "--data", data, "--listen", "127.0.0.1:0", "--keys", "../../keys-example")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncWriter{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var guide strings.Builder
+	deadline := time.After(3 * time.Minute)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("demo exited early:\n%s\n%s", guide.String(), stderr.String())
+			}
+			guide.WriteString(line + "\n")
+			if strings.HasPrefix(line, "Press Ctrl-C") {
+				go func() {
+					for range lines {
+					}
+				}()
+				m := regexp.MustCompile(`serving (http://[0-9.:]+)`).FindStringSubmatch(guide.String())
+				if m == nil {
+					t.Fatalf("no URL in the guide:\n%s", guide.String())
+				}
+				return cmd, m[1], guide.String(), stderr
+			}
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("demo not ready after 3 minutes:\n%s", guide.String())
+		}
+	}
+}
+
+// syncWriter lets the test read stderr while the process writes it.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func stopDemo(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo did not stop cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("demo did not stop within 30 s of SIGTERM")
+	}
+}
+
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo deposits 240 documents")
+	}
+	data := filepath.Join(t.TempDir(), "demo")
+	cmd, url, guide, stderr := startDemo(t, data)
+	if !strings.Contains(guide, "Deposited 240 documents") {
+		t.Fatalf("no deposit summary in:\n%s", guide)
+	}
+	for _, role := range []string{"(researcher)", "(lawyer)", "(auditor)", "(admin)"} {
+		if !strings.Contains(guide, role) {
+			t.Errorf("the guide has no instructions for %s", role)
+		}
+	}
+
+	// Log in as the guide says, with a code from now.
+	cfg := t.TempDir()
+	secret := "IMZA4YIKRB7DXISO35YKRWO4QCTNURZ5" // r.hassan in keys-example/users.json
+	if !strings.Contains(guide, secret) {
+		t.Fatal("the guide does not show r.hassan's TOTP secret")
+	}
+	code, _ := totp.GenerateCodeCustom(secret, time.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if r := run(t, cfg, "login", "--server", url, "--user", "r.hassan", "--identity", "../../keys-example/r.hassan.key", "--totp", code); r.code != 0 {
+		t.Fatalf("login as the guide says: %s", r.stderr)
+	}
+	r := run(t, cfg, "search", "checkpoint", "--json")
+	var res struct{ Total int }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Total == 0 {
+		t.Fatalf("search: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// No planted name reaches the index.
+	checked := 0
+	for _, d := range demodata.Generate(240, 1) {
+		for _, p := range d.Planted {
+			if p.Kind != "person" || strings.ContainsAny(p.Value, "()\"") || checked >= 15 {
+				continue
+			}
+			checked++
+			r := run(t, cfg, "search", `"`+p.Value+`"`, "--json")
+			if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil {
+				t.Fatalf("search %q: %s", p.Value, r.stderr)
+			}
+			if res.Total != 0 {
+				t.Errorf("planted name %q is searchable: %d hits", p.Value, res.Total)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no planted names to check")
+	}
+	stopDemo(t, cmd)
+	if !strings.Contains(stderr.String(), "stopped cleanly") {
+		t.Errorf("no clean stop in the log:\n%s", stderr.String())
+	}
+
+	// A second run reuses the vault: no new deposits.
+	cmd, _, guide, _ = startDemo(t, data)
+	if strings.Contains(guide, "Loading") {
+		t.Error("the second run loaded the data again")
+	}
+	stopDemo(t, cmd)
+}
