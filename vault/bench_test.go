@@ -4,11 +4,10 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"filippo.io/age"
 
 	"github.com/amana-vault/amana/vault/envelope"
 )
@@ -51,6 +50,50 @@ func maxRSS() float64 {
 	return float64(ru.Maxrss) / 1024 // KiB on Linux -> MiB
 }
 
+// anonSampler records the peak of RssAnon (heap and stacks, without the
+// file pages bbolt maps, which the kernel can drop at any time).
+type anonSampler struct {
+	stop chan struct{}
+	done chan float64
+}
+
+func sampleAnon() *anonSampler {
+	s := &anonSampler{stop: make(chan struct{}), done: make(chan float64)}
+	go func() {
+		peak := 0.0
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := rssAnon(); v > peak {
+				peak = v
+			}
+			select {
+			case <-s.stop:
+				s.done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *anonSampler) peak() float64 { close(s.stop); return <-s.done }
+
+func rssAnon() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
 func benchFixture(b *testing.B) *fixture {
 	f := newFixture(b)
 	f.v.opts.ChunkSize = 256 << 10 // production chunks
@@ -64,12 +107,15 @@ func BenchmarkDeposit(b *testing.B) {
 	size := benchSize()
 	f := benchFixture(b)
 	b.SetBytes(size)
+	anon := sampleAnon()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := f.tryDepositStream(f.r1, sampleMeta(), &pattern{left: size}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	b.ReportMetric(anon.peak(), "peak-anon-MiB")
 	b.ReportMetric(maxRSS(), "max-rss-MiB")
 }
 
@@ -83,6 +129,7 @@ func BenchmarkGet(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(size)
+	anon := sampleAnon()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		slot, err := f.v.KeySlot(f.r1.caller(), doc.ID)
@@ -105,6 +152,8 @@ func BenchmarkGet(b *testing.B) {
 			b.Fatal("hash or size mismatch")
 		}
 	}
+	b.StopTimer()
+	b.ReportMetric(anon.peak(), "peak-anon-MiB")
 	b.ReportMetric(maxRSS(), "max-rss-MiB")
 }
 
@@ -180,5 +229,3 @@ func (f *fixture) tryDepositStream(by testUser, req DepositRequest, content io.R
 	return doc, key, err
 }
 
-var _ = age.Encrypt
-var _ = time.Now

@@ -39,7 +39,7 @@ type uploadRecord struct {
 
 // chunksPerTx bounds how much ciphertext one write transaction carries,
 // and so the memory an upload holds.
-const chunksPerTx = 16
+const chunksPerTx = 32
 
 // Upload streams a document's ciphertext into the vault. Nothing of it is
 // visible until Commit succeeds; Abort, a failed Commit or a crash leaves
