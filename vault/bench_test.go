@@ -228,4 +228,3 @@ func (f *fixture) tryDepositStream(by testUser, req DepositRequest, content io.R
 	doc, err := up.Commit(d.CipherSHA256, nil)
 	return doc, key, err
 }
-
