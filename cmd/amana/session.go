@@ -250,6 +250,8 @@ func explain(err error, s *session) error {
 		return errors.New("this action needs a fresh TOTP code: pass --totp CODE or set AMANA_TOTP")
 	case errors.As(err, &ae) && ae.Status == 404:
 		return errors.New("not found (or not visible to you)")
+	case errors.As(err, &ae) && ae.Status == 403 && ae.Code == "forbidden":
+		return errors.New("not allowed: your role or access does not permit this (for a document: you hold no key slot; a slot holder can grant you one)")
 	case errors.As(err, &ae) && ae.Status == 403:
 		return fmt.Errorf("not allowed: %s", ae.Message)
 	case errors.Is(err, context.Canceled):
