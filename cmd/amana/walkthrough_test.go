@@ -224,28 +224,17 @@ func TestWalkthrough(t *testing.T) {
 	if err := os.MkdirAll(work, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	original := []byte("FICTIONAL TESTIMONY (walkthrough example).\n" +
-		"The witness describes the closure of the " + wtWord + " brick kilns in the spring of 2018.\n" +
-		"Contact through " + wtPerson + ", " + wtPhone + ".\n")
-	docFile := filepath.Join(work, "hawarbeg-testimony.txt")
-	metaFile := filepath.Join(work, "hawarbeg-testimony.json")
-	meta := map[string]any{
-		"title":         "Testimony on the closure of the " + wtWord + " brick kilns",
-		"summary":       "A kiln worker recounts the closure; reached through " + wtPerson + " on " + wtPhone + ".",
-		"language":      "en",
-		"governorate":   "Kirkuk",
-		"incident_date": "2018-04",
-		"tags":          []string{"displacement", "labour"},
-		"consent":       map[string]any{"scopes": []string{"research", "legal_proceedings"}, "recorded_at": "2018-05-02", "recorded_by": "r.hassan"},
-		"persons":       []string{wtPerson},
-		"private":       map[string]any{"location_detail": "the second kiln from the road", "notes": "fictional walkthrough document"},
-	}
-	mb, _ := json.MarshalIndent(meta, "", "  ")
-	if err := os.WriteFile(docFile, original, 0o600); err != nil {
+	// The README's example files, so the README and this test cannot drift.
+	docFile := "../../docs/example/hawarbeg-testimony.txt"
+	metaFile := "../../docs/example/hawarbeg-testimony.json"
+	original, err := os.ReadFile(docFile)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(metaFile, mb, 0o600); err != nil {
-		t.Fatal(err)
+	for _, planted := range []string{wtWord, wtPerson, wtPhone} {
+		if !bytes.Contains(original, []byte(planted)) {
+			t.Fatalf("the example file no longer contains %q", planted)
+		}
 	}
 	r := w.ok(hassan, "deposit", docFile, "--collection", "kirkuk-2018", "--kind", "testimony", "--meta", metaFile, "--json")
 	var dep struct {
