@@ -1,0 +1,41 @@
+// Package search is the full-text index over the public metadata of vault
+// documents: title, summary, redacted transcript, language, governorate,
+// incident date, tags, kind and collection.
+//
+// # Guarantees
+//
+//   - Only public, already-redacted metadata is indexed: the Doc type has
+//     no other fields, and the index holds nothing else. The redaction guard
+//     runs before a document reaches the vault, not here. Stored fields and
+//     term dictionaries are plaintext on disk, which is acceptable only
+//     because of this.
+//   - The index is derived data. It can be deleted and rebuilt from the vault
+//     at any time (Rebuild, used by `amana reindex`); a crash between a vault
+//     commit and the matching Put is repaired by replaying the vault's outbox,
+//     since Put is an upsert and Delete of an absent ID does nothing.
+//   - Access control is part of every query: Search keeps only documents of
+//     Request.Collections with a Bleve boolean filter, so hits, totals and
+//     facet counts never include other collections. No collections means no
+//     results.
+//   - Put and Delete return once the change is persisted (one Bleve batch,
+//     all or nothing). Search and Put may run concurrently.
+//   - Query strings are bounded (MaxQueryLen, term counts, fuzzy and prefix
+//     expansion, Bleve's term-searcher limit); what cannot be run safely is
+//     refused with ErrBadQuery. No input makes the package panic.
+//
+// # Languages
+//
+// Each language has its own fields (title_ar, summary_ar, transcript_ar, …)
+// analyzed by its own analyzer: Bleve's en (Porter), ar (normalizes hamza and
+// alef forms, ta marbuta, alef maqsura, tatweel and harakat, and
+// light-stems) and ckb (normalizes Arabic-keyboard letters, strips one
+// Sorani suffix), and a Kurmanji analyzer that folds case and Latin
+// diacritics (ŞAHÎD → sahid). A document's text goes into the fields of its
+// language; a query runs against every language's fields, each analyzed with
+// that field's analyzer, so one query string finds documents in any language
+// it matches. Kurmanji has no stemmer: inflected forms (şahidê) do not match
+// the bare word.
+//
+// Query syntax, facets, filters, date ranges, sorting and highlighting are
+// described on Request.
+package search
