@@ -26,6 +26,18 @@ func TestCanary(t *testing.T) {
 	req.Public.Title = "Interview " + string(markers[3])
 	doc, _ := f.deposit(t, f.r1, req, content, private)
 
+	// Search texts and client addresses are kept only as keyed hashes.
+	queryMarker, addrMarker := "canaryquerywords ZX81", "203.0.113.77"
+	markers = append(markers, []byte(queryMarker), []byte(addrMarker))
+	c := f.r1.caller()
+	c.Addr = addrMarker
+	if err := f.v.RecordSearch(c, queryMarker, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.KeySlot(c, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	// The TOTP secrets must not be stored in the clear either.
 	for _, u := range []testUser{f.admin, f.r1, f.lawyer} {
 		parsed, err := url.Parse(u.totpURL)
