@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -69,21 +68,19 @@ func (s *Server) multipartParts(w http.ResponseWriter, r *http.Request) (func(na
 
 // decodePart decodes a JSON part of at most max bytes, strictly.
 func decodePart(p *multipart.Part, max int64, v any) error {
-	lr := &io.LimitedReader{R: p, N: max + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if lr.N <= 0 {
-			return newError(http.StatusRequestEntityTooLarge, "too_large", "part %q too large", p.FormName())
-		}
+	b, err := io.ReadAll(io.LimitReader(p, max+1))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return newError(http.StatusBadRequest, "bad_json", "part %q: malformed JSON: %s", p.FormName(), jsonReason(err))
+		return newError(http.StatusBadRequest, "bad_multipart", "part %q: truncated", p.FormName())
 	}
-	if lr.N <= 0 {
+	if int64(len(b)) > max {
 		return newError(http.StatusRequestEntityTooLarge, "too_large", "part %q too large", p.FormName())
+	}
+	if err := strictJSON(b, v); err != nil {
+		return newError(http.StatusBadRequest, "bad_json", "part %q: %s", p.FormName(), err.Error())
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/amana-vault/amana/search"
 )
@@ -65,7 +66,19 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, newError(http.StatusServiceUnavailable, "unavailable", "search is not available"))
 		return
 	}
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		s.writeError(w, r, newError(http.StatusBadRequest, "invalid", "malformed query string"))
+		return
+	}
+	for _, vals := range q {
+		for _, v := range vals {
+			if !utf8.ValidString(v) {
+				s.writeError(w, r, newError(http.StatusBadRequest, "invalid", "query parameters must be valid UTF-8"))
+				return
+			}
+		}
+	}
 	from, err := intParam(q, "from", 0)
 	if err != nil {
 		s.writeError(w, r, err)

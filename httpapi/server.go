@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"golang.org/x/time/rate"
@@ -108,7 +110,10 @@ func (s *Server) routes() *mux.Router {
 	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
 	})
-	r := mux.NewRouter()
+	// No path cleaning (a 301 to a cleaned path is not an answer to give a
+	// hostile path), and variables as sent, so an encoded slash stays in
+	// the id it was sent in, and that id is then unknown.
+	r := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
 	r.Use(recordRoute)
 	// Full paths, not a subrouter: gorilla/mux answers 404 instead of 405
@@ -167,18 +172,28 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 			return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSON)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxJSON))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: %s", jsonReason(err))
+		return newError(http.StatusBadRequest, "bad_json", "reading the body failed")
 	}
-	if dec.More() {
-		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: trailing data after the object")
+	return strictJSON(body, v)
+}
+
+// strictJSON decodes exactly one JSON value from b into v: valid UTF-8
+// (encoding/json would silently replace bad bytes), no unknown fields, no
+// trailing data.
+func strictJSON(b []byte, v any) error {
+	if !utf8.Valid(b) {
+		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: %s", jsonReason(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return newError(http.StatusBadRequest, "bad_json", "malformed JSON: trailing data after the object")

@@ -280,9 +280,17 @@ func (u *Upload) flush() error {
 	return nil
 }
 
+// fail aborts the upload and, the first time, records a refusal caused by
+// its input (invalid content, too large, a hash mismatch) in the audit log:
+// a deposit refused half-way is audited like one refused at the start.
 func (u *Upload) fail(err error) {
 	if u.err == nil {
 		u.err = err
+		if out, _ := outcome(err); out == outcomeInvalid {
+			ev := u.v.event(u.c, u.action)
+			ev.Doc = u.doc
+			u.v.recordFailure(ev, err)
+		}
 	}
 	u.abort()
 }
@@ -354,8 +362,6 @@ func (u *Upload) finish(sum [32]byte, private []byte, needPrivate bool) error {
 // (optional for a deposit). The document becomes visible atomically with
 // its audit event.
 func (u *Upload) Commit(sum [32]byte, private []byte) (*Document, error) {
-	ev := u.v.event(u.c, u.action)
-	ev.Doc = u.doc
 	var out *Document
 	err := u.finish(sum, private, u.rekeyOf != nil && u.rekeyOf.hadPrivate)
 	if err == nil {
@@ -369,11 +375,12 @@ func (u *Upload) Commit(sum [32]byte, private []byte) (*Document, error) {
 			u.done = true
 			return out, nil
 		}
+		// commitDeposit and commitRekey audit their own failures.
+		u.err = err
+		u.abort()
+		return nil, err
 	}
 	u.fail(err)
-	if errors.Is(err, ErrHashMismatch) || isInvalid(err) || errors.Is(err, ErrTooLarge) {
-		return nil, u.v.recordFailure(ev, err)
-	}
 	return nil, err
 }
 

@@ -236,8 +236,10 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 	})
 }
 
-// Revoke removes a user's key slot. Admins and slot holders may revoke;
-// custodians' slots and the last remaining slot cannot be removed. Revoking
+// Revoke removes a user's key slot. Admins may revoke any slot; the
+// depositor and the custodians may revoke others' slots; any other slot
+// holder only its own. Custodians' slots and the last remaining slot
+// cannot be removed. Revoking
 // does not change the ciphertext: follow with a rekey so that a copy of the
 // old document key no longer decrypts it.
 func (v *Vault) Revoke(c Caller, id, user string) error {
@@ -248,7 +250,11 @@ func (v *Vault) Revoke(c Caller, id, user string) error {
 			return err
 		}
 		ev.Collection = a.doc.Collection
-		if a.user.Role != RoleAdmin && !a.doc.HoldsSlot(a.user.ID) {
+		// Admins revoke anyone; the depositor and custodians revoke slots
+		// they hold a key for; anyone else may give up only their own.
+		self := user == a.user.ID
+		keeper := a.user.ID == a.doc.Depositor || slices.Contains(a.col.Custodians, a.user.ID)
+		if a.user.Role != RoleAdmin && !(a.doc.HoldsSlot(a.user.ID) && (keeper || self)) {
 			return ErrForbidden
 		}
 		if !a.doc.HoldsSlot(user) {
