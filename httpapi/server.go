@@ -129,7 +129,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/auth/logout", lim(s.authenticated(s.handleLogout))).Methods(http.MethodPost)
 
 	r.Handle("/v1/users", lim(s.stepUp(s.handleCreateUser))).Methods(http.MethodPost)
-	r.Handle("/v1/users", lim(s.authenticated(s.handleListUsers))).Methods(http.MethodGet)
+	r.Handle("/v1/users", lim(s.stepUp(s.handleListUsers))).Methods(http.MethodGet)
 	r.Handle("/v1/users/{id}", lim(s.stepUp(s.handleUpdateUser))).Methods(http.MethodPatch)
 	r.Handle("/v1/users/{id}/recipient", lim(s.authenticated(s.handleUserRecipient))).Methods(http.MethodGet)
 

@@ -95,7 +95,7 @@ func newUserListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List users",
-		Long:    `List every user with role, state (active, locked, disabled) and recipient.`,
+		Long:    `List every user with role, state (active, locked, disabled) and recipient. Like all user management it needs a TOTP code from the last five minutes (login counts), else --totp.`,
 		Example: "  amana user list\n  amana user list --json | jq -r '.[] | select(.state==\"locked\") | .id'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -122,6 +122,7 @@ func newUserListCmd() *cobra.Command {
 		},
 	}
 	r.addServerFlags(cmd, false)
+	r.addTOTPFlag(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the users as a JSON array")
 	return cmd
 }

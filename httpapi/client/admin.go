@@ -29,12 +29,12 @@ func (c *Client) AddUser(ctx context.Context, u NewUser) (*CreatedUser, error) {
 	return &out, c.call(ctx, request{method: http.MethodPost, path: "/v1/users", body: u, stepUp: true}, &out)
 }
 
-// Users lists users (admins).
+// Users lists users (admins; needs a step-up).
 func (c *Client) Users(ctx context.Context) ([]User, error) {
 	var out struct {
 		Users []User `json:"users"`
 	}
-	return out.Users, c.call(ctx, request{method: http.MethodGet, path: "/v1/users"}, &out)
+	return out.Users, c.call(ctx, request{method: http.MethodGet, path: "/v1/users", stepUp: true}, &out)
 }
 
 // UpdateUser changes a user (admins; needs a step-up). Nil fields stay.
