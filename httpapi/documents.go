@@ -139,30 +139,34 @@ func (w *vaultWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
+// upload runs a multipart deposit or rekey: it decodes the meta part into
+// meta, lets begin start the vault upload from it, and streams the rest.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, begin func() (*vault.Upload, error)) (*vault.Document, error) {
 	next, err := s.multipartParts(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	p, err := next("meta")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	var meta depositMeta
-	if err := decodePart(p, maxMetaPart, &meta); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := decodePart(p, maxMetaPart, meta); err != nil {
+		return nil, err
 	}
-	up, err := s.cfg.Vault.BeginDeposit(s.caller(r, ""), vault.DepositRequest{
-		Collection: meta.Collection, Kind: meta.Kind, Public: meta.Public, Consent: meta.Consent, Slots: meta.Slots,
-	})
+	up, err := begin()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	doc, err := s.streamUpload(next, up)
+	return s.streamUpload(next, up)
+}
+
+func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
+	var meta depositMeta
+	doc, err := s.upload(w, r, &meta, func() (*vault.Upload, error) {
+		return s.cfg.Vault.BeginDeposit(s.caller(r, ""), vault.DepositRequest{
+			Collection: meta.Collection, Kind: meta.Kind, Public: meta.Public, Consent: meta.Consent, Slots: meta.Slots,
+		})
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,27 +182,10 @@ type rekeyMeta struct {
 // handleRekey replaces a document's ciphertext with one under a new
 // document key, with new slots for exactly the current holders.
 func (s *Server) handleRekey(w http.ResponseWriter, r *http.Request) {
-	next, err := s.multipartParts(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, err := next("meta")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var meta rekeyMeta
-	if err := decodePart(p, maxMetaPart, &meta); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	up, err := s.cfg.Vault.BeginRekey(s.caller(r, ""), mux.Vars(r)["id"], meta.Slots)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	doc, err := s.streamUpload(next, up)
+	doc, err := s.upload(w, r, &meta, func() (*vault.Upload, error) {
+		return s.cfg.Vault.BeginRekey(s.caller(r, ""), mux.Vars(r)["id"], meta.Slots)
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
