@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 	"golang.org/x/time/rate"
 
+	"github.com/amana-vault/amana/httpapi/web"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
@@ -160,6 +161,12 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/audit/proof/inclusion", lim(s.authenticated(s.handleInclusion))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/proof/consistency", lim(s.authenticated(s.handleConsistency))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/hmac", lim(s.authenticated(s.handleHMAC))).Methods(http.MethodPost)
+
+	// The web interface: its page and assets only, so that every other
+	// path, /v1 included, still gets the API's JSON 404.
+	ui := web.Handler()
+	r.Handle("/", lim(ui.ServeHTTP)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/ui/").Handler(lim(ui.ServeHTTP)).Methods(http.MethodGet, http.MethodHead)
 	return r
 }
 

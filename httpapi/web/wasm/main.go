@@ -1,0 +1,177 @@
+//go:build js && wasm
+
+// Command wasm is the web interface's WebAssembly module: it exposes
+// package inbrowser to the page as globalThis.amanaWasm. Identities loaded
+// here stay in WebAssembly memory until forget() or the page is closed.
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"syscall/js"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/amana-vault/amana/httpapi/web/wasm/inbrowser"
+)
+
+var keys *inbrowser.Keyring
+
+func fail(err error) any { return map[string]any{"error": err.Error()} }
+
+func bytesOf(v js.Value) []byte {
+	if v.IsNull() || v.IsUndefined() {
+		return nil
+	}
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
+}
+
+func toJS(b []byte) js.Value {
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func fn(f func(args []js.Value) any) js.Func {
+	return js.FuncOf(func(this js.Value, args []js.Value) (out any) {
+		defer func() {
+			if p := recover(); p != nil {
+				out = map[string]any{"error": "internal error in the WebAssembly module"}
+			}
+		}()
+		for len(args) < 4 {
+			args = append(args, js.Undefined())
+		}
+		return f(args)
+	})
+}
+
+func main() {
+	api := map[string]any{
+		"loadIdentity": fn(func(a []js.Value) any {
+			b := bytesOf(a[0])
+			k, err := inbrowser.ParseKeyring(b)
+			clear(b)
+			if err != nil {
+				return fail(err)
+			}
+			keys.Forget()
+			keys = k
+			return map[string]any{"ok": true}
+		}),
+		"forget": fn(func(a []js.Value) any {
+			keys.Forget()
+			keys = nil
+			return map[string]any{"ok": true}
+		}),
+		"answerChallenge": fn(func(a []js.Value) any {
+			r, err := keys.AnswerChallenge(a[0].String())
+			if err != nil {
+				return fail(err)
+			}
+			return map[string]any{"response": r}
+		}),
+		"open": fn(func(a []js.Value) any {
+			o, err := keys.Open(bytesOf(a[0]), bytesOf(a[1]), bytesOf(a[2]), a[3].String())
+			if err != nil {
+				return fail(err)
+			}
+			pj, _ := json.Marshal(o.Private)
+			return map[string]any{"plain": toJS(o.Plain), "private": string(pj), "plain_sha256": o.PlainSHA256}
+		}),
+		"rewrap": fn(func(a []js.Value) any {
+			s, err := keys.Rewrap(bytesOf(a[0]), a[1].String())
+			if err != nil {
+				return fail(err)
+			}
+			return map[string]any{"slot": b64(s)}
+		}),
+		"seal": fn(func(a []js.Value) any {
+			var recips map[string]string
+			var private map[string]any
+			if err := json.Unmarshal([]byte(a[0].String()), &recips); err != nil {
+				return fail(err)
+			}
+			if err := json.Unmarshal([]byte(a[1].String()), &private); err != nil {
+				return fail(err)
+			}
+			plain := bytesOf(a[2])
+			s, err := inbrowser.Seal(recips, private, plain)
+			clear(plain)
+			if err != nil {
+				return fail(err)
+			}
+			slots := map[string]any{}
+			for id, b := range s.Slots {
+				slots[id] = b64(b)
+			}
+			return map[string]any{"slots": slots, "content": toJS(s.Content), "private": b64(s.Private),
+				"cipher_sha256": s.CipherSHA256, "plain_sha256": s.PlainSHA256}
+		}),
+		"redact": fn(func(a []js.Value) any {
+			var persons, names []string
+			var fields map[string]string
+			for i, v := range []any{&persons, &names, &fields} {
+				if err := json.Unmarshal([]byte(a[i].String()), v); err != nil {
+					return fail(err)
+				}
+			}
+			out, removed := inbrowser.RedactPreview(persons, names, fields)
+			b, _ := json.Marshal(map[string]any{"fields": out, "removed": removed})
+			return map[string]any{"json": string(b)}
+		}),
+		"openCheckpoint": fn(func(a []js.Value) any {
+			c, err := inbrowser.OpenCheckpoint([]byte(a[0].String()), a[1].String())
+			if err != nil {
+				return fail(err)
+			}
+			return map[string]any{"origin": c.Origin, "size": float64(c.Size), "root": c.Root.String()}
+		}),
+		"checkConsistency": fn(func(a []js.Value) any {
+			key := a[2].String()
+			older, err := inbrowser.OpenCheckpoint([]byte(a[0].String()), key)
+			if err != nil {
+				return fail(err)
+			}
+			newer, err := inbrowser.OpenCheckpoint([]byte(a[1].String()), key)
+			if err != nil {
+				return fail(err)
+			}
+			var proof tlog.TreeProof
+			if s := a[3].String(); s != "" && s != "<undefined>" {
+				var p struct {
+					Proof []tlog.Hash `json:"proof"`
+				}
+				if err := json.Unmarshal([]byte(s), &p); err != nil {
+					return fail(err)
+				}
+				proof = p.Proof
+			}
+			if err := inbrowser.CheckConsistency(older, newer, proof); err != nil {
+				return fail(err)
+			}
+			return map[string]any{"ok": true}
+		}),
+		"treeRoot": fn(func(a []js.Value) any {
+			var events []json.RawMessage
+			if err := json.Unmarshal([]byte(a[0].String()), &events); err != nil {
+				return fail(err)
+			}
+			leaves := make([][]byte, len(events))
+			for i, e := range events {
+				leaves[i] = e
+			}
+			r, err := inbrowser.TreeRoot(leaves)
+			if err != nil {
+				return fail(err)
+			}
+			return map[string]any{"root": r.String()}
+		}),
+	}
+	js.Global().Set("amanaWasm", js.ValueOf(api))
+	select {}
+}
