@@ -100,7 +100,9 @@ func setLang(t *testing.T, ctx context.Context, lang string) {
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	run(t, ctx, chromedp.Sleep(150*time.Millisecond))
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// The viewport, not FullScreenshot: a full-page capture clips right-to-left
+	// pages from the wrong edge.
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
