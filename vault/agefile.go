@@ -48,7 +48,8 @@ func checkSlot(field string, slot []byte, r string) error {
 	}
 	types, err := stanzaTypes(slot)
 	if err != nil {
-		return invalid(field, "not an age file: %v", err)
+		// age's parse errors quote the input: never echo it.
+		return invalid(field, "not an age file (malformed header)")
 	}
 	if len(types) == 0 {
 		return invalid(field, "age header has no recipient stanza")
@@ -74,7 +75,7 @@ func checkSlot(field string, slot []byte, r string) error {
 func checkDocFile(field string, b []byte) error {
 	types, err := stanzaTypes(b)
 	if err != nil {
-		return invalid(field, "not an age file: %v", err)
+		return invalid(field, "not an age file (malformed header)")
 	}
 	if len(types) != 1 || (types[0] != "X25519" && types[0] != "mlkem768x25519") {
 		return invalid(field, "must be encrypted to exactly one document key")
