@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -84,6 +85,9 @@ func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase stri
 		ln.Close()
 		return err
 	}
+	// Unsealing used a quarter GiB for scrypt: give it back to the system
+	// now rather than whenever the heap next shrinks.
+	debug.FreeOSMemory()
 	ix, err := search.Open(filepath.Join(o.data, IndexDir))
 	if err != nil {
 		v.Close()
