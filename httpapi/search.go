@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -119,8 +120,15 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Collections = cols
 	res, err := s.cfg.Index.SearchContext(r.Context(), req)
+	if r.Context().Err() != nil {
+		return // the client went away: nothing to answer, nothing was read
+	}
 	if err != nil {
-		s.cfg.Vault.Record(c, "search", "invalid", nil)
+		outcome := "error"
+		if errors.Is(err, search.ErrBadRequest) {
+			outcome = "invalid"
+		}
+		s.cfg.Vault.Record(c, "search", outcome, nil)
 		s.writeError(w, r, err)
 		return
 	}

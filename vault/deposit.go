@@ -39,7 +39,7 @@ type uploadRecord struct {
 
 // chunksPerTx bounds how much ciphertext one write transaction carries,
 // and so the memory an upload holds.
-const chunksPerTx = 32
+const chunksPerTx = 16
 
 // Upload streams a document's ciphertext into the vault. Nothing of it is
 // visible until Commit succeeds; Abort, a failed Commit or a crash leaves
@@ -67,6 +67,8 @@ type Upload struct {
 
 	pending *pendingDeposit // set for a deposit
 	rekeyOf *pendingRekey   // set for a rekey
+
+	inflight chan flushResult // the batch being written, if any
 }
 
 // DocID returns the id the document will have once committed.
@@ -225,7 +227,7 @@ func (u *Upload) Write(p []byte) (int, error) {
 			u.full = append(u.full, u.buf)
 			u.buf = nil
 			if len(u.full) == chunksPerTx {
-				if err := u.flush(); err != nil {
+				if err := u.flushAsync(); err != nil {
 					u.fail(err)
 					return written, u.err
 				}
@@ -244,8 +246,32 @@ func (u *Upload) chunk() []byte {
 	return make([]byte, 0, u.chunkSize)
 }
 
-// flush writes the complete chunks in one transaction.
-func (u *Upload) flush() error {
+// flushResult is what a background flush hands back: its chunk buffers,
+// for reuse, and its error.
+type flushResult struct {
+	chunks [][]byte
+	err    error
+}
+
+// wait waits for the flush in flight, if any, and takes its buffers back.
+func (u *Upload) wait() error {
+	if u.inflight == nil {
+		return nil
+	}
+	r := <-u.inflight
+	u.inflight = nil
+	u.spare = append(u.spare, r.chunks...)
+	return r.err
+}
+
+// flushAsync hands the complete chunks to a goroutine that writes them in
+// one transaction, once the previous batch is written: receiving the next
+// batch overlaps with writing and syncing this one, and at most two
+// batches are held.
+func (u *Upload) flushAsync() error {
+	if err := u.wait(); err != nil {
+		return err
+	}
 	if len(u.full) == 0 {
 		return nil
 	}
@@ -255,7 +281,26 @@ func (u *Upload) flush() error {
 		}
 		u.checked = true
 	}
-	err := u.v.db.Update(func(tx *bbolt.Tx) error {
+	chunks, first := u.full, u.next
+	u.full = make([][]byte, 0, chunksPerTx)
+	u.next += uint64(len(chunks))
+	done := make(chan flushResult, 1)
+	u.inflight = done
+	go func() { done <- flushResult{chunks, u.writeChunks(first, chunks)} }()
+	return nil
+}
+
+// flush writes every complete chunk and waits until it is written.
+func (u *Upload) flush() error {
+	if err := u.flushAsync(); err != nil {
+		return err
+	}
+	return u.wait()
+}
+
+// writeChunks stores chunks under consecutive indexes from first.
+func (u *Upload) writeChunks(first uint64, chunks [][]byte) error {
+	return u.v.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.id)) == nil {
 			return fmt.Errorf("vault: upload %s no longer exists", u.id)
 		}
@@ -264,20 +309,13 @@ func (u *Upload) flush() error {
 			return fmt.Errorf("vault: upload %s lost its chunks", u.id)
 		}
 		b.FillPercent = 1 // chunks are appended in key order
-		for i, c := range u.full {
-			if err := b.Put(be64(u.next+uint64(i)), c); err != nil {
+		for i, c := range chunks {
+			if err := b.Put(be64(first+uint64(i)), c); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	u.next += uint64(len(u.full))
-	u.spare = append(u.spare, u.full...)
-	u.full = u.full[:0]
-	return nil
 }
 
 // fail aborts the upload and, the first time, records a refusal caused by
@@ -311,6 +349,7 @@ func (u *Upload) abort() error {
 		return nil
 	}
 	u.done = true
+	u.wait() // the batch in flight, if any, is deleted with the rest
 	u.buf, u.full, u.spare = nil, nil, nil
 	return u.v.db.Update(func(tx *bbolt.Tx) error {
 		if err := deleteBucket(tx.Bucket(bucketBlobs), u.blob); err != nil {
