@@ -272,12 +272,15 @@ func printDemoGuide(w io.Writer, url, data, keys string, users []demoUser, examp
 Amana demo: serving %s with the vault in %s.
 FICTIONAL DATA AND PUBLIC KEYS ONLY: never put real testimonies in a demo vault.
 
+Web interface: open %s/ and log in with a user id, its identity file from %s/
+and a TOTP code (English, العربية, کوردی).
+
 In another terminal, at the repository root, build the client once:
   go build -o amana ./cmd/amana
 Each user logs in with the age identity file and a TOTP code; the TOTP secrets
 are in %s/users.json (use any authenticator app, or oathtool from Debian's
 oathtool package). Use one AMANA_CONFIG_DIR per user to keep sessions apart.
-`, url, data, keys)
+`, url, data, url, keys, keys)
 	for _, role := range []string{vault.RoleResearcher, vault.RoleLawyer, vault.RoleAuditor, vault.RoleAdmin} {
 		for _, u := range demoUserByRole(users, role) {
 			fmt.Fprintf(w, "\n# %s (%s)\n", u.ID, role)
