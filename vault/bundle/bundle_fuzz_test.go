@@ -3,19 +3,11 @@ package bundle_test
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/hex"
-	"encoding/json"
 	"io"
 	"strings"
 	"testing"
-	"time"
 
-	"filippo.io/age"
-
-	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/bundle"
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
 )
 
 // fzBundle is a real court bundle and what a verified bundle must then
@@ -29,78 +21,11 @@ type fzBundle struct {
 	names                 []string // in zip order
 }
 
-// newFzBundle deposits a document in a real vault, reads it back as its
-// depositor and writes the court bundle (as makeBundle does).
+// newFzBundle makes a real bundle (makeBundle) and splits it into files.
 func newFzBundle(tb testing.TB) *fzBundle {
 	tb.Helper()
-	now := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
-	opts := vault.Options{ScryptWorkFactor: 10, Now: func() time.Time { return now }}
-	admin, _ := age.GenerateX25519Identity()
-	res, _ := age.GenerateHybridIdentity()
-	v, _, err := vault.Create(tb.TempDir(), "pass", vault.NewUser{ID: "admin", Recipient: admin.Recipient().String()}, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer v.Close()
-	ac := vault.Caller{User: "admin"}
-	if _, _, err := v.AddUser(ac, vault.NewUser{ID: "r.one", Role: vault.RoleResearcher, Recipient: res.Recipient().String()}); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := v.CreateCollection(ac, vault.Collection{ID: "c1", Members: []string{"r.one"}}); err != nil {
-		tb.Fatal(err)
-	}
-	rc := vault.Caller{User: "r.one"}
-	content := []byte("fictional statement for the court bundle fuzz test\n")
-	key, _ := envelope.NewDocKey()
-	recips, _ := v.CollectionRecipients(rc, "c1")
-	slots := map[string][]byte{}
-	for id, s := range recips {
-		r, _ := recipient.Parse(s)
-		slots[id], _ = envelope.Wrap(key, r)
-	}
-	up, err := v.BeginDeposit(rc, vault.DepositRequest{Collection: "c1", Kind: "testimony",
-		Public:  vault.PublicMeta{Title: "Statement", Language: "en"},
-		Consent: vault.Consent{Scopes: []string{"legal_proceedings"}, RecordedAt: "2025-01-01", RecordedBy: "r.one"},
-		Slots:   slots})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := envelope.Encrypt(up, bytes.NewReader(content), key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	doc, err := up.Commit(d.CipherSHA256, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := v.OpenContent(rc, doc.ID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cipher, _ := io.ReadAll(c)
-	trail, err := v.CustodyTrail(rc, doc.ID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	proofs := make([]bundle.Proof, len(trail.Seqs))
-	for i := range proofs {
-		proofs[i] = bundle.Proof{Seq: trail.Seqs[i], Proof: trail.Proofs[i]}
-	}
-	pub, _ := json.Marshal(doc.Public)
-	con, _ := json.Marshal(doc.Consent)
-	var buf bytes.Buffer
-	err = bundle.Write(&buf, bundle.Bundle{
-		Manifest: bundle.Manifest{Document: doc.ID, Collection: doc.Collection, Kind: doc.Kind, Depositor: doc.Depositor,
-			DepositedAt: doc.DepositedAt, CipherSHA256: doc.CipherSHA256, PlainSHA256: hex.EncodeToString(d.PlainSHA256[:]),
-			PlainSize: d.PlainSize, FileName: "statement.txt", Public: pub, Consent: con, ExportedBy: "r.one", ExportedAt: now},
-		Content: bytes.NewReader(content), Cipher: bytes.NewReader(cipher), DocKey: key.String(),
-		Events: trail.Events, Proofs: proofs, Checkpoint: trail.Checkpoint, Verifier: trail.Verifier,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b := &fzBundle{zip: buf.Bytes(), vkey: v.VerifierKey(), doc: doc.ID, cipherSum: doc.CipherSHA256,
-		plain: hex.EncodeToString(d.PlainSHA256[:]), files: map[string][]byte{}}
+	m := makeBundle(tb)
+	b := &fzBundle{zip: m.zip, vkey: m.vkey, doc: m.doc, cipherSum: m.cipherSum, plain: m.plain, files: map[string][]byte{}}
 	zr, err := zip.NewReader(bytes.NewReader(b.zip), int64(len(b.zip)))
 	if err != nil {
 		tb.Fatal(err)

@@ -19,9 +19,16 @@ import (
 	"github.com/amana-vault/amana/vault/recipient"
 )
 
+// madeBundle is a real court bundle and what it must state.
+type madeBundle struct {
+	zip                   []byte
+	vkey                  string
+	doc, cipherSum, plain string
+}
+
 // makeBundle deposits a document in a real vault, reads it back as its
 // depositor and writes the court bundle.
-func makeBundle(t *testing.T) ([]byte, string) {
+func makeBundle(t testing.TB) madeBundle {
 	t.Helper()
 	now := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
 	opts := vault.Options{ScryptWorkFactor: 10, Now: func() time.Time { return now }}
@@ -86,7 +93,8 @@ func makeBundle(t *testing.T) ([]byte, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), v.VerifierKey()
+	return madeBundle{zip: buf.Bytes(), vkey: v.VerifierKey(), doc: doc.ID, cipherSum: doc.CipherSHA256,
+		plain: hex.EncodeToString(d.PlainSHA256[:])}
 }
 
 // rewrite returns the bundle with one file's content changed by edit.
@@ -125,7 +133,8 @@ func verify(b []byte, key string) (*bundle.Report, error) {
 }
 
 func TestBundleVerifies(t *testing.T) {
-	zb, vkey := makeBundle(t)
+	m := makeBundle(t)
+	zb, vkey := m.zip, m.vkey
 	rep, err := verify(zb, vkey)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +148,8 @@ func TestBundleVerifies(t *testing.T) {
 }
 
 func TestBundleTampering(t *testing.T) {
-	zb, vkey := makeBundle(t)
+	m := makeBundle(t)
+	zb, vkey := m.zip, m.vkey
 	flip := func(b []byte) []byte { b = bytes.Clone(b); b[len(b)/2] ^= 1; return b }
 	other, _ := age.GenerateX25519Identity()
 	otherVerifier := "amana.local/vault+00000000+AQTCnn2Iin34SPIapJfKrfbNd2wjYMrVuL08xb5q1vo7"
