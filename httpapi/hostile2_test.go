@@ -306,8 +306,8 @@ func TestHostileInput2(t *testing.T) {
 		ct     string
 		header []string
 		want   int // 0: any 4xx
-		// bug, if set, names a server bug: when the answer is exactly
-		// bugStatus, the case is skipped with this description.
+		// bug, if set, names a fixed server bug this case guards against:
+		// the answer bugStatus means it is back.
 		bug       string
 		bugStatus int
 	}
@@ -478,10 +478,7 @@ func TestHostileInput2(t *testing.T) {
 			}
 			res := e.send(c.as, c.method, c.path, body, c.ct, c.header...)
 			if c.bug != "" && res.err == nil && res.status == c.bugStatus {
-				if loc := res.header.Get("Location"); loc != "" {
-					t.Skipf("BUG: %s (got %d, Location %q)", c.bug, res.status, loc)
-				}
-				t.Skipf("BUG: %s (got %d %.100s)", c.bug, res.status, res.body)
+				t.Fatalf("regression of a fixed bug: %s (got %d, Location %q, %.100s)", c.bug, res.status, res.header.Get("Location"), res.body)
 			}
 			want4xx(t, res, c.want)
 			if after := stateOf(t, e); after != before {
@@ -565,8 +562,8 @@ func TestHostileInvalidUTF8(t *testing.T) {
 		body   func() io.Reader
 		ct     string
 		want   int
-		// bug, if set, names a server bug: when the answer is exactly
-		// bugStatus, the case is skipped with this description.
+		// bug, if set, names a fixed server bug this case guards against:
+		// the answer bugStatus means it is back.
 		bug       string
 		bugStatus int
 	}{
@@ -584,7 +581,7 @@ func TestHostileInvalidUTF8(t *testing.T) {
 			before := stateOf(t, e)
 			res := e.send(c.as, c.method, c.path, c.body(), c.ct)
 			if c.bug != "" && res.err == nil && res.status == c.bugStatus {
-				t.Skipf("BUG: %s (got %d %.100s)", c.bug, res.status, res.body)
+				t.Fatalf("regression of a fixed bug: %s (got %d %.100s)", c.bug, res.status, res.body)
 			}
 			want4xx(t, res, c.want)
 			if after := stateOf(t, e); after != before {
@@ -628,8 +625,8 @@ func TestHostileAudited(t *testing.T) {
 				return
 			}
 		}
-		t.Skip("BUG: a GET /v1/documents/{id} probe with an id over bbolt's 32 KiB key limit is answered 404 but not audited: " +
-			"appendEvent's custody key (id + \"/\" + seq) is too large, recordFailure's write fails, and the error is swallowed into the 404")
+		t.Fatal("a GET /v1/documents/{id} probe with an id over bbolt's 32 KiB key limit must be audited (it was not when " +
+			"the custody key id + \"/\" + seq exceeded bbolt's key limit)")
 	})
 
 	// An invalid deposit is audited whether the vault refuses it at the
@@ -647,9 +644,7 @@ func TestHostileAudited(t *testing.T) {
 					return
 				}
 			}
-			t.Skip("BUG: a deposit whose content the vault refuses while streaming (not an age file, found at the first flush after " +
-				"16 chunks; or vault.ErrTooLarge) is answered 400/413 but not audited: Upload.Write fails and streamUpload aborts " +
-				"without recordFailure, whereas the same refusal at Upload.Commit (smaller content) is audited")
+			t.Fatal("a deposit refused while its content streams (not an age file at the first flush, or too large) must be audited like one refused at commit")
 		})
 	}
 }
