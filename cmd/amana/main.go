@@ -27,6 +27,10 @@ func newRootCmd() *cobra.Command {
 		Long: `Amana keeps testimonies, interviews and case studies encrypted to the people
 allowed to read them. The server stores ciphertext, key slots and redacted
 public metadata; encryption and decryption happen on your machine.`,
+		Example: `  amana demo                                   # a demo vault with fictional data
+  amana login --server https://vault.example.org --user r.hassan --identity me.key
+  amana deposit statement.txt --collection kirkuk-2018 --kind testimony --meta meta.json
+  amana search 'checkpoint' --facet governorate`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
