@@ -39,9 +39,7 @@ handle it as the evidence itself. Check it with 'amana verify-bundle'.`,
 			if out == "" {
 				return usageError("-o BUNDLE is required")
 			}
-			if _, err := os.Lstat(out); err == nil && !force {
-				return fmt.Errorf("%s exists; pass --force to overwrite it", out)
-			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := checkOverwrite(out, force); err != nil {
 				return err
 			}
 			k, err := r.connect()
@@ -134,6 +132,16 @@ handle it as the evidence itself. Check it with 'amana verify-bundle'.`,
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing bundle")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// checkOverwrite refuses an existing output file unless force is set.
+func checkOverwrite(out string, force bool) error {
+	if _, err := os.Lstat(out); err == nil && !force {
+		return fmt.Errorf("%s exists; pass --force to overwrite it", out)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // writeFileAtomic writes b to name through a temporary file and a rename,

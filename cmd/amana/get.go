@@ -37,9 +37,7 @@ deleted and nothing is left. An existing OUT is not overwritten without
 			if out == "" || out == "-" {
 				return usageError("-o OUT is required (a file: unverified plaintext is never streamed out)")
 			}
-			if _, err := os.Lstat(out); err == nil && !force {
-				return fmt.Errorf("%s exists; pass --force to overwrite it", out)
-			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := checkOverwrite(out, force); err != nil {
 				return err
 			}
 			k, err := r.connect()
