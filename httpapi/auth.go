@@ -16,7 +16,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/recipient"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/audit"
 )

@@ -6,7 +6,7 @@ import (
 
 	"filippo.io/age/armor"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 )
 
 func ageArmor(r io.Reader) io.Reader { return armor.NewReader(r) }

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/amana-vault/amana/httpapi"
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"golang.org/x/time/rate"
 )
 

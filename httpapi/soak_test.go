@@ -23,7 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/amana-vault/amana/httpapi"
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 )
 
 // soakCounter is a slog handler that counts error records (the server logs

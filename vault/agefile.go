@@ -7,7 +7,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // stanzaTypes parses the header of an age file and returns the type of each

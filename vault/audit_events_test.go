@@ -8,7 +8,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/vault/audit"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // TestEveryOperationIsAudited checks the event each vault operation

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // benchSize is the document size for the deposit and get benchmarks:

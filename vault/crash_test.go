@@ -21,7 +21,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/amana-vault/amana/vault/audit"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // The crash test re-executes the test binary as a child that deposits in a

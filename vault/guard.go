@@ -3,7 +3,7 @@ package vault
 import (
 	"errors"
 
-	"github.com/amana-vault/amana/search/redact"
+	"github.com/amana-vault/amana/redact"
 )
 
 // guard refuses public metadata in which the redaction guard still finds

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // fzUser is a user of the fuzzing vault.

@@ -13,7 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/amana-vault/amana/vault/audit"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // TOTPIssuer names the service in authenticator apps.

@@ -13,8 +13,8 @@ import (
 	"filippo.io/age"
 	"go.etcd.io/bbolt"
 
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 func TestCreateRefusesExistingVault(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 )
 
 // generateFile writes size bytes from a seeded ChaCha8 stream, 1 MiB at a

@@ -7,7 +7,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 )
 
 type clientT = client.Client

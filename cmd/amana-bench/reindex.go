@@ -17,7 +17,7 @@ import (
 	"github.com/amana-vault/amana/internal/demodata"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 type reindexResult struct {

@@ -15,10 +15,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/internal/demodata"
 	"github.com/amana-vault/amana/search"
-	"github.com/amana-vault/amana/search/redact"
+	"github.com/amana-vault/amana/redact"
 )
 
 // corpus is the synthetic data set after client-side redaction: what

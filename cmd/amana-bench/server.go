@@ -18,7 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/amana-vault/amana/httpapi"
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 )
 
 func newCollectionCmd() *cobra.Command {

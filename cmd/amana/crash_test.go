@@ -32,12 +32,12 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/audit"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // The crash harness runs 'amana serve' as a child process, drives a random

@@ -19,10 +19,10 @@ import (
 	"github.com/pquerna/otp/totp"
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/internal/demodata"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // demoUser is one line of keys-example/users.json.

@@ -17,8 +17,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/httpapi/client"
-	"github.com/amana-vault/amana/search/redact"
+	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/redact"
 )
 
 // kinds of documents (SPEC §3), for help and completion.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/vault/bundle"
+	"github.com/amana-vault/amana/bundle"
 )
 
 func newExportCmd() *cobra.Command {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/search/redact"
+	"github.com/amana-vault/amana/redact"
 )
 
 // maxRedactFile bounds what redact reads; it is a preview of text fields.

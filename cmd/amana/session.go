@@ -19,8 +19,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/amana-vault/amana/httpapi/client"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // sessionFile is the name of the session file in the config directory.

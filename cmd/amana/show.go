@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/httpapi/client"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/envelope"
 )
 
 func newShowCmd() *cobra.Command {

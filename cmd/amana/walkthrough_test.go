@@ -21,7 +21,7 @@ import (
 // tool for the "no lock-in" step. Run with -v to see the commands.
 
 // walkthroughAgeVersion is the stock age release used to decrypt without
-// Amana (the same as vault/envelope's stock-age tests).
+// Amana (the same as envelope's stock-age tests).
 const walkthroughAgeVersion = "v1.3.2"
 
 // Fictional planted personal data: it must never reach the index.

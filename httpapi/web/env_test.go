@@ -17,11 +17,11 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/amana-vault/amana/httpapi"
-	"github.com/amana-vault/amana/httpapi/client"
+	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // clock is the fake time shared by the vault and the server, so that the

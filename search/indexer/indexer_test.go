@@ -22,10 +22,10 @@ import (
 	"github.com/amana-vault/amana/internal/demodata"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
-	"github.com/amana-vault/amana/search/redact"
+	"github.com/amana-vault/amana/redact"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 const pass = "indexer test"

@@ -13,8 +13,8 @@ import (
 	"filippo.io/age/plugin"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // A user as Amana sees them: a registered recipient string on the server,

@@ -10,8 +10,8 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 func run(t *testing.T, name string, args ...string) []byte {

@@ -7,7 +7,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // Revocation: mallory keeps a copy of her slot (and so the old document key),

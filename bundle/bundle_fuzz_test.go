@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amana-vault/amana/vault/bundle"
+	"github.com/amana-vault/amana/bundle"
 )
 
 // fzBundle is a real court bundle and what a verified bundle must then

@@ -14,9 +14,9 @@ import (
 	"filippo.io/age"
 
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/bundle"
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/bundle"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // madeBundle is a real court bundle and what it must state.

@@ -12,7 +12,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 func randomBytes(n int) []byte {

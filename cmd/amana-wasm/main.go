@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/amana-vault/amana/httpapi/web/wasm/inbrowser"
+	"github.com/amana-vault/amana/cmd/amana-wasm/inbrowser"
 )
 
 var keys *inbrowser.Keyring

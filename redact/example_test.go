@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/amana-vault/amana/search/redact"
+	"github.com/amana-vault/amana/redact"
 )
 
 func ExampleRedactor_Redact() {

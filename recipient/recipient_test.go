@@ -17,7 +17,7 @@ import (
 	"filippo.io/age/plugin"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/recipient"
 )
 
 type keys struct {

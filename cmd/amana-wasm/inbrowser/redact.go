@@ -1,6 +1,6 @@
 package inbrowser
 
-import "github.com/amana-vault/amana/search/redact"
+import "github.com/amana-vault/amana/redact"
 
 // Removal is one piece of personal data the preview removed from a field.
 type Removal struct {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 // Whatever the bytes, opening them never panics and fails with one of the

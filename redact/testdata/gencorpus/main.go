@@ -1,6 +1,6 @@
 // Command gencorpus writes the labelled synthetic corpus for the redact tests:
 //
-//	go run ./search/redact/testdata/gencorpus > search/redact/testdata/corpus.jsonl
+//	go run ./redact/testdata/gencorpus > redact/testdata/corpus.jsonl
 //
 // Every sentence is fictional and non-graphic; every name is invented. The
 // sentences are written by hand below with inline labels:

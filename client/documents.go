@@ -17,8 +17,8 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // Limits on what the client accepts from a server.

@@ -9,8 +9,8 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 // ErrIntegrity is returned when a hash does not match: what was decrypted
@@ -31,7 +31,7 @@ type Sealed struct {
 
 // Seal encrypts plain to a fresh document key, wraps the key for every
 // recipient (user id → age recipient) and seals the private metadata with
-// the plaintext's SHA-256 and size added, as httpapi/client.Deposit does.
+// the plaintext's SHA-256 and size added, as client.Deposit does.
 func Seal(recipients map[string]string, private map[string]any, plain []byte) (*Sealed, error) {
 	if len(recipients) == 0 {
 		return nil, errors.New("no recipients")

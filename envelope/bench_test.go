@@ -7,7 +7,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault/envelope"
+	"github.com/amana-vault/amana/envelope"
 )
 
 const benchSize = 64 << 20

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/recipient"
 )
 
 type demoUser struct {

@@ -9,7 +9,7 @@ import (
 // the input with findings replaced by pseudonyms, and that the output passes
 // the guard.
 //
-//	go test -run '^$' -fuzz FuzzRedact -fuzztime 60s ./search/redact/
+//	go test -run '^$' -fuzz FuzzRedact -fuzztime 60s ./redact/
 func FuzzRedact(f *testing.F) {
 	for _, l := range loadCorpus(f) {
 		name := ""

@@ -14,8 +14,8 @@ import (
 	"filippo.io/age/plugin"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/amana-vault/amana/vault/envelope"
-	"github.com/amana-vault/amana/vault/recipient"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/recipient"
 )
 
 func TestParseIdentities(t *testing.T) {
