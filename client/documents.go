@@ -2,23 +2,19 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"slices"
 
 	"filippo.io/age"
 
 	"github.com/amana-vault/amana/envelope"
-	"github.com/amana-vault/amana/recipient"
 )
 
 // Limits on what the client accepts from a server.
@@ -68,66 +64,35 @@ func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, e
 		}
 		recips[id] = r
 	}
-	newKey := envelope.NewDocKey
-	if req.Classic {
-		newKey = envelope.NewClassicDocKey
-	}
-	key, err := newKey()
+	rs, err := envelope.ParseRecipients(recips)
 	if err != nil {
 		return nil, err
 	}
-	slots, err := wrapAll(key, recips)
+	var opts []envelope.Option
+	if req.Classic {
+		opts = append(opts, envelope.Classic())
+	}
+	dep, err := envelope.NewDeposit(rs, opts...)
 	if err != nil {
 		return nil, err
 	}
 	meta := map[string]any{
-		"collection": req.Collection, "kind": req.Kind, "public": req.Public, "consent": req.Consent, "slots": slots,
+		"collection": req.Collection, "kind": req.Kind, "public": req.Public, "consent": req.Consent, "slots": dep.Slots,
 	}
 	var digest envelope.Digest
 	doc := new(Document)
 	err = c.upload(ctx, http.MethodPost, "/v1/documents", "", meta, func(w io.Writer) ([]byte, [32]byte, error) {
-		d, err := envelope.Encrypt(w, req.Content, key)
+		s, err := dep.Seal(w, req.Content, req.Private)
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
-		digest = d
-		priv, err := sealPrivate(key, req.Private, d)
-		return priv, d.CipherSHA256, err
+		digest = s.Digest
+		return s.Private, s.CipherSHA256, nil
 	}, doc)
 	if err != nil {
 		return nil, err
 	}
 	return &Deposited{Document: doc, Digest: digest}, nil
-}
-
-// sealPrivate encrypts the private metadata, with the plaintext digest, to
-// the document key.
-func sealPrivate(key *envelope.DocKey, private map[string]any, d envelope.Digest) ([]byte, error) {
-	p := maps.Clone(private)
-	if p == nil {
-		p = map[string]any{}
-	}
-	p["plain_sha256"] = hex.EncodeToString(d.PlainSHA256[:])
-	p["plain_size"] = d.PlainSize
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	return envelope.SealPrivate(key, b)
-}
-
-func wrapAll(key *envelope.DocKey, recips map[string]string) (map[string][]byte, error) {
-	slots := map[string][]byte{}
-	for _, id := range slices.Sorted(maps.Keys(recips)) {
-		r, err := recipient.Parse(recips[id])
-		if err != nil {
-			return nil, fmt.Errorf("recipient of %s: %w", id, err)
-		}
-		if slots[id], err = envelope.Wrap(key, r); err != nil {
-			return nil, fmt.Errorf("key slot for %s: %w", id, err)
-		}
-	}
-	return slots, nil
 }
 
 // upload sends a multipart deposit or rekey: meta, then the content that
@@ -214,23 +179,15 @@ func (c *Client) OpenKey(ctx context.Context, id string, ids []age.Identity) (*e
 // nil if it has none.
 func (c *Client) Private(ctx context.Context, id string, key *envelope.DocKey) (map[string]any, error) {
 	enc, err := c.bytesOf(ctx, docPath(id, "private"), maxPrivate)
-	if err != nil || enc == nil {
-		return nil, err
-	}
-	b, err := envelope.OpenPrivate(key, enc)
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("private metadata is not a JSON object: %w", err)
-	}
-	return m, nil
+	return envelope.OpenPrivateMeta(key, enc)
 }
 
 // ErrIntegrity is returned by Get when a hash does not match: the output
 // must be discarded.
-var ErrIntegrity = errors.New("integrity check failed")
+var ErrIntegrity = envelope.ErrIntegrity
 
 // Got is the result of Get.
 type Got struct {
@@ -252,7 +209,7 @@ func (c *Client) Get(ctx context.Context, id string, ids []age.Identity, dst io.
 	if err != nil {
 		return nil, err
 	}
-	priv, err := c.Private(ctx, id, key)
+	priv, err := c.bytesOf(ctx, docPath(id, "private"), maxPrivate)
 	if err != nil {
 		return nil, err
 	}
@@ -261,19 +218,11 @@ func (c *Client) Get(ctx context.Context, id string, ids []age.Identity, dst io.
 		return nil, err
 	}
 	defer resp.Body.Close()
-	d, err := envelope.Decrypt(dst, resp.Body, key)
+	o, err := envelope.Open(dst, resp.Body, key, priv, doc.CipherSHA256)
 	if err != nil {
 		return nil, err
 	}
-	if got := hex.EncodeToString(d.CipherSHA256[:]); got != doc.CipherSHA256 {
-		return nil, fmt.Errorf("%w: ciphertext SHA-256 %s, deposit recorded %s", ErrIntegrity, got, doc.CipherSHA256)
-	}
-	if want, ok := priv["plain_sha256"].(string); ok {
-		if got := hex.EncodeToString(d.PlainSHA256[:]); got != want {
-			return nil, fmt.Errorf("%w: plaintext SHA-256 %s, depositor recorded %s", ErrIntegrity, got, want)
-		}
-	}
-	return &Got{Document: doc, Private: priv, Digest: d}, nil
+	return &Got{Document: doc, Private: o.Private, Digest: o.Digest}, nil
 }
 
 // Content opens the raw ciphertext (an age file) of a document.
@@ -302,11 +251,7 @@ func (c *Client) Grant(ctx context.Context, id, user string, ids []age.Identity)
 	if err != nil {
 		return err
 	}
-	r, err := recipient.Parse(rs)
-	if err != nil {
-		return fmt.Errorf("recipient of %s: %w", user, err)
-	}
-	slot, err := envelope.Wrap(key, r)
+	slot, err := envelope.WrapFor(key, user, rs)
 	if err != nil {
 		return err
 	}
@@ -359,11 +304,11 @@ func (c *Client) rekey(ctx context.Context, id string, ids []age.Identity, totp 
 			return nil, fmt.Errorf("recipient of %s: %w", u, err)
 		}
 	}
-	key, err := envelope.NewDocKey()
+	rs, err := envelope.ParseRecipients(recips)
 	if err != nil {
 		return nil, err
 	}
-	slots, err := wrapAll(key, recips)
+	dep, err := envelope.NewDeposit(rs)
 	if err != nil {
 		return nil, err
 	}
@@ -373,24 +318,12 @@ func (c *Client) rekey(ctx context.Context, id string, ids []age.Identity, totp 
 	}
 	defer src.Close()
 	out := new(Document)
-	err = c.upload(ctx, http.MethodPut, docPath(id, "content"), totp, map[string]any{"slots": slots}, func(w io.Writer) ([]byte, [32]byte, error) {
-		d, err := envelope.Reencrypt(w, src, old, key)
+	err = c.upload(ctx, http.MethodPut, docPath(id, "content"), totp, map[string]any{"slots": dep.Slots}, func(w io.Writer) ([]byte, [32]byte, error) {
+		s, err := dep.Rekey(w, src, old, priv)
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
-		if want, ok := priv["plain_sha256"].(string); ok && want != hex.EncodeToString(d.PlainSHA256[:]) {
-			return nil, [32]byte{}, fmt.Errorf("%w: the stored plaintext does not match its recorded hash", ErrIntegrity)
-		}
-		var sealed []byte
-		if priv != nil {
-			b, _ := json.Marshal(priv)
-			if sealed, err = envelope.SealPrivate(key, b); err != nil {
-				return nil, [32]byte{}, err
-			}
-		}
-		return sealed, d.CipherSHA256, nil
+		return s.Private, s.CipherSHA256, nil
 	}, out)
 	return out, err
 }
-
-var _ = sha256.Sum256

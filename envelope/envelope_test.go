@@ -1,3 +1,5 @@
+//go:build !js
+
 package envelope_test
 
 import (
@@ -22,7 +24,7 @@ func randomBytes(n int) []byte {
 }
 
 type sealed struct {
-	*envelope.Sealed
+	*sealedDoc
 	content []byte // ciphertext
 	private []byte // sealed private metadata
 }
@@ -34,7 +36,7 @@ func seal(t testing.TB, plain []byte, users map[string]*user, opts ...envelope.O
 		rs[name] = u.r
 	}
 	var ct bytes.Buffer
-	s, err := envelope.Seal(&ct, bytes.NewReader(plain), rs, opts...)
+	s, err := sealTo(&ct, bytes.NewReader(plain), rs, opts...)
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
@@ -42,7 +44,7 @@ func seal(t testing.TB, plain []byte, users map[string]*user, opts ...envelope.O
 	if err != nil {
 		t.Fatalf("SealPrivate: %v", err)
 	}
-	return sealed{Sealed: s, content: ct.Bytes(), private: priv}
+	return sealed{sealedDoc: s, content: ct.Bytes(), private: priv}
 }
 
 // open is what a user's client does to read a document.
@@ -355,7 +357,7 @@ func TestMalformedInput(t *testing.T) {
 			if _, err := envelope.OpenPrivate(k, g.in); !errors.Is(err, envelope.ErrMalformed) {
 				t.Errorf("OpenPrivate: %v, want ErrMalformed", err)
 			}
-			if _, err := envelope.Rekey(io.Discard, bytes.NewReader(g.in), k, map[string]age.Recipient{"u": u.r}); !errors.Is(err, envelope.ErrMalformed) {
+			if _, err := rekeyTo(io.Discard, bytes.NewReader(g.in), k, map[string]age.Recipient{"u": u.r}); !errors.Is(err, envelope.ErrMalformed) {
 				t.Errorf("Rekey: %v, want ErrMalformed", err)
 			}
 		})
@@ -422,20 +424,20 @@ func TestParseDocKey(t *testing.T) {
 }
 
 func TestSealErrors(t *testing.T) {
-	if _, err := envelope.Seal(io.Discard, strings.NewReader("x"), nil); err == nil {
+	if _, err := sealTo(io.Discard, strings.NewReader("x"), nil); err == nil {
 		t.Error("Seal with no recipients succeeded: nobody could open the document")
 	}
-	if _, err := envelope.Seal(io.Discard, strings.NewReader("x"), map[string]age.Recipient{"u": nil}); err == nil {
+	if _, err := sealTo(io.Discard, strings.NewReader("x"), map[string]age.Recipient{"u": nil}); err == nil {
 		t.Error("Seal with a nil recipient succeeded")
 	}
 	u := newUser(t, "x25519")
 	rs := map[string]age.Recipient{"u": u.r}
 	readErr := errors.New("disk on fire")
-	if _, err := envelope.Seal(io.Discard, io.MultiReader(strings.NewReader("abc"), errReader{readErr}), rs); !errors.Is(err, readErr) {
+	if _, err := sealTo(io.Discard, io.MultiReader(strings.NewReader("abc"), errReader{readErr}), rs); !errors.Is(err, readErr) {
 		t.Errorf("Seal with a failing reader: %v", err)
 	}
 	writeErr := errors.New("network down")
-	if _, err := envelope.Seal(errWriter{writeErr}, strings.NewReader("abc"), rs); !errors.Is(err, writeErr) {
+	if _, err := sealTo(errWriter{writeErr}, strings.NewReader("abc"), rs); !errors.Is(err, writeErr) {
 		t.Errorf("Seal with a failing writer: %v", err)
 	}
 
@@ -482,4 +484,39 @@ func TestPrivateLimit(t *testing.T) {
 	if _, err := envelope.OpenPrivate(k, b.Bytes()); !errors.Is(err, envelope.ErrMalformed) {
 		t.Errorf("OpenPrivate over the limit: %v, want ErrMalformed", err)
 	}
+}
+
+// sealedDoc is a document sealed by the tests' helpers: the deposit's key and
+// slots and the content's digests.
+type sealedDoc struct {
+	Key   *envelope.DocKey
+	Slots map[string][]byte
+	envelope.Digest
+}
+
+// sealTo is NewDeposit then Encrypt: the primitives under Deposit.Seal,
+// without the protocol's private metadata.
+func sealTo(dst io.Writer, src io.Reader, rs map[string]age.Recipient, opts ...envelope.Option) (*sealedDoc, error) {
+	d, err := envelope.NewDeposit(rs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	dg, err := envelope.Encrypt(dst, src, d.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &sealedDoc{Key: d.Key, Slots: d.Slots, Digest: dg}, nil
+}
+
+// rekeyTo is NewDeposit then Reencrypt.
+func rekeyTo(dst io.Writer, src io.Reader, old *envelope.DocKey, rs map[string]age.Recipient, opts ...envelope.Option) (*sealedDoc, error) {
+	d, err := envelope.NewDeposit(rs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	dg, err := envelope.Reencrypt(dst, src, old, d.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &sealedDoc{Key: d.Key, Slots: d.Slots, Digest: dg}, nil
 }

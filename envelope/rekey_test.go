@@ -1,8 +1,12 @@
+//go:build !js
+
 package envelope_test
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"testing"
 
 	"filippo.io/age"
@@ -26,7 +30,7 @@ func TestRekeyRevokes(t *testing.T) {
 	}
 
 	var ct bytes.Buffer
-	s, err := envelope.Rekey(&ct, bytes.NewReader(old.content), old.Key,
+	s, err := rekeyTo(&ct, bytes.NewReader(old.content), old.Key,
 		map[string]age.Recipient{"alice": users["alice"].r, "bob": users["bob"].r})
 	if err != nil {
 		t.Fatalf("Rekey: %v", err)
@@ -35,7 +39,7 @@ func TestRekeyRevokes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rekeyed := sealed{Sealed: s, content: ct.Bytes(), private: priv}
+	rekeyed := sealed{sealedDoc: s, content: ct.Bytes(), private: priv}
 	checkDigest(t, rekeyed, plain)
 	if s.PlainSHA256 != old.PlainSHA256 {
 		t.Error("plaintext digest changed across rekey")
@@ -77,11 +81,11 @@ func TestRekeyKeyKind(t *testing.T) {
 	u := newUser(t, "x25519")
 	rs := map[string]age.Recipient{"u": u.r}
 	old := seal(t, []byte("x"), map[string]*user{"u": u}, envelope.Classic())
-	s, err := envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(old.content), old.Key, rs)
+	s, err := rekeyTo(&bytes.Buffer{}, bytes.NewReader(old.content), old.Key, rs)
 	if err != nil || !s.Key.PostQuantum() {
 		t.Errorf("Rekey of a classic document: %v, PostQuantum=%v; want a post-quantum key by default", err, s != nil && s.Key.PostQuantum())
 	}
-	s, err = envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(old.content), old.Key, rs, envelope.Classic())
+	s, err = rekeyTo(&bytes.Buffer{}, bytes.NewReader(old.content), old.Key, rs, envelope.Classic())
 	if err != nil || s.Key.PostQuantum() {
 		t.Errorf("Rekey with Classic: %v", err)
 	}
@@ -95,7 +99,7 @@ func TestRekeyRefusesBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(old.content), other, rs); !errors.Is(err, envelope.ErrWrongIdentity) {
+	if _, err := rekeyTo(&bytes.Buffer{}, bytes.NewReader(old.content), other, rs); !errors.Is(err, envelope.ErrWrongIdentity) {
 		t.Errorf("Rekey with the wrong key: %v, want ErrWrongIdentity", err)
 	}
 	hl := headerLen(t, old.content)
@@ -103,7 +107,7 @@ func TestRekeyRefusesBadInput(t *testing.T) {
 		"modified chunk": flip(old.content, len(old.content)-100),
 		"truncated":      old.content[:hl+16+(64<<10)+16],
 	} {
-		if _, err := envelope.Rekey(&bytes.Buffer{}, bytes.NewReader(bad), old.Key, rs); !errors.Is(err, envelope.ErrMalformed) {
+		if _, err := rekeyTo(&bytes.Buffer{}, bytes.NewReader(bad), old.Key, rs); !errors.Is(err, envelope.ErrMalformed) {
 			t.Errorf("Rekey of %s content: %v, want ErrMalformed", name, err)
 		}
 	}
@@ -143,12 +147,54 @@ func TestEncryptWithSlotsFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sealed{Sealed: &envelope.Sealed{Key: k, Slots: map[string][]byte{"u": slot}, Digest: d}, content: ct.Bytes()}
+	s := sealed{sealedDoc: &sealedDoc{Key: k, Slots: map[string][]byte{"u": slot}, Digest: d}, content: ct.Bytes()}
 	if s.private, err = envelope.SealPrivate(k, []byte(`{"notes":"private"}`)); err != nil {
 		t.Fatal(err)
 	}
 	checkDigest(t, s, plain)
 	if got := open(t, u, s, "u"); !bytes.Equal(got, plain) {
 		t.Fatal("content differs")
+	}
+}
+
+// A rekey never launders content: the plaintext must hash to what the
+// private metadata records.
+func TestDepositRekeyChecksPlaintext(t *testing.T) {
+	u := newUser(t, "x25519")
+	rs := map[string]age.Recipient{"u": u.r}
+	d, err := envelope.NewDeposit(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ct bytes.Buffer
+	s, err := d.Seal(&ct, bytes.NewReader([]byte("deposited")), map[string]any{"notes": "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := envelope.OpenPrivateMeta(d.Key, s.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The holder of the key re-encrypts other plaintext under it.
+	var forged bytes.Buffer
+	if _, err := envelope.Encrypt(&forged, bytes.NewReader([]byte("replaced!")), d.Key); err != nil {
+		t.Fatal(err)
+	}
+	next, err := envelope.NewDeposit(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := next.Rekey(io.Discard, bytes.NewReader(forged.Bytes()), d.Key, private); !errors.Is(err, envelope.ErrIntegrity) {
+		t.Fatalf("rekey of substituted plaintext: %v, want ErrIntegrity", err)
+	}
+	var out bytes.Buffer
+	s2, err := next.Rekey(&out, bytes.NewReader(ct.Bytes()), d.Key, private)
+	if err != nil {
+		t.Fatalf("rekey of the deposited content: %v", err)
+	}
+	var plain bytes.Buffer
+	o, err := envelope.Open(&plain, bytes.NewReader(out.Bytes()), next.Key, s2.Private, fmt.Sprintf("%x", s2.CipherSHA256))
+	if err != nil || plain.String() != "deposited" || o.Private["notes"] != "n" {
+		t.Fatalf("Open after rekey = %q, %v, %v", plain.String(), o, err)
 	}
 }

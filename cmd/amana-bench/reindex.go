@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,10 +13,10 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/demodata"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/envelope"
 )
 
 type reindexResult struct {
@@ -145,29 +144,14 @@ func loadVault(cfg *config, c *corpus, dir string, budget time.Duration, profile
 }
 
 func (rw *reindexWorld) deposit(v *vault.Vault, raw *demodata.Document, doc *search.Doc) error {
-	key, err := envelope.NewClassicDocKey()
+	dep, err := envelope.NewDeposit(map[string]age.Recipient{rw.dep.ID: rw.depR, rw.admin.ID: rw.adminR}, envelope.Classic())
 	if err != nil {
 		return err
-	}
-	slots := map[string][]byte{}
-	for id, r := range map[string]age.Recipient{rw.dep.ID: rw.depR, rw.admin.ID: rw.adminR} {
-		if slots[id], err = envelope.Wrap(key, r); err != nil {
-			return err
-		}
 	}
 	var content bytes.Buffer
-	dg, err := envelope.Encrypt(&content, bytes.NewReader(raw.Content), key)
-	if err != nil {
-		return err
-	}
-	private, err := json.Marshal(map[string]any{
+	sealed, err := dep.Seal(&content, bytes.NewReader(raw.Content), map[string]any{
 		"file_name": raw.FileName, "media_type": raw.MediaType, "persons": raw.Persons,
-		"plain_sha256": fmt.Sprintf("%x", dg.PlainSHA256), "plain_size": dg.PlainSize,
 	})
-	if err != nil {
-		return err
-	}
-	sealed, err := envelope.SealPrivate(key, private)
 	if err != nil {
 		return err
 	}
@@ -178,7 +162,7 @@ func (rw *reindexWorld) deposit(v *vault.Vault, raw *demodata.Document, doc *sea
 			Governorate: doc.Governorate, IncidentDate: doc.IncidentDate, Tags: doc.Tags,
 		},
 		Consent: vault.Consent{Scopes: raw.Consent.Scopes, RecordedAt: raw.Consent.RecordedAt, RecordedBy: raw.Consent.RecordedBy},
-		Slots:   slots,
+		Slots:   dep.Slots,
 	})
 	if err != nil {
 		return err
@@ -186,10 +170,7 @@ func (rw *reindexWorld) deposit(v *vault.Vault, raw *demodata.Document, doc *sea
 	if _, err := up.Write(content.Bytes()); err != nil {
 		return err
 	}
-	if sha256.Sum256(content.Bytes()) != dg.CipherSHA256 {
-		return fmt.Errorf("ciphertext digest mismatch")
-	}
-	_, err = up.Commit(dg.CipherSHA256, sealed)
+	_, err = up.Commit(sealed.CipherSHA256, sealed.Private)
 	return err
 }
 

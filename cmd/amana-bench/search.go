@@ -17,8 +17,8 @@ import (
 
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/internal/demodata"
-	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/redact"
+	"github.com/amana-vault/amana/search"
 )
 
 // corpus is the synthetic data set after client-side redaction: what

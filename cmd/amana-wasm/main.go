@@ -13,11 +13,16 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/cmd/amana-wasm/inbrowser"
+	"github.com/amana-vault/amana/envelope"
 )
 
 var keys *inbrowser.Keyring
 
-func fail(err error) any { return map[string]any{"error": err.Error()} }
+// fail reports an error to the page, with the document protocol's code
+// ("wrong_identity", "malformed", "integrity" or "error").
+func fail(err error) any {
+	return map[string]any{"error": err.Error(), "code": envelope.ErrorCode(err)}
+}
 
 func bytesOf(v js.Value) []byte {
 	if v.IsNull() || v.IsUndefined() {

@@ -69,14 +69,6 @@ deleted and nothing is left. An existing OUT is not overwritten without
 				}
 				got, err := k.c.Get(ctx, args[0], ids, bar.writer(f))
 				if err == nil {
-					// client.Get checks the plaintext hash only when the
-					// private metadata has one; a server must not be able
-					// to skip that check by withholding it.
-					if _, ok := got.Private["plain_sha256"].(string); !ok {
-						err = fmt.Errorf("%w: the depositor's plaintext SHA-256 is missing from the private metadata", client.ErrIntegrity)
-					}
-				}
-				if err == nil {
 					err = f.Sync()
 				}
 				if cerr := f.Close(); err == nil {

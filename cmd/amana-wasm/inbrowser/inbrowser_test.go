@@ -25,7 +25,7 @@ type demoUser struct {
 
 func demoUsers(t *testing.T) map[string]demoUser {
 	t.Helper()
-	b, err := os.ReadFile("../../../../keys-example/users.json")
+	b, err := os.ReadFile("../../../keys-example/users.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func demoUsers(t *testing.T) map[string]demoUser {
 	}
 	out := map[string]demoUser{}
 	for _, u := range list {
-		out[u.ID] = demoUser{u.ID, u.Role, filepath.Join("../../../../keys-example", u.IdentityFile), u.Recipient}
+		out[u.ID] = demoUser{u.ID, u.Role, filepath.Join("../../../keys-example", u.IdentityFile), u.Recipient}
 	}
 	return out
 }

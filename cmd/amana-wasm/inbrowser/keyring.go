@@ -11,7 +11,6 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/amana-vault/amana/envelope"
-	"github.com/amana-vault/amana/recipient"
 )
 
 // maxIdentityFile bounds an identity file read from disk.
@@ -87,9 +86,5 @@ func (k *Keyring) Rewrap(slot []byte, to string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := recipient.Parse(to)
-	if err != nil {
-		return nil, fmt.Errorf("recipient: %w", err)
-	}
-	return envelope.Wrap(key, r)
+	return envelope.WrapFor(key, "the grantee", to)
 }
