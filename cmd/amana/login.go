@@ -15,8 +15,8 @@ import (
 
 func newLoginCmd() *cobra.Command {
 	var (
-		server, user, identity, totp string
-		asJSON                       bool
+		user, identity, totp string
+		asJSON               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "login --server URL --user ID --identity FILE [--totp CODE]",
@@ -36,6 +36,7 @@ AMANA_TOTP, else a prompt on the terminal.`,
       --identity keys-example/a.karim.key --totp "$(oathtool --totp -b "$SECRET")"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			server := serverFlag(cmd)
 			if server == "" || user == "" || identity == "" {
 				return usageError("--server, --user and --identity are required")
 			}
@@ -89,7 +90,6 @@ AMANA_TOTP, else a prompt on the terminal.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", "", "server URL, e.g. https://amana.example.org:8443")
 	cmd.Flags().StringVar(&user, "user", "", "your user id")
 	cmd.Flags().StringVar(&identity, "identity", "", "your age identity file (its path is remembered, never its contents)")
 	cmd.Flags().StringVar(&totp, "totp", "", "TOTP code (else AMANA_TOTP, else a prompt)")
@@ -118,8 +118,8 @@ still expires on the server after 15 minutes idle.`,
 				return errors.Join(err, deleteSession())
 			}
 			server := s.Server
-			if r.server != "" {
-				server = r.server
+			if f := serverFlag(cmd); f != "" {
+				server = f
 			}
 			c := client.New(server)
 			c.Token = s.Token

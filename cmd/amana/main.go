@@ -13,11 +13,23 @@ import (
 )
 
 func main() {
-	root := newRootCmd()
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "amana: "+oneLine(err.Error()))
-		os.Exit(1)
+	os.Exit(execute(newRootCmd(), os.Args[1:]))
+}
+
+// execute runs the command line and returns the exit status: 0, 2 for a
+// mistake in how a command was called (the flag package's convention), 1
+// for any other failure, with one line on stderr.
+func execute(root *cobra.Command, args []string) int {
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
 	}
+	fmt.Fprintln(os.Stderr, "amana: "+oneLine(err.Error()))
+	if isUsage(err) {
+		return 2
+	}
+	return 1
 }
 
 func newRootCmd() *cobra.Command {
@@ -34,6 +46,8 @@ public metadata; encryption and decryption happen on your machine.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().String("server", "", "server URL, e.g. https://amana.example.org:8443 (default: the one you logged in to)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usage{err} })
 	root.AddCommand(
 		newInitCmd(),
 		newKeygenCmd(),
@@ -59,7 +73,29 @@ public metadata; encryption and decryption happen on your machine.`,
 		newStatsCmd(),
 		newBackupCmd(),
 	)
+	markUsage(root)
 	return root
+}
+
+// markUsage makes the argument checks of cmd and its subcommands report
+// usage errors.
+func markUsage(cmd *cobra.Command) {
+	if cmd.HasParent() && !cmd.Runnable() && cmd.HasSubCommands() {
+		// A group such as "amana user": help, or an unknown subcommand.
+		cmd.Args = cobra.NoArgs
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &usage{err}
+			}
+			return nil
+		}
+	}
+	for _, c := range cmd.Commands() {
+		markUsage(c)
+	}
 }
 
 // oneLine keeps failure messages to one line on stderr.
@@ -78,7 +114,25 @@ func printJSON(cmd *cobra.Command, v any) error {
 	return enc.Encode(v)
 }
 
-// usageError marks mistakes in how a command was called.
+// usage marks a mistake in how a command was called: amana exits 2.
+type usage struct{ err error }
+
+func (u *usage) Error() string { return u.err.Error() }
+func (u *usage) Unwrap() error { return u.err }
+
+// usageError reports a mistake in how a command was called.
 func usageError(format string, args ...any) error {
-	return errors.New(fmt.Sprintf(format, args...) + " (see --help)")
+	return &usage{errors.New(fmt.Sprintf(format, args...) + " (see --help)")}
+}
+
+// isUsage tells usage errors, amana's own and cobra's (unknown commands
+// and missing required flags, which cobra reports as plain errors), from
+// other failures.
+func isUsage(err error) bool {
+	if errors.As(err, new(*usage)) {
+		return true
+	}
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "required flag(s) ") ||
+		strings.HasPrefix(msg, "if any flags in the group ")
 }

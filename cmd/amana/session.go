@@ -158,12 +158,14 @@ func (s *session) touch() {
 
 // remote holds the flags shared by commands that talk to the server.
 type remote struct {
-	server, identity, totp string
+	cmd            *cobra.Command
+	identity, totp string
 }
 
-// addServerFlags adds --server (and, with identity, --identity).
+// addServerFlags binds r to cmd, whose --server is the root's persistent
+// flag, and adds --identity when identity is set.
 func (r *remote) addServerFlags(cmd *cobra.Command, identity bool) {
-	cmd.Flags().StringVar(&r.server, "server", "", "server URL (default: the one you logged in to)")
+	r.cmd = cmd
 	if identity {
 		cmd.Flags().StringVar(&r.identity, "identity", "", "age identity file (default: the one you logged in with)")
 	}
@@ -193,8 +195,8 @@ func (r *remote) connect() (*conn, error) {
 		return nil, fmt.Errorf("session expired at %s: run %s", s.ExpiresAt.Local().Format(time.RFC3339), s.loginHint())
 	}
 	server := s.Server
-	if r.server != "" {
-		server = r.server
+	if f := serverFlag(r.cmd); f != "" {
+		server = f
 	}
 	if err := checkServerURL(server); err != nil {
 		return nil, err
@@ -374,3 +376,13 @@ func totpSource(flag, why string) func() (string, error) {
 
 // isTerminal reports whether f is a terminal.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// serverFlag is the value of --server, a persistent flag of the root
+// command, as cmd sees it ("" when not given).
+func serverFlag(cmd *cobra.Command) string {
+	if cmd == nil {
+		return ""
+	}
+	s, _ := cmd.Flags().GetString("server")
+	return s
+}
