@@ -21,7 +21,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"login", "--user", "r.hassan"}, 2},
 		{[]string{"collection", "list", "extra"}, 2},
 		{[]string{"stats", "--json=maybe"}, 2},
-		{[]string{"search", "x"}, 1},                                  // not logged in
+		{[]string{"search", "x"}, 1},                                   // not logged in
 		{[]string{"--server", "http://127.0.0.1:1", "search", "x"}, 1}, // persistent flag before the command
 		{[]string{"search", "--server", "http://127.0.0.1:1", "x"}, 1}, // and after it
 		{[]string{"verify-bundle", "/nonexistent/bundle.zip"}, 1},
