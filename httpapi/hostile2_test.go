@@ -593,7 +593,7 @@ func TestHostileInvalidUTF8(t *testing.T) {
 }
 
 // TestHostileAudited: hostile requests that reach the vault are audited,
-// including probes with absurd ids (SPEC §2.6).
+// including probes with absurd ids.
 func TestHostileAudited(t *testing.T) {
 	e := newEnv(t)
 	r := e.login("r.hassan")

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Session lifetimes (SPEC §2.3) and the step-up window.
+// Session lifetimes and the step-up window.
 const (
 	sessionIdle     = 15 * time.Minute
 	sessionAbsolute = 8 * time.Hour

@@ -13,7 +13,7 @@ import (
 )
 
 // benchSize is the document size for the deposit and get benchmarks:
-// AMANA_BENCH_SIZE bytes (default 64 MiB; the SPEC figure is 1 GiB).
+// AMANA_BENCH_SIZE bytes (default 64 MiB; the target is for 1 GiB).
 func benchSize() int64 {
 	if s := os.Getenv("AMANA_BENCH_SIZE"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)

@@ -1,4 +1,4 @@
-// Command amana-bench measures the numbers of SPEC §11 end to end: it
+// Command amana-bench measures Amana's performance targets (BENCHMARKS.md) end to end: it
 // creates a fresh vault in a temporary directory, runs `amana serve` as a
 // separate process on loopback, drives it from this process through the
 // API client, and prints a Markdown table of what was measured against

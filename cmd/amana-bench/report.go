@@ -208,7 +208,7 @@ func (r *report) markdown(cfg *config) string {
 	if cfg.inproc {
 		p("**Server in process (--inproc)**: numbers are for profiling only.\n")
 	}
-	p("\n| what | measured | SPEC target | result | load (1 min) |\n| --- | --- | --- | --- | --- |\n")
+	p("\n| what | measured | target | result | load (1 min) |\n| --- | --- | --- | --- | --- |\n")
 	for _, rw := range r.rows(cfg) {
 		p("| %s | %s | %s | %s | %s |\n", rw.what, rw.measured, rw.target, rw.result, rw.load)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/amana-vault/amana/redact"
 )
 
-// kinds of documents (SPEC §3), for help and completion.
+// kinds of documents, for help and completion.
 var kinds = []string{"testimony", "interview", "case_study", "report", "media"}
 
 // Limits on the small files a deposit reads whole.
@@ -30,7 +30,7 @@ const (
 	maxTranscriptFile = 4 << 20 // the server takes 1 MiB once redacted
 )
 
-// depositMeta is META.json (SPEC §8). Unknown fields are refused: a typo
+// depositMeta is META.json (README, "A walkthrough"). Unknown fields are refused: a typo
 // must not silently drop private data or send it somewhere public.
 type depositMeta struct {
 	Title        string         `json:"title"`

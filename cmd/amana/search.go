@@ -12,7 +12,7 @@ import (
 	"github.com/amana-vault/amana/client"
 )
 
-// facetFields are the fields search can count and filter on (SPEC §6).
+// facetFields are the fields search can count and filter on.
 var facetFields = []string{"collection", "kind", "language", "governorate", "tags", "year"}
 
 func newSearchCmd() *cobra.Command {

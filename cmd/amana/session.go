@@ -26,7 +26,7 @@ import (
 // sessionFile is the name of the session file in the config directory.
 const sessionFile = "session.json"
 
-// Session lifetimes as the server enforces them (SPEC §2.3). The local
+// Session lifetimes as the server enforces them. The local
 // copy is only a hint so that a stale session fails before a round trip;
 // the server decides.
 const (

@@ -10,7 +10,7 @@ import (
 	"github.com/amana-vault/amana/client"
 )
 
-// roles a user can have (SPEC §1), for help and completion.
+// roles a user can have, for help and completion.
 var roles = []string{"admin", "researcher", "lawyer", "auditor"}
 
 func newUserCmd() *cobra.Command {

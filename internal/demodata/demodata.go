@@ -47,7 +47,7 @@ type Planted struct {
 	Value string `json:"value"`
 }
 
-// Consent is what the person who gave the record agreed to (SPEC §3).
+// Consent is what the person who gave the record agreed to.
 type Consent struct {
 	Scopes     []string `json:"scopes"`      // research, advocacy, legal_proceedings, public_anonymised
 	RecordedAt string   `json:"recorded_at"` // YYYY-MM-DD, after the incident
@@ -59,7 +59,7 @@ type Collection struct {
 	ID, Name string
 }
 
-// Meta is the META.json of SPEC §8 for `amana deposit --meta`.
+// Meta is the META.json for `amana deposit --meta`.
 type Meta struct {
 	Title        string            `json:"title"`
 	Summary      string            `json:"summary"`
@@ -86,7 +86,7 @@ func (d Document) Meta() Meta {
 	}
 }
 
-// MetaJSON returns the META.json of SPEC §8 for d, indented, UTF-8 (no
+// MetaJSON returns the META.json for d, indented, UTF-8 (no
 // HTML escaping), with a final newline.
 func MetaJSON(d Document) ([]byte, error) {
 	var b bytes.Buffer

@@ -12,7 +12,7 @@ const (
 	numTopics
 )
 
-// kinds are the document kinds of SPEC §3.
+// kinds are the kinds of documents a deposit may have.
 var kinds = []string{"testimony", "interview", "case_study", "report", "media"}
 
 const numKinds = 5
