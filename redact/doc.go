@@ -20,7 +20,8 @@
 //     7xx xxx xxxx, landlines with their area code), with spaces, dashes, dots
 //     or brackets, in Latin, Arabic-Indic (٠-٩) or Persian (۰-۹) digits, with
 //     right-to-left marks inside; and numbers of other countries written
-//     with a leading + or 00. Candidates are validated with libphonenumber.
+//     with a leading + or 00. Candidates are validated against the numbering
+//     plans of libphonenumber's metadata (phone_iq.go, phoneplans.txt).
 //   - national_id: 12-digit numbers (the Iraqi national card has no public
 //     checksum) near words about identity documents in English, Arabic,
 //     Sorani or Kurmanji (national ID, البطاقة الوطنية, الهوية, کارتی

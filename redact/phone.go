@@ -3,9 +3,6 @@ package redact
 import (
 	"strconv"
 	"strings"
-	"sync"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // numRun is a run of digit groups in folded text, separated by short runs of
@@ -75,7 +72,8 @@ func scanRun(s string, i int, run *numRun) int {
 // findPhones finds Iraqi phone numbers: candidates are runs of digit groups,
 // each read as +964 / 00964 / 964 followed by a national number, a national
 // number with its trunk 0 (07xx xxx xxxx, 066 xxx xxxx) or a bare mobile
-// number (7xx xxx xxxx), and validated with libphonenumber.
+// number (7xx xxx xxxx), and validated against the numbering plan of Iraq
+// (phone_iq.go) or of the country code (phone_plan.go).
 func findPhones(f *folded, ms []match) []match {
 	s := f.s
 	var run numRun
@@ -209,10 +207,10 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 
 // foreign reads an international number of another country (relatives
 // abroad are personal data too): d holds the digits after "+" or "00". Only
-// lengths that the country's numbering plan allows are parsed: Parse is slow,
-// and a long run of digit groups must not call it for every group.
+// lengths that the country's numbering plan allows are validated, so that a
+// long run of digit groups does not validate every group.
 func foreign(d string, cutOK func(int) bool) (int, string) {
-	lengths := possibleLengths()
+	lengths := phonePlans().lengths
 	for l := min(15, len(d)); l >= 8; l-- {
 		if !cutOK(l) {
 			continue
@@ -220,62 +218,16 @@ func foreign(d string, cutOK func(int) bool) (int, string) {
 		plausible := false
 		for ccLen := 1; ccLen <= 3 && !plausible; ccLen++ {
 			cc, _ := strconv.Atoi(d[:ccLen])
-			if ls := lengths[cc]; ls != nil {
-				plausible = ls[l-ccLen]
-			}
+			plausible = lengths[cc]&(1<<(l-ccLen)) != 0
 		}
 		if !plausible {
 			continue
 		}
-		n, err := phonenumbers.Parse("+"+d[:l], "ZZ")
-		if err == nil && phonenumbers.IsValidNumber(n) {
-			return l, phonenumbers.Format(n, phonenumbers.E164)
+		if key, ok := validIntl(d[:l]); ok {
+			return l, key
 		}
 	}
 	return 0, ""
-}
-
-// possibleLengths maps country calling codes to the lengths of their national
-// numbers, from libphonenumber's metadata. Built on first use, then only read.
-var possibleLengths = sync.OnceValue(func() map[int]*[18]bool {
-	out := map[int]*[18]bool{}
-	coll, err := phonenumbers.MetadataCollection()
-	if err != nil {
-		return out
-	}
-	for _, m := range coll.GetMetadata() {
-		cc := int(m.GetCountryCode())
-		if out[cc] == nil {
-			out[cc] = new([18]bool)
-		}
-		for _, l := range m.GetGeneralDesc().GetPossibleLength() {
-			if l > 0 && l < 18 {
-				out[cc][l] = true
-			}
-		}
-	}
-	return out
-})
-
-func validIQ(number string, mobileOnly bool) (string, bool) {
-	// A cheap look at the national number first: libphonenumber's Parse is
-	// the slow part of the scan, and most digit runs are not phone numbers.
-	nsn := strings.TrimPrefix(strings.TrimPrefix(number, "+964"), "0")
-	switch {
-	case len(nsn) == 10 && nsn[0] == '7' && nsn[1] >= '3':
-	case !mobileOnly && len(nsn) == 8 && nsn[0] == '1':
-	case !mobileOnly && (len(nsn) == 8 || len(nsn) == 9) && nsn[0] >= '2' && nsn[0] <= '6':
-	default:
-		return "", false
-	}
-	n, err := phonenumbers.Parse(number, "IQ")
-	if err != nil || !phonenumbers.IsValidNumberForRegion(n, "IQ") {
-		return "", false
-	}
-	if mobileOnly && phonenumbers.GetNumberType(n) != phonenumbers.MOBILE {
-		return "", false
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
 }
 
 // looksLikeDate reports whether s begins like d-m-y or y-m-d with dashes,
