@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,11 +16,9 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/search"
-	"github.com/amana-vault/amana/search/indexer"
-	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/httpapi"
+	amanaserver "github.com/amana-vault/amana/internal/server"
 )
 
 // buildAmana builds ./cmd/amana into dir, unless path names a binary already.
@@ -49,9 +46,7 @@ type server struct {
 	logFile *os.File
 
 	// in process
-	srv *http.Server
-	v   *vault.Vault
-	ix  *search.Index
+	srv *amanaserver.Server
 }
 
 // authRate lifts serve's login rate limit (10/s, burst 60 per address) so
@@ -122,40 +117,18 @@ func startServer(ctx context.Context, cfg *config, dataDir, passFile, logName st
 	}
 }
 
-// startInProcess mirrors what `amana serve` wires together.
+// startInProcess runs the assembly of `amana serve` in this process.
 func (s *server) startInProcess(dataDir, passFile, addr string) error {
 	pass, err := os.ReadFile(passFile)
 	if err != nil {
 		return err
 	}
-	v, err := vault.Open(dataDir, strings.TrimRight(string(pass), "\r\n"), vault.Options{})
-	if err != nil {
-		return err
-	}
-	ix, err := search.Open(filepath.Join(dataDir, "index"))
-	if err != nil {
-		v.Close()
-		return err
-	}
-	idx := indexer.New(v, ix)
-	if _, err := idx.Drain(); err != nil {
-		ix.Close()
-		v.Close()
-		return err
-	}
-	logger := slog.New(slog.NewJSONHandler(s.logFile, nil))
-	api := httpapi.New(httpapi.Config{Vault: v, Index: ix, Indexer: idx, Logger: logger, Version: "bench",
-		AuthRate: rate.Limit(100000), AuthBurst: 100000})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		ix.Close()
-		v.Close()
-		return err
-	}
-	s.v, s.ix = v, ix
-	s.srv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	go s.srv.Serve(ln)
-	return nil
+	s.srv, err = amanaserver.Start(amanaserver.Config{
+		DataDir: dataDir, Passphrase: strings.TrimRight(string(pass), "\r\n"), Addr: addr,
+		Logger: slog.New(slog.NewJSONHandler(s.logFile, nil)), Version: "bench",
+		API: func(c *httpapi.Config) { c.AuthRate, c.AuthBurst = rate.Limit(100000), 100000 },
+	})
+	return err
 }
 
 // CPU returns the user + system time the server child has used so far
@@ -195,7 +168,7 @@ func (s *server) Stop() error {
 	if s.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		return errors.Join(s.srv.Shutdown(ctx), s.ix.Close(), s.v.Close())
+		return s.srv.Shutdown(ctx)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {

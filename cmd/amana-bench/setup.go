@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/amana-vault/amana/internal/demodata"
+	"github.com/amana-vault/amana/internal/demokeys"
 	"github.com/amana-vault/amana/vault"
 )
 
@@ -49,8 +48,7 @@ func newBenchUser(id, role string, pq bool) (*benchUser, error) {
 
 // code is the user's TOTP code for now, as an authenticator app shows it.
 func (u *benchUser) code() (string, error) {
-	return totp.GenerateCodeCustom(u.TOTPSecret, time.Now(),
-		totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return demokeys.Code(u.TOTPSecret, time.Now())
 }
 
 // Collections of the benchmark vault besides demodata's case files:

@@ -18,17 +18,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/amana-vault/amana/httpapi"
-	"github.com/amana-vault/amana/search"
-	"github.com/amana-vault/amana/search/indexer"
-	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/internal/amanatest"
+	"github.com/amana-vault/amana/internal/fakeclock"
 )
 
 // amanaBin is the binary under test, built once by TestMain.
@@ -51,91 +48,25 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// clock is the fake time shared by the vault and the server, so the test
-// can compute TOTP codes. It starts at the real time so that the CLI's
-// local view of session expiry agrees with the server's.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a real vault and server on loopback, with the keys-example users,
-// and one config directory per user for the CLI.
+// and one config directory per user for the CLI. The clock starts at the
+// real time so that the CLI's local view of session expiry agrees with the
+// server's.
 type env struct {
 	t     *testing.T
 	url   string
-	clock *clock
+	clock *fakeclock.Clock
 	users map[string]demoUser
 	cfg   map[string]string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	b, err := os.ReadFile("../../keys-example/users.json")
-	if err != nil {
-		t.Fatal(err)
+	srv := amanatest.NewServer(t, amanatest.Options{Passphrase: "cli test passphrase"})
+	e := &env{t: t, url: srv.URL, clock: srv.Clock, users: map[string]demoUser{}, cfg: map[string]string{}}
+	for id, u := range srv.Users {
+		e.users[id] = demoUser{ID: u.ID, Role: u.Role, Name: u.Name, IdentityFile: u.IdentityFile, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}
 	}
-	var list []demoUser
-	if err := json.Unmarshal(b, &list); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, users: map[string]demoUser{}, cfg: map[string]string{},
-		clock: &clock{t: time.Now().UTC().Truncate(30 * time.Second)}}
-	var admin demoUser
-	for _, u := range list {
-		abs, err := filepath.Abs(filepath.Join("../../keys-example", u.IdentityFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.IdentityFile = abs
-		e.users[u.ID] = u
-		if u.Role == vault.RoleAdmin {
-			admin = u
-		}
-	}
-	dir := t.TempDir()
-	opts := vault.Options{Now: e.clock.Now, ScryptWorkFactor: 10, ChunkSize: 64 << 10}
-	v, _, err := vault.Create(filepath.Join(dir, "vault"), "cli test passphrase", vault.NewUser{
-		ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, TOTPSecret: admin.TOTPSecret,
-	}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range list {
-		if u.ID == admin.ID {
-			continue
-		}
-		if _, _, err := v.AddUser(vault.Caller{User: admin.ID}, vault.NewUser{
-			ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret,
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ix, err := search.Open(filepath.Join(dir, "vault", "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{
-		Vault: v, Index: ix, Indexer: indexer.New(v, ix), Now: e.clock.Now,
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		ix.Close()
-		v.Close()
-	})
-	e.url = srv.URL
 	return e
 }
 

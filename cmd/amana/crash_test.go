@@ -28,16 +28,16 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/internal/amanatest"
+	"github.com/amana-vault/amana/internal/demokeys"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/audit"
-	"github.com/amana-vault/amana/envelope"
 )
 
 // The crash harness runs 'amana serve' as a child process, drives a random
@@ -85,7 +85,7 @@ func (c *crashTOTP) code(u crashUser, now time.Time) (string, bool) {
 	if s > cur+1 {
 		return "", false
 	}
-	code, err := totp.GenerateCodeCustom(u.TOTPSecret, time.Unix(s*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	code, err := demokeys.Code(u.TOTPSecret, time.Unix(s*30, 0))
 	if err != nil {
 		return "", false
 	}
@@ -187,28 +187,12 @@ func crashEnvInt(name string, def int) int {
 	return def
 }
 
-func loadCrashUsers(t *testing.T) map[string]crashUser {
-	t.Helper()
-	b, err := os.ReadFile("../../keys-example/users.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list []demoUser
-	if err := json.Unmarshal(b, &list); err != nil {
-		t.Fatal(err)
-	}
+// crashUsers indexes the keys-example users by id.
+func crashUsers(list []*amanatest.User) map[string]crashUser {
 	users := map[string]crashUser{}
 	for _, u := range list {
-		f, err := os.Open(filepath.Join("../../keys-example", u.IdentityFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, err := envelope.ParseIdentities(f, nil)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", u.ID, err)
-		}
-		users[u.ID] = crashUser{demoUser: u, ids: ids}
+		users[u.ID] = crashUser{demoUser: demoUser{ID: u.ID, Role: u.Role, Name: u.Name, IdentityFile: u.IdentityFile,
+			Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}, ids: u.Identities}
 	}
 	return users
 }
@@ -218,31 +202,17 @@ func TestServerCrash(t *testing.T) {
 	if testing.Short() && os.Getenv("AMANA_CRASH_CYCLES") == "" {
 		cycles = 2
 	}
-	users := loadCrashUsers(t)
+	list := amanatest.DemoUsers(t)
+	users := crashUsers(list)
 	base := t.TempDir()
 	data := filepath.Join(base, "vault")
 	passFile := filepath.Join(base, "passphrase")
 	if err := os.WriteFile(passFile, []byte(crashPassphrase+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	admin := users["l.custodian"]
-	v, _, err := vault.Create(data, crashPassphrase, vault.NewUser{ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, TOTPSecret: admin.TOTPSecret},
-		vault.Options{ScryptWorkFactor: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac := vault.Caller{User: admin.ID}
-	for _, id := range slices.Sorted(maps.Keys(users)) {
-		if u := users[id]; id != admin.ID {
-			if _, _, err := v.AddUser(ac, vault.NewUser{ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := v.CreateCollection(ac, vault.Collection{ID: "kirkuk-2018", Members: []string{"r.hassan", "r.ahmed", "a.karim", "a.salih"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := v.Close(); err != nil {
+	if err := amanatest.CreateVault(data, crashPassphrase, list,
+		[]vault.Collection{{ID: "kirkuk-2018", Members: []string{"r.hassan", "r.ahmed", "a.karim", "a.salih"}}},
+		vault.Options{ScryptWorkFactor: amanatest.ScryptWorkFactor}); err != nil {
 		t.Fatal(err)
 	}
 

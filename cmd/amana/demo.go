@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,25 +16,16 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 	"github.com/spf13/cobra"
 
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/internal/demodata"
+	"github.com/amana-vault/amana/internal/demokeys"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/envelope"
 )
 
 // demoUser is one line of keys-example/users.json.
-type demoUser struct {
-	ID           string `json:"id"`
-	Role         string `json:"role"`
-	Name         string `json:"name"`
-	IdentityFile string `json:"identity_file"`
-	Recipient    string `json:"recipient"`
-	TOTPSecret   string `json:"totp_secret"`
-}
+type demoUser = demokeys.User
 
 // demoMembers says who belongs to which demo collection: both researchers
 // everywhere, each lawyer in three case files, the auditor nowhere.
@@ -103,34 +95,17 @@ are public: never use them, or a demo vault, for real data.`,
 }
 
 func loadDemoKeys(dir string) ([]demoUser, string, error) {
-	b, err := readSmallFile(filepath.Join(dir, "users.json"), 1<<20)
-	if err != nil {
+	users, pass, err := demokeys.Load(dir)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", fmt.Errorf("demo keys: %w (run the demo from the repository root, or pass --keys)", err)
 	}
-	var users []demoUser
-	if err := json.Unmarshal(b, &users); err != nil {
-		return nil, "", fmt.Errorf("demo keys: users.json: %w", err)
-	}
-	p, err := readSmallFile(filepath.Join(dir, "passphrase.txt"), 4096)
 	if err != nil {
 		return nil, "", fmt.Errorf("demo keys: %w", err)
-	}
-	pass := strings.TrimRight(string(p), "\r\n")
-	if len(users) == 0 || pass == "" {
-		return nil, "", errors.New("demo keys: no users or no passphrase")
 	}
 	return users, pass, nil
 }
 
-func demoUserByRole(users []demoUser, role string) []demoUser {
-	var out []demoUser
-	for _, u := range users {
-		if u.Role == role {
-			out = append(out, u)
-		}
-	}
-	return out
-}
+func demoUserByRole(users []demoUser, role string) []demoUser { return demokeys.ByRole(users, role) }
 
 func createDemoVault(dir, pass string, users []demoUser) error {
 	admins := demoUserByRole(users, vault.RoleAdmin)
@@ -165,17 +140,11 @@ func createDemoVault(dir, pass string, users []demoUser) error {
 // the server still accepts: the user's own login with the current code
 // right after the demo starts is then not a replay.
 func demoLogin(ctx context.Context, url, keys string, u demoUser) (*client.Client, []age.Identity, error) {
-	f, err := os.Open(filepath.Join(keys, u.IdentityFile))
+	ids, err := u.Identities(keys)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	ids, err := envelope.ParseIdentities(f, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	code, err := totp.GenerateCodeCustom(u.TOTPSecret, time.Now().Add(-30*time.Second),
-		totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	code, err := demokeys.Code(u.TOTPSecret, time.Now().Add(-30*time.Second))
 	if err != nil {
 		return nil, nil, err
 	}

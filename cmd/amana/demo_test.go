@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
+	"github.com/amana-vault/amana/internal/amanatest"
 	"github.com/amana-vault/amana/internal/demodata"
 )
 
@@ -122,7 +120,7 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(guide, secret) {
 		t.Fatal("the guide does not show r.hassan's TOTP secret")
 	}
-	code, _ := totp.GenerateCodeCustom(secret, time.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	code := amanatest.TOTP(t, secret, time.Now())
 	if r := run(t, cfg, "login", "--server", url, "--user", "r.hassan", "--identity", "../../keys-example/r.hassan.key", "--totp", code); r.code != 0 {
 		t.Fatalf("login as the guide says: %s", r.stderr)
 	}

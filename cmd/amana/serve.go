@@ -2,32 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime/debug"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
 	"github.com/amana-vault/amana/httpapi"
-	"github.com/amana-vault/amana/search"
-	"github.com/amana-vault/amana/search/indexer"
-	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/internal/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 // IndexDir is where a vault's search index lives inside its data directory.
-const IndexDir = "index"
+const IndexDir = server.IndexDir
 
 type serveOptions struct {
 	data, listen, passFile, tlsCert, tlsKey string
@@ -79,97 +71,15 @@ loopback or behind a TLS-terminating proxy on the same host.`,
 // serve runs the server on ln until ctx is done or a signal arrives. ready,
 // if not nil, is called with the base URL once the server accepts requests.
 func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase string, ready func(url string)) error {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	v, err := vault.Open(o.data, passphrase, vault.Options{})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	// Unsealing used a quarter GiB for scrypt: give it back to the system
-	// now rather than whenever the heap next shrinks.
-	debug.FreeOSMemory()
-	ix, err := search.Open(filepath.Join(o.data, IndexDir))
-	if err != nil {
-		v.Close()
-		ln.Close()
-		return err
-	}
-	idx := indexer.New(v, ix)
-	// Repair: apply what a crash left between vault commits and the index.
-	if n, err := idx.Drain(); err != nil {
-		logger.Error("index repair failed", "err", err.Error())
-	} else if n > 0 {
-		logger.Info("index repaired", "changes", n)
-	}
-
-	api := httpapi.New(httpapi.Config{
-		Vault: v, Index: ix, Indexer: idx, Logger: logger, Version: version,
-		AuthRate: rate.Limit(o.authRate), AuthBurst: o.authBurst,
-	})
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	// Periodic work: sign a checkpoint for new audit events and retry
-	// pending index changes.
-	tick := time.NewTicker(10 * time.Second)
-	defer tick.Stop()
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if err := v.SignCheckpoint(); err != nil {
-					logger.Error("signing checkpoint", "err", err.Error())
-				}
-				if _, err := idx.Drain(); err != nil {
-					logger.Error("index update", "err", err.Error())
-				}
-			}
-		}
-	}()
-
-	errc := make(chan error, 1)
-	scheme := "http"
-	go func() {
-		if o.tlsCert != "" {
-			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	if o.tlsCert != "" {
-		scheme = "https"
-	}
-	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
-	logger.Info("serving", "url", url, "data", o.data, "version", version)
-	if ready != nil {
-		ready(url)
-	}
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case serveErr = <-errc:
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	err = errors.Join(err, ix.Close(), v.Close())
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(serveErr, err)
-	}
-	if err == nil {
-		logger.Info("stopped cleanly")
-	}
-	return err
+	return server.Run(ctx, server.Config{
+		DataDir: o.data, Passphrase: passphrase,
+		Listener: ln, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
+		Logger:  slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Version: version,
+		API: func(c *httpapi.Config) {
+			c.AuthRate, c.AuthBurst = rate.Limit(o.authRate), o.authBurst
+		},
+	}, ready)
 }

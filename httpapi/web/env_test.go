@@ -3,50 +3,15 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
-	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/search"
-	"github.com/amana-vault/amana/search/indexer"
+	"github.com/amana-vault/amana/internal/amanatest"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/envelope"
 )
-
-// clock is the fake time shared by the vault and the server, so that the
-// test can compute TOTP codes; a code is accepted once, so every code
-// moves it one 30 s step on.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-type demoUser struct {
-	ID           string `json:"id"`
-	Role         string `json:"role"`
-	Name         string `json:"name"`
-	IdentityFile string `json:"identity_file"`
-	Recipient    string `json:"recipient"`
-	TOTPSecret   string `json:"totp_secret"`
-}
 
 // seeded is a document the env deposited, with what only its key holders
 // may see.
@@ -61,8 +26,8 @@ type seeded struct {
 type env struct {
 	t     *testing.T
 	url   string
-	clock *clock
-	users map[string]demoUser
+	srv   *amanatest.Server
+	users map[string]*amanatest.User
 	docs  map[string]seeded // by name: "granted", "ungranted", "sorani"
 
 	mu       sync.Mutex
@@ -85,67 +50,25 @@ var grantedContent = []byte("نص الشهادة الكامل — PLAINTEXT-CANA
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	b, err := os.ReadFile("../../keys-example/users.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list []demoUser
-	if err := json.Unmarshal(b, &list); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, users: map[string]demoUser{}, docs: map[string]seeded{},
-		clock: &clock{t: time.Now().UTC().Truncate(30 * time.Second)}}
-	var admin demoUser
-	for _, u := range list {
-		abs, _ := filepath.Abs(filepath.Join("../../keys-example", u.IdentityFile))
-		u.IdentityFile = abs
-		e.users[u.ID] = u
-		if u.Role == vault.RoleAdmin {
-			admin = u
-		}
-	}
-	dir := t.TempDir()
-	v, _, err := vault.Create(filepath.Join(dir, "vault"), "web test passphrase",
-		vault.NewUser{ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, TOTPSecret: admin.TOTPSecret},
-		vault.Options{Now: e.clock.Now, ScryptWorkFactor: 10, ChunkSize: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac := vault.Caller{User: admin.ID}
-	for _, u := range list {
-		if u.ID != admin.ID {
-			if _, _, err := v.AddUser(ac, vault.NewUser{ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for id, members := range map[string][]string{
-		"kirkuk-2018": {"r.hassan", "r.ahmed", "a.karim"},
-		"anbar-2018":  {"r.hassan", "r.ahmed", "a.salih"},
-	} {
-		if _, err := v.CreateCollection(ac, vault.Collection{ID: id, Name: id, Members: members}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ix, err := search.Open(filepath.Join(dir, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(httpapi.Config{Vault: v, Index: ix, Indexer: indexer.New(v, ix), Now: e.clock.Now})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		e.mu.Lock()
-		e.recorded = append(e.recorded, recordedRequest{r.Method, r.URL.String(), r.Header.Clone(), body})
-		e.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		api.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		ix.Close()
-		v.Close()
+	e := &env{t: t, docs: map[string]seeded{}}
+	e.srv = amanatest.NewServer(t, amanatest.Options{
+		Collections: []vault.Collection{
+			{ID: "kirkuk-2018", Name: "kirkuk-2018", Members: []string{"r.hassan", "r.ahmed", "a.karim"}},
+			{ID: "anbar-2018", Name: "anbar-2018", Members: []string{"r.hassan", "r.ahmed", "a.salih"}},
+		},
+		Passphrase: "web test passphrase",
+		Wrap: func(api http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				e.mu.Lock()
+				e.recorded = append(e.recorded, recordedRequest{r.Method, r.URL.String(), r.Header.Clone(), body})
+				e.mu.Unlock()
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				api.ServeHTTP(w, r)
+			})
+		},
 	})
-	e.url = srv.URL
+	e.url, e.users = e.srv.URL, e.srv.Users
 	e.seed()
 	return e
 }
@@ -153,31 +76,12 @@ func newEnv(t *testing.T) *env {
 // code returns a fresh TOTP code for user.
 func (e *env) code(user string) string {
 	e.t.Helper()
-	e.clock.Add(30 * time.Second)
-	c, err := totp.GenerateCodeCustom(e.users[user].TOTPSecret, e.clock.Now(),
-		totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
+	return e.srv.NextCode(user)
 }
 
 func (e *env) login(user string) *client.Client {
 	e.t.Helper()
-	f, err := os.Open(e.users[user].IdentityFile)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer f.Close()
-	ids, err := envelope.ParseIdentities(f, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	c := client.New(e.url)
-	if _, err := c.Login(context.Background(), user, ids, e.code(user)); err != nil {
-		e.t.Fatalf("login %s: %v", user, err)
-	}
-	return c
+	return e.srv.Login(user)
 }
 
 func (e *env) seed() {
