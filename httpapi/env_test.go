@@ -95,10 +95,11 @@ func newEnv(t testing.TB, cfg ...func(*httpapi.Config)) *env {
 	return e
 }
 
-// code returns the user's TOTP code now; the clock then moves to the next
-// 30 s step, since a code is accepted once only.
+// code returns the user's TOTP code at the clock's time.
 func (e *env) code(u *tuser) string { return e.srv.Code(u.id) }
 
+// step moves the clock to the next 30 s step, since a code is accepted
+// once only.
 func (e *env) step() { e.srv.Step() }
 
 // login returns a client logged in as id, with step-up codes on demand.
