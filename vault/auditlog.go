@@ -17,17 +17,6 @@ import (
 // MaxAuditPage bounds one page of audit events.
 const MaxAuditPage = 1000
 
-func (v *Vault) requireAuditor(tx *bbolt.Tx, c Caller) error {
-	u, err := v.activeUser(tx, c.User)
-	if err != nil {
-		return err
-	}
-	if u.Role != RoleAuditor && u.Role != RoleAdmin {
-		return ErrForbidden
-	}
-	return nil
-}
-
 // AuditEvents returns the leaf data of up to limit events from seq after
 // on (auditors and admins). The read is itself audited, after the page
 // it returns.
@@ -40,7 +29,7 @@ func (v *Vault) AuditEvents(c Caller, after int64, limit int) ([][]byte, error) 
 	}
 	var out [][]byte
 	err := v.update(c, "audit.read", func(tx *bbolt.Tx, ev *audit.Event) error {
-		if err := v.requireAuditor(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		var err error
@@ -56,7 +45,7 @@ func (v *Vault) AuditEvents(c Caller, after int64, limit int) ([][]byte, error) 
 func (v *Vault) AuditCheckpoint(c Caller) ([]byte, error) {
 	var out []byte
 	err := v.update(c, "audit.checkpoint", func(tx *bbolt.Tx, ev *audit.Event) error {
-		return v.requireAuditor(tx, c)
+		return v.may(tx, c, ev.Action)
 	})
 	if err != nil {
 		return nil, err
@@ -78,7 +67,7 @@ func (v *Vault) AuditCheckpoint(c Caller) ([]byte, error) {
 func (v *Vault) AuditInclusionProof(c Caller, seq, size int64) (tlog.RecordProof, error) {
 	var out tlog.RecordProof
 	err := v.update(c, "audit.proof", func(tx *bbolt.Tx, ev *audit.Event) error {
-		if err := v.requireAuditor(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		ev.Detail = map[string]string{"kind": "inclusion", "seq": fmt.Sprint(seq), "size": fmt.Sprint(size)}
@@ -97,7 +86,7 @@ func (v *Vault) AuditInclusionProof(c Caller, seq, size int64) (tlog.RecordProof
 func (v *Vault) AuditConsistencyProof(c Caller, oldSize, newSize int64) (tlog.TreeProof, error) {
 	var out tlog.TreeProof
 	err := v.update(c, "audit.proof", func(tx *bbolt.Tx, ev *audit.Event) error {
-		if err := v.requireAuditor(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		ev.Detail = map[string]string{"kind": "consistency", "old": fmt.Sprint(oldSize), "new": fmt.Sprint(newSize)}
@@ -116,7 +105,7 @@ func (v *Vault) AuditConsistencyProof(c Caller, oldSize, newSize int64) (tlog.Tr
 func (v *Vault) AuditHMAC(c Caller, value string) (string, error) {
 	var out string
 	err := v.update(c, "audit.hmac", func(tx *bbolt.Tx, ev *audit.Event) error {
-		if err := v.requireAdmin(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		out = v.log.HMAC(value)
@@ -183,19 +172,16 @@ func (v *Vault) SearchScope(c Caller) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if u.Role == RoleAuditor {
-			return ErrForbidden
+		shows, err := listFilter(u, "search")
+		if err != nil {
+			return err
 		}
 		return tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
-			if u.Role == RoleAdmin {
-				out = append(out, string(k))
-				return nil
-			}
 			col, err := getCollection(tx, string(k))
 			if err != nil {
 				return err
 			}
-			if col.HasMember(u.ID) {
+			if shows(col) {
 				out = append(out, col.ID)
 			}
 			return nil

@@ -29,19 +29,6 @@ func getCollection(tx *bbolt.Tx, id string) (*Collection, error) {
 	return &col, nil
 }
 
-// memberCollection returns the collection if the caller may see it: admins
-// see every collection, others only those they belong to.
-func memberCollection(tx *bbolt.Tx, u *User, id string) (*Collection, error) {
-	col, err := getCollection(tx, id)
-	if err != nil {
-		return nil, err
-	}
-	if u.Role != RoleAdmin && !col.HasMember(u.ID) {
-		return nil, ErrNotFound
-	}
-	return col, nil
-}
-
 // checkPeople verifies that every id names an existing user; custodians
 // must also be able to hold key slots (auditors never do).
 func checkPeople(tx *bbolt.Tx, field string, ids []string, custodians bool) ([]string, error) {
@@ -53,7 +40,7 @@ func checkPeople(tx *bbolt.Tx, field string, ids []string, custodians bool) ([]s
 		if err != nil {
 			return nil, invalid(field, "unknown user %q", id)
 		}
-		if custodians && u.Role == RoleAuditor {
+		if custodians && !mayHoldSlots(u.Role) {
 			return nil, invalid(field, "auditor %q cannot be a custodian", id)
 		}
 	}
@@ -68,7 +55,7 @@ func (v *Vault) CreateCollection(c Caller, col Collection) (*Collection, error) 
 	var out Collection
 	err := v.update(c, "collection.create", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Collection = col.ID
-		if err := v.requireAdmin(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		if err := checkID("id", col.ID); err != nil {
@@ -120,7 +107,7 @@ func (v *Vault) UpdateCollection(c Caller, id string, up CollectionUpdate) (*Col
 	var out Collection
 	err := v.update(c, "collection.update", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Collection = id
-		if err := v.requireAdmin(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		col, err := getCollection(tx, id)
@@ -168,12 +155,16 @@ func (v *Vault) ListCollections(c Caller) ([]Collection, error) {
 		if err != nil {
 			return err
 		}
+		shows, err := listFilter(u, ev.Action)
+		if err != nil {
+			return err
+		}
 		return tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
 			var col Collection
 			if err := json.Unmarshal(data, &col); err != nil {
 				return err
 			}
-			if u.Role == RoleAdmin || col.HasMember(u.ID) {
+			if shows(&col) {
 				out = append(out, col)
 			}
 			return nil
@@ -193,7 +184,7 @@ func (v *Vault) CollectionRecipients(c Caller, id string) (map[string]string, er
 		if err != nil {
 			return err
 		}
-		col, err := memberCollection(tx, u, id)
+		col, err := collectionFor(tx, u, ev.Action, id)
 		if err != nil {
 			return err
 		}
@@ -226,8 +217,12 @@ func (v *Vault) UserRecipient(c Caller, id string) (string, error) {
 		if err != nil {
 			return ErrNotFound
 		}
-		if me.Role != RoleAdmin && !shareCollection(tx, me.ID, u.ID) {
-			return ErrNotFound
+		rel := RelNone
+		if shareCollection(tx, me.ID, u.ID) {
+			rel = RelMember
+		}
+		if err := Authorize(me.Role, ev.Action, rel); err != nil {
+			return err
 		}
 		out = u.Recipient
 		return nil

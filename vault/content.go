@@ -36,7 +36,7 @@ func (v *Vault) OpenContent(c Caller, id string) (*Content, error) {
 	var out *Content
 	err := v.update(c, "document.download", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
-		a, err := v.read(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}

@@ -30,17 +30,7 @@ const MaxCustodyEvents = 100000
 func (v *Vault) CustodyTrail(c Caller, id string) (*Custody, error) {
 	err := v.update(c, "document.custody", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
-		u, err := v.activeUser(tx, c.User)
-		if err != nil {
-			return err
-		}
-		if u.Role == RoleAuditor || u.Role == RoleAdmin {
-			if tx.Bucket(bucketDocs).Get([]byte(id)) == nil {
-				return ErrNotFound
-			}
-			return nil
-		}
-		a, err := v.read(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}

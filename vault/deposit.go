@@ -106,10 +106,7 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 		if err != nil {
 			return err
 		}
-		if u.Role != RoleResearcher {
-			return ErrForbidden
-		}
-		col, err := memberCollection(tx, u, req.Collection)
+		col, err := collectionFor(tx, u, up.action, req.Collection)
 		if err != nil {
 			return err
 		}
@@ -151,7 +148,7 @@ func (v *Vault) checkDepositSlots(tx *bbolt.Tx, depositor *User, col *Collection
 			if !col.HasMember(id) {
 				return invalid("slots", "user %q is not a member of collection %s", id, col.ID)
 			}
-			if !mayHold(u, consent) {
+			if !mayHold(u.Role, consent) {
 				return invalid("slots", "the consent does not cover user %q's role", id)
 			}
 		}
@@ -440,7 +437,7 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 		if err != nil {
 			return err
 		}
-		col, err := memberCollection(tx, user, req.Collection)
+		col, err := collectionFor(tx, user, ev.Action, req.Collection)
 		if err != nil {
 			return err
 		}

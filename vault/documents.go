@@ -79,70 +79,13 @@ type docAccess struct {
 	doc  *docRecord
 }
 
-// see loads a document the caller may know exists: an active document in a
-// collection the caller belongs to, or any active document for an admin.
-// Everything else is ErrNotFound, so ids cannot be probed.
-func (v *Vault) see(tx *bbolt.Tx, c Caller, id string) (*docAccess, error) {
-	u, err := v.activeUser(tx, c.User)
-	if err != nil {
-		return nil, err
-	}
-	if u.Role == RoleAuditor {
-		return nil, ErrNotFound
-	}
-	d, err := v.getDoc(tx, id)
-	if err != nil || d.State != DocActive {
-		return nil, ErrNotFound
-	}
-	col, err := getCollection(tx, d.Collection)
-	if err != nil {
-		return nil, ErrNotFound
-	}
-	if u.Role != RoleAdmin && !col.HasMember(u.ID) {
-		return nil, ErrNotFound
-	}
-	return &docAccess{user: u, col: col, doc: d}, nil
-}
-
-// mayHold reports whether a user of this role may hold a key slot for a
-// document with this consent, when the slot is granted rather than
-// required (depositor and custodians always hold one).
-func mayHold(u *User, consent Consent) bool {
-	switch u.Role {
-	case RoleAdmin:
-		return true
-	case RoleResearcher:
-		return consent.Covers(ScopeResearch)
-	case RoleLawyer:
-		return consent.Covers(ScopeLegalProceedings)
-	}
-	return false
-}
-
-// read loads a document the caller may decrypt: it must see it, hold a key
-// slot and, unless depositor or custodian, still be covered by consent.
-func (v *Vault) read(tx *bbolt.Tx, c Caller, id string) (*docAccess, error) {
-	a, err := v.see(tx, c, id)
-	if err != nil {
-		return nil, err
-	}
-	if !a.doc.HoldsSlot(a.user.ID) {
-		return nil, ErrForbidden
-	}
-	required := a.user.ID == a.doc.Depositor || slices.Contains(a.col.Custodians, a.user.ID)
-	if !required && !mayHold(a.user, a.doc.Consent) {
-		return nil, ErrForbidden
-	}
-	return a, nil
-}
-
 // GetDocument returns a document's public metadata, consent and custody
 // summary to anyone who may see it.
 func (v *Vault) GetDocument(c Caller, id string) (*Document, error) {
 	var out Document
 	err := v.update(c, "document.read", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
-		a, err := v.see(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}
@@ -162,7 +105,7 @@ func (v *Vault) KeySlot(c Caller, id string) ([]byte, error) {
 	var out []byte
 	err := v.update(c, "document.keyslot", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
-		a, err := v.read(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}
@@ -187,7 +130,7 @@ func (v *Vault) Private(c Caller, id string) ([]byte, error) {
 	var out []byte
 	err := v.update(c, "document.private", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
-		a, err := v.read(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}
@@ -205,7 +148,7 @@ func (v *Vault) Private(c Caller, id string) ([]byte, error) {
 func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 	return v.update(c, "document.grant", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc, ev.Target = id, grantee
-		a, err := v.read(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}
@@ -217,7 +160,7 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 		if a.doc.HoldsSlot(grantee) {
 			return ErrExists
 		}
-		if !mayHold(g, a.doc.Consent) {
+		if !mayHold(g.Role, a.doc.Consent) {
 			return &InvalidError{Field: "user", Reason: "the document's consent does not cover this user's role"}
 		}
 		if err := checkSlot("slot", slot, g.Recipient); err != nil {
@@ -245,17 +188,12 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 func (v *Vault) Revoke(c Caller, id, user string) error {
 	return v.update(c, "document.revoke", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc, ev.Target = id, user
-		a, err := v.see(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, user)
+		if a != nil {
+			ev.Collection = a.doc.Collection // refused or not
+		}
 		if err != nil {
 			return err
-		}
-		ev.Collection = a.doc.Collection
-		// Admins revoke anyone; the depositor and custodians revoke slots
-		// they hold a key for; anyone else may give up only their own.
-		self := user == a.user.ID
-		keeper := a.user.ID == a.doc.Depositor || slices.Contains(a.col.Custodians, a.user.ID)
-		if a.user.Role != RoleAdmin && !(a.doc.HoldsSlot(a.user.ID) && (keeper || self)) {
-			return ErrForbidden
 		}
 		if !a.doc.HoldsSlot(user) {
 			return ErrNotFound
@@ -283,13 +221,12 @@ func (v *Vault) Revoke(c Caller, id, user string) error {
 func (v *Vault) Shred(c Caller, id string) error {
 	return v.update(c, "document.shred", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
-		a, err := v.see(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
+		if a != nil {
+			ev.Collection = a.doc.Collection // refused or not
+		}
 		if err != nil {
 			return err
-		}
-		ev.Collection = a.doc.Collection
-		if a.user.Role != RoleAdmin {
-			return ErrForbidden
 		}
 		if err := deleteBucket(tx.Bucket(bucketBlobs), a.doc.Blob); err != nil {
 			return err

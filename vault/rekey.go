@@ -23,7 +23,7 @@ func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Uploa
 	up := v.newUpload(c, id, "document.rekey")
 	var pr pendingRekey
 	err := v.db.Update(func(tx *bbolt.Tx) error {
-		a, err := v.read(tx, c, id)
+		a, err := v.access(tx, c, ev.Action, id, "")
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
 		if tx.Bucket(bucketUploads).Get([]byte(u.id)) == nil {
 			return fmt.Errorf("vault: upload %s no longer exists", u.id)
 		}
-		a, err := u.v.read(tx, u.c, u.doc)
+		a, err := u.v.access(tx, u.c, ev.Action, u.doc, "")
 		if err != nil {
 			return err
 		}

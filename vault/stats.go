@@ -41,8 +41,9 @@ func (v *Vault) Stats(c Caller, by []string) (cells []StatsCell, total string, e
 		if err != nil {
 			return err
 		}
-		if u.Role == RoleAuditor {
-			return ErrForbidden
+		shows, err := listFilter(u, ev.Action)
+		if err != nil {
+			return err
 		}
 		ev.Detail = map[string]string{"by": strings.Join(by, ",")}
 		counts := map[string]int{}
@@ -57,13 +58,13 @@ func (v *Vault) Stats(c Caller, by []string) (cells []StatsCell, total string, e
 			if d.State != DocActive || !d.Consent.Covers(ScopeAdvocacy) {
 				return nil
 			}
-			member, seen := cols[d.Collection]
+			shown, seen := cols[d.Collection]
 			if !seen {
 				col, err := getCollection(tx, d.Collection)
-				member = err == nil && (u.Role == RoleAdmin || col.HasMember(u.ID))
-				cols[d.Collection] = member
+				shown = err == nil && shows(col)
+				cols[d.Collection] = shown
 			}
-			if !member {
+			if !shown {
 				return nil
 			}
 			n++

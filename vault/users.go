@@ -130,17 +130,6 @@ func (v *Vault) activeUser(tx *bbolt.Tx, id string) (*User, error) {
 	return u, nil
 }
 
-func (v *Vault) requireAdmin(tx *bbolt.Tx, c Caller) error {
-	u, err := v.activeUser(tx, c.User)
-	if err != nil {
-		return err
-	}
-	if u.Role != RoleAdmin {
-		return ErrForbidden
-	}
-	return nil
-}
-
 // public returns u without its secrets, for callers outside the vault.
 func (u User) public() User {
 	u.TOTPSealed = nil
@@ -156,7 +145,7 @@ func (v *Vault) AddUser(c Caller, nu NewUser) (*User, string, error) {
 	var created User
 	err := v.update(c, "user.create", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Target = nu.ID
-		if err := v.requireAdmin(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		n := nu
@@ -191,8 +180,12 @@ func (v *Vault) GetUser(c Caller, id string) (*User, error) {
 		if err != nil {
 			return err
 		}
-		if me.Role != RoleAdmin && me.ID != id {
-			return ErrForbidden
+		rel := RelNone
+		if me.ID == id {
+			rel = RelSelf
+		}
+		if err := Authorize(me.Role, ev.Action, rel); err != nil {
+			return err
 		}
 		u, err := getUser(tx, id)
 		if err != nil {
@@ -212,7 +205,7 @@ func (v *Vault) ListUsers(c Caller) ([]User, error) {
 	var out []User
 	err := v.update(c, "user.list", func(tx *bbolt.Tx, ev *audit.Event) error {
 		out = out[:0]
-		if err := v.requireAdmin(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketUsers).ForEach(func(k, data []byte) error {
@@ -240,7 +233,7 @@ func (v *Vault) UpdateUser(c Caller, id string, up UserUpdate) (*User, error) {
 	var out User
 	err := v.update(c, "user.update", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Target = id
-		if err := v.requireAdmin(tx, c); err != nil {
+		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
 		u, err := getUser(tx, id)

@@ -332,14 +332,7 @@ func (v *Vault) sweep() error {
 // stays in use. The copy holds the same sealed data as the vault itself.
 func (v *Vault) Backup(c Caller, w io.Writer) (int64, error) {
 	err := v.update(c, "vault.backup", func(tx *bbolt.Tx, ev *audit.Event) error {
-		u, err := v.activeUser(tx, c.User)
-		if err != nil {
-			return err
-		}
-		if u.Role != RoleAdmin {
-			return ErrForbidden
-		}
-		return nil
+		return v.may(tx, c, ev.Action)
 	})
 	if err != nil {
 		return 0, err
