@@ -39,7 +39,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/amana-vault/amana/vault/audit"
+	"github.com/amana-vault/amana/auditlog"
 )
 
 // File names inside a bundle.
@@ -306,7 +306,7 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	cp, err := audit.OpenCheckpoint(cpb, verifier)
+	cp, err := auditlog.OpenCheckpoint(cpb, verifier)
 	if err != nil {
 		return rep, fmt.Errorf("bundle: checkpoint: %w", err)
 	}
@@ -331,7 +331,7 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 	}
 	lastHash := ""
 	for i, line := range lines {
-		e, err := audit.ParseEvent([]byte(line))
+		e, err := auditlog.ParseEvent([]byte(line))
 		if err != nil {
 			return rep, fmt.Errorf("bundle: custody event %d: %w", i, err)
 		}
@@ -341,10 +341,10 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 		if proofs[i].Seq != e.Seq {
 			return rep, fmt.Errorf("bundle: proof %d is for seq %d, event is seq %d", i, proofs[i].Seq, e.Seq)
 		}
-		if err := tlog.CheckRecord(proofs[i].Proof, cp.Size, cp.Root, e.Seq, tlog.RecordHash([]byte(line))); err != nil {
+		if err := auditlog.CheckInclusion(cp, e.Seq, []byte(line), proofs[i].Proof); err != nil {
 			return rep, fmt.Errorf("bundle: custody event seq %d is not in the signed log: %w", e.Seq, err)
 		}
-		if (e.Action == "document.deposit" || e.Action == "document.rekey") && e.Outcome == "ok" {
+		if (e.Action == "document.deposit" || e.Action == "document.rekey") && e.Outcome == auditlog.OutcomeOK {
 			lastHash = e.Detail["cipher_sha256"]
 		}
 	}

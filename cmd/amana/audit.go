@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/audit"
 )
@@ -76,7 +77,7 @@ first sequence number that cannot be trusted and exits non-zero.`,
 				}
 				old = b
 			}
-			var rep *audit.Report
+			var rep *auditlog.Report
 			var err error
 			if data != "" {
 				err = vault.ViewFile(data, func(tx *bbolt.Tx) error {
@@ -85,7 +86,7 @@ first sequence number that cannot be trusted and exits non-zero.`,
 					return verr
 				})
 			} else if export != "" {
-				rep, err = audit.VerifyExport(export, old)
+				rep, err = auditlog.VerifyExport(export, old)
 			} else {
 				var fatal error
 				if rep, err, fatal = verifyOnline(cmd.Context(), &r, old, verifier); fatal != nil {
@@ -107,7 +108,7 @@ first sequence number that cannot be trusted and exits non-zero.`,
 				err = fmt.Errorf("the log is signed by %s, not by the key you were given", rep.VerifierKey)
 				res.OK = false
 			}
-			var te *audit.TamperError
+			var te *auditlog.TamperError
 			if errors.As(err, &te) {
 				res.FirstBadSeq = &te.Seq
 			}

@@ -1,23 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/vault/audit"
 )
 
 // auditPage is how many events one request asks for (the server's maximum).
@@ -59,14 +57,14 @@ where there is one. ('amana audit export' keeps their exact bytes.)`,
 				return err
 			}
 			var events []json.RawMessage
-			var parsed []*audit.Event
+			var parsed []*auditlog.Event
 			for next := after; ; {
 				page, n, err := k.c.AuditEvents(cmd.Context(), next, auditPage)
 				if err != nil {
 					return k.done(err)
 				}
 				for _, raw := range page {
-					e, err := audit.ParseEvent(raw)
+					e, err := auditlog.ParseEvent(raw)
 					if err != nil {
 						return fmt.Errorf("event after seq %d: %w", next, err)
 					}
@@ -158,7 +156,7 @@ Keep it somewhere the server cannot reach: later, 'amana audit verify
 				return k.done(err)
 			}
 			k.done(nil)
-			cp, err := audit.OpenCheckpoint(note, vkey)
+			cp, err := auditlog.OpenCheckpoint(note, vkey)
 			if err != nil {
 				return fmt.Errorf("the server's checkpoint does not verify: %w", err)
 			}
@@ -187,79 +185,52 @@ Keep it somewhere the server cannot reach: later, 'amana audit verify
 	return cmd
 }
 
-// memHashes is the Merkle tree's stored hashes in memory, as
-// tlog.StoredHashes lays them out: 2n hashes for n events.
-type memHashes []tlog.Hash
-
-func (m *memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x < 0 || x >= int64(len(*m)) {
-			return nil, fmt.Errorf("hash %d not computed", x)
-		}
-		out[i] = (*m)[x]
-	}
-	return out, nil
+// serverLeaves reads the events [0, n) from the API, page by page, each
+// exactly as the server returned it.
+type serverLeaves struct {
+	ctx  context.Context
+	c    *client.Client
+	n    int64 // the size of the checkpoint being verified: read no further
+	next int64
+	page []json.RawMessage
 }
 
-// add hashes the next event into the tree.
-func (m *memHashes) add(n int64, leaf []byte) error {
-	hs, err := tlog.StoredHashes(n, leaf, m)
-	if err != nil {
-		return err
+func (s *serverLeaves) ReadLeaf() (int64, []byte, error) {
+	if s.next >= s.n {
+		return 0, nil, io.EOF
 	}
-	*m = append(*m, hs...)
-	return nil
-}
-
-// eachEvent fetches events [0, n) in order and calls f with each one's
-// leaf data, exactly as the server returned it.
-func eachEvent(ctx context.Context, c *client.Client, n int64, f func(seq int64, leaf []byte) error) error {
-	for next := int64(0); next < n; {
-		page, _, err := c.AuditEvents(ctx, next, auditPage)
+	if len(s.page) == 0 {
+		page, _, err := s.c.AuditEvents(s.ctx, s.next, auditPage)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		if len(page) == 0 {
-			return &audit.TamperError{Seq: next, Reason: fmt.Sprintf("the server returned %d events, but its checkpoint covers %d: events were removed", next, n)}
+			s.n = s.next // fewer events than the checkpoint covers
+			return 0, nil, io.EOF
 		}
-		for _, leaf := range page {
-			if next == n {
-				break
-			}
-			if err := f(next, leaf); err != nil {
-				return err
-			}
-			next++
-		}
+		s.page = page
 	}
-	return nil
+	leaf := s.page[0]
+	s.page = s.page[1:]
+	s.next++
+	return s.next - 1, leaf, nil
 }
 
-// leafSeq returns the seq an event records.
-func leafSeq(leaf []byte) (int64, error) {
-	var e struct {
-		Seq *int64 `json:"seq"`
-	}
-	if err := json.Unmarshal(leaf, &e); err != nil || e.Seq == nil {
-		return 0, errors.New("malformed event")
-	}
-	return *e.Seq, nil
+// serverProofs asks the API for consistency proofs; the verifier checks them.
+type serverProofs struct {
+	ctx context.Context
+	c   *client.Client
 }
 
-// onlineLog is what the online audit commands fetched and checked.
-type onlineLog struct {
-	vkey   string
-	note   []byte
-	cp     audit.Checkpoint
-	hashes memHashes
+func (p serverProofs) ProveTree(oldSize, newSize int64) (tlog.TreeProof, error) {
+	return p.c.ConsistencyProof(p.ctx, oldSize, newSize)
 }
 
-// fetchLog gets the log's verifier key and a fresh checkpoint, checks its
-// signature, and fetches the events it covers, hashing them into a tree
-// and passing each to f (if not nil). trusted, if set, is the verifier key
-// the caller was given; the server must use it.
-func fetchLog(ctx context.Context, c *client.Client, trusted string, f func(seq int64, leaf []byte) error) (*onlineLog, error) {
+// serverSource gets the log's verifier key and a freshly signed checkpoint,
+// checks its signature, and returns the log as the API serves it: the
+// events that checkpoint covers, and consistency proofs. trusted, if set,
+// is the verifier key the caller was given; the server must use it.
+func serverSource(ctx context.Context, c *client.Client, trusted string) (*auditlog.Source, error) {
 	vkey, err := c.Verifier(ctx)
 	if err != nil {
 		return nil, err
@@ -271,241 +242,90 @@ func fetchLog(ctx context.Context, c *client.Client, trusted string, f func(seq 
 	if err != nil {
 		return nil, err
 	}
-	cp, err := audit.OpenCheckpoint(note, vkey)
+	cp, err := auditlog.OpenCheckpoint(note, vkey)
 	if err != nil {
-		return nil, &audit.TamperError{Seq: 0, Reason: "the server's checkpoint does not verify: " + err.Error(), Err: err}
+		return nil, &auditlog.TamperError{Seq: 0, Reason: "the server's checkpoint does not verify: " + err.Error(), Err: err}
 	}
-	l := &onlineLog{vkey: vkey, note: note, cp: cp, hashes: make(memHashes, 0, 2*cp.Size)}
-	var bad *audit.TamperError
-	err = eachEvent(ctx, c, cp.Size, func(seq int64, leaf []byte) error {
-		if s, err := leafSeq(leaf); bad == nil && (err != nil || s != seq) {
-			bad = &audit.TamperError{Seq: seq, Reason: fmt.Sprintf("event %d does not record its own sequence number: events were reordered or rewritten", seq)}
-		}
-		if f != nil {
-			if err := f(seq, leaf); err != nil {
-				return err
-			}
-		}
-		return l.hashes.add(seq, leaf)
-	})
-	if err != nil {
-		return l, err
-	}
-	if bad != nil {
-		return l, bad
-	}
-	return l, nil
+	return &auditlog.Source{
+		VerifierKey: vkey,
+		Checkpoint:  note,
+		Leaves:      &serverLeaves{ctx: ctx, c: c, n: cp.Size},
+		Prover:      serverProofs{ctx: ctx, c: c},
+	}, nil
 }
 
-// root is the tree hash of the first n events fetched.
-func (l *onlineLog) root(n int64) (tlog.Hash, error) {
-	if n == 0 {
-		return tlog.Hash{}, nil
-	}
-	return tlog.TreeHash(n, &l.hashes)
-}
-
-// firstBad finds the first event that is not in the signed tree (size,
-// root): the largest k whose first k events form a prefix of that tree, as
-// a consistency proof from the server shows. The proofs are checked
-// against the signed root, so a lying server cannot move the answer past
-// a changed event.
-func (l *onlineLog) firstBad(ctx context.Context, c *client.Client, size int64, root tlog.Hash) (int64, error) {
-	prefix := func(k int64) (bool, error) {
-		h, err := l.root(k)
-		if err != nil {
-			return false, err
-		}
-		if k == size {
-			return h == root, nil
-		}
-		p, err := c.ConsistencyProof(ctx, k, size)
-		if err != nil {
-			return false, err
-		}
-		return tlog.CheckTree(p, size, root, k, h) == nil, nil
-	}
-	lo, hi := int64(0), size // the first lo events are good; the first hi are not
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		ok, err := prefix(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
+// isFatal reports whether err says nothing about the log (no session, no
+// network), only that it could not be read.
+func isFatal(err error) bool {
+	var ae *client.Error
+	var ue *url.Error
+	return errors.As(err, &ae) || errors.As(err, &ue)
 }
 
 // verifyOnline checks the server's log as 'audit verify' does offline, from
-// what the API serves: the events are rehashed here into an RFC 6962 tree
-// whose root must be the one in a freshly signed checkpoint, and an earlier
-// checkpoint (old) must be a prefix of it. A failed check is an
-// *audit.TamperError naming the first bad seq. fatal is set instead for
+// what the API serves, with auditlog.Verify: the events are rehashed here
+// into an RFC 6962 tree whose root must be the one in a freshly signed
+// checkpoint, and an earlier checkpoint (old) must be a prefix of it; the
+// server's consistency proofs locate a changed event. A failed check is an
+// *auditlog.TamperError naming the first bad seq. fatal is set instead for
 // errors that say nothing about the log (no session, no network).
-func verifyOnline(ctx context.Context, r *remote, old []byte, trusted string) (rep *audit.Report, err, fatal error) {
+func verifyOnline(ctx context.Context, r *remote, old []byte, trusted string) (rep *auditlog.Report, err, fatal error) {
 	k, err := r.connect()
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err = checkOnline(ctx, k.c, old, trusted)
-	var ae *client.Error
-	var ue *url.Error
-	if errors.As(err, &ae) || errors.As(err, &ue) {
+	src, err := serverSource(ctx, k.c, trusted)
+	if err == nil {
+		rep, err = auditlog.Verify(src, old)
+	}
+	if isFatal(err) {
 		return nil, nil, k.done(err)
 	}
 	k.done(nil)
 	return rep, err, nil
 }
 
-func checkOnline(ctx context.Context, c *client.Client, old []byte, trusted string) (*audit.Report, error) {
-	l, err := fetchLog(ctx, c, trusted, nil)
-	if l == nil {
-		return nil, err
+// tee writes every leaf it reads to an export.
+type tee struct {
+	auditlog.LeafReader
+	x *auditlog.ExportWriter
+}
+
+func (t tee) ReadLeaf() (int64, []byte, error) {
+	i, leaf, err := t.LeafReader.ReadLeaf()
+	if err == nil {
+		err = t.x.WriteLeaf(leaf)
 	}
-	rep := &audit.Report{VerifierKey: l.vkey, Size: int64(len(l.hashes) / 2)}
-	var seqBad *audit.TamperError
-	if err != nil && !errors.As(err, &seqBad) {
-		return rep, err
-	}
-	cp := l.cp
-	rep.Size = cp.Size
-	if rep.Root, err = l.root(cp.Size); err != nil {
-		return rep, err
-	}
-	var problems []*audit.TamperError
-	if seqBad != nil {
-		problems = append(problems, seqBad)
-	}
-	if rep.Root != cp.Root {
-		bad, err := l.firstBad(ctx, c, cp.Size, cp.Root)
-		if err != nil {
-			return rep, err
-		}
-		problems = append(problems, &audit.TamperError{Seq: bad, Reason: fmt.Sprintf("the events served do not hash to the signed checkpoint of size %d: event %d was changed, removed or reordered", cp.Size, bad)})
-	} else {
-		rep.Latest = &cp
-	}
-	if old != nil {
-		oc, err := audit.OpenCheckpoint(old, l.vkey)
-		if err != nil {
-			return rep, fmt.Errorf("audit: verify: earlier checkpoint does not verify with the log's key %s: %w", l.vkey, err)
-		}
-		rep.Old = &oc
-		switch {
-		case oc.Size > cp.Size:
-			problems = append(problems, &audit.TamperError{Seq: cp.Size, Reason: fmt.Sprintf("the log has %d events but your checkpoint covers %d: the log was rolled back", cp.Size, oc.Size)})
-		case oc.Size > 0:
-			h, err := l.root(oc.Size)
-			if err != nil {
-				return rep, err
-			}
-			if h != oc.Root {
-				bad, err := l.firstBad(ctx, c, oc.Size, oc.Root)
-				if err != nil {
-					return rep, err
-				}
-				problems = append(problems, &audit.TamperError{Seq: bad, Reason: fmt.Sprintf("the tree of size %d does not match your checkpoint: event %d was changed, removed or reordered since", oc.Size, bad)})
-			} else if oc.Size < cp.Size {
-				p, err := c.ConsistencyProof(ctx, oc.Size, cp.Size)
-				if err != nil {
-					return rep, err
-				}
-				if err := tlog.CheckTree(p, cp.Size, cp.Root, oc.Size, oc.Root); err != nil {
-					problems = append(problems, &audit.TamperError{Seq: oc.Size, Reason: fmt.Sprintf("consistency proof from size %d to %d fails: %v", oc.Size, cp.Size, err), Err: err})
-				}
-			}
-		}
-	}
-	if len(problems) == 0 {
-		return rep, nil
-	}
-	first := problems[0]
-	for _, p := range problems[1:] {
-		if p.Seq < first.Seq {
-			first = p
-		}
-	}
-	return rep, first
+	return i, leaf, err
 }
 
 // exportOnline writes what 'audit export' writes from a data directory,
 // from the API: events.jsonl (each line the leaf data exactly as served),
-// the checkpoint and the verifier key. It refuses to call the copy good
-// when the events do not hash to the checkpoint.
+// a freshly signed checkpoint and the verifier key. It refuses to call the
+// copy good, and leaves the directory as it was, when the events do not
+// verify against the checkpoint.
 func exportOnline(ctx context.Context, r *remote, dir string) (int64, error) {
 	k, err := r.connect()
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, err
-	}
-	tmp, err := os.CreateTemp(dir, ".events-*.jsonl")
+	x, err := auditlog.CreateExport(dir)
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	l, err := fetchLog(ctx, k.c, "", func(_ int64, leaf []byte) error {
-		if bytes.IndexByte(leaf, '\n') >= 0 {
-			return errors.New("an event contains a newline; it cannot be one line of events.jsonl")
-		}
-		if _, err := w.Write(leaf); err != nil {
-			return err
-		}
-		return w.WriteByte('\n')
-	})
-	var te *audit.TamperError
-	if err != nil && !errors.As(err, &te) {
+	defer x.Abort()
+	src, err := serverSource(ctx, k.c, "")
+	if err == nil {
+		src.Leaves = tee{src.Leaves, x}
+		src.Prover = nil // nothing to locate: the copy is kept or not
+		_, err = auditlog.Verify(src, nil)
+	}
+	if isFatal(err) {
 		return 0, k.done(err)
 	}
 	k.done(nil)
-	if err == nil {
-		if root, rerr := l.root(l.cp.Size); rerr != nil || root != l.cp.Root {
-			err = errors.New("the events served do not hash to the signed checkpoint")
-		}
-	}
 	if err != nil {
 		return 0, fmt.Errorf("not exported: %w", err)
 	}
-	if err := w.Flush(); err != nil {
-		return 0, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return 0, err
-	}
-	if err := tmp.Close(); err != nil {
-		return 0, err
-	}
-	if err := writeFileSync(filepath.Join(dir, audit.ExportCheckpoint), l.note); err != nil {
-		return 0, err
-	}
-	if err := writeFileSync(filepath.Join(dir, audit.ExportVerifier), []byte(l.vkey+"\n")); err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, audit.ExportEvents)); err != nil {
-		return 0, err
-	}
-	return l.cp.Size, nil
-}
-
-func writeFileSync(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return x.Commit(src.Checkpoint, src.VerifierKey)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/auditlog"
 )
 
 func TestMain(m *testing.M) {
@@ -28,7 +30,7 @@ func benchEvent(l *Log, i int) *Event {
 		Time:      testTime.Add(time.Duration(i) * time.Millisecond),
 		Actor:     "l.karim",
 		Action:    "search",
-		Outcome:   OutcomeOK,
+		Outcome:   auditlog.OutcomeOK,
 		RequestID: "01J8ZQ4M6W2H3K5N7P9R" + strconv.Itoa(i),
 		Hashed:    map[string]string{"query": l.HMAC("detention " + strconv.Itoa(i)), "client": l.HMAC("198.51.100.7")},
 		Detail:    map[string]string{"hits": "17"},
@@ -228,7 +230,7 @@ func BenchmarkVerify(b *testing.B) {
 	})
 	b.Run(fmt.Sprintf("export/%d", bigN), func(b *testing.B) {
 		for range b.N {
-			if _, err := VerifyExport(exportDir, nil); err != nil {
+			if _, err := auditlog.VerifyExport(exportDir, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

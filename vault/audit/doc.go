@@ -1,13 +1,6 @@
 // Package audit keeps Amana's tamper-evident audit log inside the vault's
-// bbolt database.
-//
-// Every event is one record of an RFC 6962 Merkle tree, as in
-// golang.org/x/mod/sumdb/tlog: its leaf data is the compact JSON encoding
-// of the [Event], stored as is and exported as one line of events.jsonl, so
-// any RFC 6962 implementation recomputes the tree hash (record hash =
-// SHA-256(0x00 || leaf)). The log is signed with checkpoints in the C2SP
-// tlog-checkpoint format ("origin\nsize\nbase64(root)\n" in a signed note,
-// Ed25519, golang.org/x/mod/sumdb/note).
+// bbolt database. The log's formats (events, checkpoints, the Merkle tree)
+// and its verifier are package auditlog's; this package is their storage.
 //
 // # Use
 //
@@ -19,7 +12,7 @@
 //		if err := deposit(tx, doc); err != nil {
 //			return err
 //		}
-//		if err := alog.Append(tx, &audit.Event{Actor: user, Action: "document.deposit", Doc: id, Outcome: audit.OutcomeOK}); err != nil {
+//		if err := alog.Append(tx, &audit.Event{Actor: user, Action: "document.deposit", Doc: id, Outcome: auditlog.OutcomeOK}); err != nil {
 //			return err // fail closed: no event, no action
 //		}
 //		return alog.Sign(tx)
@@ -29,27 +22,34 @@
 // not at all. The package owns the buckets whose names start with "audit.";
 // it knows nothing about HTTP.
 //
+// # Storage
+//
+//	audit.events       seq (8-byte big-endian) -> the event's leaf data
+//	audit.hashes       tlog stored hash index -> 32-byte hash (tlog.StoredHashes)
+//	audit.checkpoints  size -> the checkpoint note signed at that size
+//	audit.meta         "verifier" -> the public verifier key
+//
+// Append stores an event and the hashes tlog stores for it; Sign adds a
+// checkpoint when the log grew, keeping one per size as a history. The
+// stored hashes answer [InclusionProof] and [ConsistencyProof], which
+// anyone checks with auditlog.CheckInclusion and auditlog.CheckConsistency.
+// [Export] writes the directory auditlog.VerifyExport checks.
+//
 // # Guarantees
 //
-//   - Someone who can rewrite the database but does not hold the signing key
-//     cannot change, remove or reorder an event covered by a checkpoint an
-//     auditor kept, nor truncate the log below it, without [Verify] failing
-//     and naming the first sequence number it cannot vouch for
-//     ([TamperError]). Inclusion and consistency proofs ([InclusionProof],
-//     [ConsistencyProof]) are checked with tlog.CheckRecord and
-//     tlog.CheckTree by anyone.
-//   - Without an earlier checkpoint, Verify still detects any change that is
-//     not a truncation back to an earlier signed checkpoint, any event not
-//     covered by a signature, and stored hashes that do not match the events.
-//   - Verification needs no secret: the public verifier key is stored in the
-//     database by Init, and exported. Since whoever rewrites the database
-//     can replace it, auditors compare [Report.VerifierKey] with the key
-//     published when the vault was created (an earlier checkpoint does that
-//     implicitly: it will not verify under another key).
+//   - [Verify] runs auditlog.Verify over the database: someone who can
+//     rewrite the file but does not hold the signing key cannot change,
+//     remove or reorder an event covered by a checkpoint an auditor kept,
+//     nor truncate the log below it, without Verify failing and naming the
+//     first sequence number it cannot vouch for (auditlog.TamperError).
+//     The stored hashes are compared with the events, and the checkpoint
+//     history narrows down where a change is.
+//   - Verification needs no secret: the public verifier key is stored in
+//     the database by Init, and exported. Since whoever rewrites the
+//     database can replace it, auditors compare the report's VerifierKey
+//     with the key published when the vault was created.
 //   - Values that identify a person are stored only as keyed HMAC-SHA256
 //     ([Log.HMAC]); Append refuses a Hashed value that is not one.
-//   - Verify reads the log once, in order, with O(log n) memory; a million
-//     events take a few seconds on two cores.
 //
 // Malformed stored data is reported as an error, never a panic.
 package audit

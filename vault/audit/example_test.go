@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/amana-vault/amana/vault/audit"
 	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/auditlog"
+	"github.com/amana-vault/amana/vault/audit"
 )
 
 func Example() {
@@ -38,7 +40,7 @@ func Example() {
 		e := &audit.Event{
 			Actor:   "l.karim",
 			Action:  "search",
-			Outcome: audit.OutcomeOK,
+			Outcome: auditlog.OutcomeOK,
 			Hashed:  map[string]string{"query": alog.HMAC("checkpoint detentions")},
 		}
 		if err := alog.Append(tx, e); err != nil {

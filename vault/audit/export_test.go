@@ -12,6 +12,8 @@ import (
 	"github.com/transparency-dev/formats/log"
 	"go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/amana-vault/amana/auditlog"
 )
 
 // mth is the RFC 6962 Merkle Tree Hash, written from §2.1 with nothing but
@@ -44,12 +46,12 @@ func exportLog(t *testing.T, db *bbolt.DB) string {
 
 func readLines(t *testing.T, dir string) [][]byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, ExportEvents))
+	data, err := os.ReadFile(filepath.Join(dir, auditlog.ExportEvents))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasSuffix(data, []byte("\n")) {
-		t.Fatalf("%s does not end with a newline", ExportEvents)
+		t.Fatalf("%s does not end with a newline", auditlog.ExportEvents)
 	}
 	return bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 }
@@ -57,7 +59,7 @@ func readLines(t *testing.T, dir string) [][]byte {
 func writeLines(t *testing.T, dir string, lines [][]byte) {
 	t.Helper()
 	data := append(bytes.Join(lines, []byte("\n")), '\n')
-	if err := os.WriteFile(filepath.Join(dir, ExportEvents), data, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, auditlog.ExportEvents), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -67,11 +69,11 @@ func TestExportIndependentRoot(t *testing.T) {
 		db, _, l := newLog(t, n)
 		dir := exportLog(t, db)
 
-		vkey, err := os.ReadFile(filepath.Join(dir, ExportVerifier))
+		vkey, err := os.ReadFile(filepath.Join(dir, auditlog.ExportVerifier))
 		if err != nil || string(vkey) != l.VerifierKey()+"\n" {
 			t.Fatalf("verifier file = %q, %v", vkey, err)
 		}
-		msg, err := os.ReadFile(filepath.Join(dir, ExportCheckpoint))
+		msg, err := os.ReadFile(filepath.Join(dir, auditlog.ExportCheckpoint))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +101,7 @@ func TestExportIndependentRoot(t *testing.T) {
 			}
 			return nil
 		})
-		rep, err := VerifyExport(dir, nil)
+		rep, err := auditlog.VerifyExport(dir, nil)
 		if err != nil || rep.Size != int64(n) {
 			t.Errorf("VerifyExport = %+v, %v", rep, err)
 		}
@@ -110,7 +112,7 @@ func TestVerifyExport(t *testing.T) {
 	db, _, _ := newLog(t, tamperSize)
 	old := checkpointAt(t, db, auditorAt)
 	for _, o := range [][]byte{nil, old, checkpointAt(t, db, 1), latestOf(t, db)} {
-		if rep, err := VerifyExport(exportLog(t, db), o); err != nil || rep.Size != tamperSize {
+		if rep, err := auditlog.VerifyExport(exportLog(t, db), o); err != nil || rep.Size != tamperSize {
 			t.Errorf("VerifyExport = %+v, %v", rep, err)
 		}
 	}
@@ -153,16 +155,16 @@ func TestVerifyExport(t *testing.T) {
 		{"truncate and replace the checkpoint with an earlier one", func(t *testing.T, dir string) {
 			db2, _, _ := newLog(t, 25)
 			writeLines(t, dir, readLines(t, dir)[:25])
-			os.WriteFile(filepath.Join(dir, ExportCheckpoint), latestOf(t, db2), 0o600)
+			os.WriteFile(filepath.Join(dir, auditlog.ExportCheckpoint), latestOf(t, db2), 0o600)
 		}, -1, 25, false},
 		{"checkpoint signed by another key", func(t *testing.T, dir string) {
 			s, _ := attackerSigner(t)
-			os.WriteFile(filepath.Join(dir, ExportCheckpoint), signAs(t, s, tamperSize, treeRoot(readLines(t, dir))), 0o600)
+			os.WriteFile(filepath.Join(dir, auditlog.ExportCheckpoint), signAs(t, s, tamperSize, treeRoot(readLines(t, dir))), 0o600)
 		}, 0, auditorAt, false},
 		{"verifier replaced", func(t *testing.T, dir string) {
 			s, vkey := attackerSigner(t)
-			os.WriteFile(filepath.Join(dir, ExportVerifier), []byte(vkey+"\n"), 0o600)
-			os.WriteFile(filepath.Join(dir, ExportCheckpoint), signAs(t, s, tamperSize, treeRoot(readLines(t, dir))), 0o600)
+			os.WriteFile(filepath.Join(dir, auditlog.ExportVerifier), []byte(vkey+"\n"), 0o600)
+			os.WriteFile(filepath.Join(dir, auditlog.ExportCheckpoint), signAs(t, s, tamperSize, treeRoot(readLines(t, dir))), 0o600)
 		}, -1, 0, true},
 		{"empty line", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
@@ -177,22 +179,22 @@ func TestVerifyExport(t *testing.T) {
 				want int64
 				bad  bool
 			}{{nil, tc.seq, false}, {old, tc.seqOld, tc.badOld}} {
-				_, err := VerifyExport(dir, c.old)
+				_, err := auditlog.VerifyExport(dir, c.old)
 				if c.bad {
-					if !errors.Is(err, ErrBadCheckpoint) {
-						t.Errorf("VerifyExport(old=%v) = %v, want ErrBadCheckpoint", c.old != nil, err)
+					if !errors.Is(err, auditlog.ErrBadCheckpoint) {
+						t.Errorf("auditlog.VerifyExport(old=%v) = %v, want auditlog.ErrBadCheckpoint", c.old != nil, err)
 					}
 					continue
 				}
 				if c.want < 0 {
 					if err != nil {
-						t.Errorf("VerifyExport(old=%v) = %v, want success", c.old != nil, err)
+						t.Errorf("auditlog.VerifyExport(old=%v) = %v, want success", c.old != nil, err)
 					}
 					continue
 				}
-				var te *TamperError
+				var te *auditlog.TamperError
 				if !errors.As(err, &te) || te.Seq != c.want {
-					t.Errorf("VerifyExport(old=%v) = %v, want tampering from seq %d", c.old != nil, err, c.want)
+					t.Errorf("auditlog.VerifyExport(old=%v) = %v, want tampering from seq %d", c.old != nil, err, c.want)
 				}
 			}
 		})
@@ -200,20 +202,20 @@ func TestVerifyExport(t *testing.T) {
 
 	// A last line without its newline is the same log.
 	dir := exportLog(t, db)
-	name := filepath.Join(dir, ExportEvents)
+	name := filepath.Join(dir, auditlog.ExportEvents)
 	data, _ := os.ReadFile(name)
 	os.WriteFile(name, bytes.TrimSuffix(data, []byte("\n")), 0o600)
-	if _, err := VerifyExport(dir, old); err != nil {
+	if _, err := auditlog.VerifyExport(dir, old); err != nil {
 		t.Errorf("without the final newline: %v", err)
 	}
 }
 
 func TestVerifyExportMissingFiles(t *testing.T) {
 	db, _, _ := newLog(t, 3)
-	for _, f := range []string{ExportEvents, ExportCheckpoint, ExportVerifier} {
+	for _, f := range []string{auditlog.ExportEvents, auditlog.ExportCheckpoint, auditlog.ExportVerifier} {
 		dir := exportLog(t, db)
 		os.Remove(filepath.Join(dir, f))
-		if _, err := VerifyExport(dir, nil); err == nil {
+		if _, err := auditlog.VerifyExport(dir, nil); err == nil {
 			t.Errorf("VerifyExport without %s succeeded", f)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/auditlog"
 )
 
 const testOrigin = "amana.test/audit"
@@ -60,7 +62,7 @@ func testEvent(i int) *Event {
 		Actor:     "r.hassan",
 		Action:    "document.deposit",
 		Doc:       fmt.Sprintf("d%06d", i),
-		Outcome:   OutcomeOK,
+		Outcome:   auditlog.OutcomeOK,
 		RequestID: fmt.Sprintf("req-%d", i),
 		Detail:    map[string]string{"size": fmt.Sprint(1000 + i)},
 	}
@@ -125,7 +127,7 @@ func checkpointAt(t testing.TB, db *bbolt.DB, size int64) []byte {
 	return msg
 }
 
-func verifyDB(t testing.TB, db *bbolt.DB, old []byte) (rep *Report, err error) {
+func verifyDB(t testing.TB, db *bbolt.DB, old []byte) (rep *auditlog.Report, err error) {
 	t.Helper()
 	if verr := db.View(func(tx *bbolt.Tx) error {
 		rep, err = Verify(tx, old)

@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -57,7 +58,7 @@ func newProofLog(tb testing.TB) *proofLog {
 		}
 		for i := range proofLogSize {
 			e := &audit.Event{Time: time.Date(2018, 3, 2, 9, 0, i, 0, time.UTC), Actor: "r.hassan",
-				Action: "document.download", Doc: "doc" + string(rune('a'+i%26)), Outcome: audit.OutcomeOK}
+				Action: "document.download", Doc: "doc" + string(rune('a'+i%26)), Outcome: auditlog.OutcomeOK}
 			if err := l.Append(tx, e); err != nil {
 				return err
 			}
@@ -92,7 +93,7 @@ func newProofLog(tb testing.TB) *proofLog {
 		}
 		p.roots = append(p.roots, root)
 	}
-	cp, err := audit.OpenCheckpoint(cpMsg, p.vkey)
+	cp, err := auditlog.OpenCheckpoint(cpMsg, p.vkey)
 	if err != nil || cp.Size != proofLogSize || cp.Root != p.roots[proofLogSize] {
 		tb.Fatalf("signed checkpoint %+v, %v does not match the recomputed root", cp, err)
 	}

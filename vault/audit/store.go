@@ -2,13 +2,14 @@ package audit
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"go.etcd.io/bbolt"
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/amana-vault/amana/auditlog"
 )
 
 // Buckets owned by this package. Keys in the first three are 8-byte
@@ -39,9 +40,11 @@ func btoi(b []byte) (int64, bool) {
 	return i, i >= 0
 }
 
-// store is the audit log's view of one bbolt transaction.
+// store is the audit log's view of one bbolt transaction. For the
+// verifier it is an auditlog.HashStore and an auditlog.CheckpointStore.
 type store struct {
 	events, hashes, checkpoints, meta *bbolt.Bucket
+	next                              *bbolt.Cursor // NextHash's position
 }
 
 func open(tx *bbolt.Tx) (*store, error) {
@@ -110,6 +113,47 @@ func (s *store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// NextHash implements auditlog.HashStore: the hashes bucket in key order.
+func (s *store) NextHash() (int64, []byte, error) {
+	var k, v []byte
+	if s.next == nil {
+		s.next = s.hashes.Cursor()
+		k, v = s.next.First()
+	} else {
+		k, v = s.next.Next()
+	}
+	if k == nil {
+		return 0, nil, io.EOF
+	}
+	i, ok := btoi(k)
+	if !ok {
+		i = -1
+	}
+	return i, v, nil
+}
+
+// Sizes implements auditlog.CheckpointStore.
+func (s *store) Sizes(lo, hi int64) ([]int64, error) {
+	var out []int64
+	c := s.checkpoints.Cursor()
+	for k, _ := c.Seek(itob(max(lo+1, 0))); k != nil; k, _ = c.Next() {
+		size, ok := btoi(k)
+		if !ok || size >= hi {
+			break
+		}
+		out = append(out, size)
+	}
+	return out, nil
+}
+
+// At implements auditlog.CheckpointStore.
+func (s *store) At(size int64) ([]byte, error) {
+	if size < 0 {
+		return nil, nil
+	}
+	return s.checkpoints.Get(itob(size)), nil
+}
+
 // Init creates the audit log's buckets in tx and records the public verifier
 // key of l, so that offline tools can verify the log without any secret.
 // Call it once, when the vault is created; calling it again with the same
@@ -134,7 +178,8 @@ func (l *Log) Init(tx *bbolt.Tx) error {
 }
 
 // Append adds e to the log in tx, assigning e.Seq and, if it is zero,
-// e.Time. It stores the event's leaf data and the tree hashes that tlog
+// e.Time. It refuses (with auditlog.ErrInvalidEvent) an event without an
+// action or outcome, or with a Hashed value that is not an HMAC. It stores the event's leaf data and the tree hashes that tlog
 // stores for it. Call it in the same write transaction as the action it
 // records, and call [Log.Sign] before that transaction commits. If Append
 // fails, the transaction must not commit.
@@ -143,7 +188,7 @@ func (l *Log) Append(tx *bbolt.Tx, e *Event) error {
 	if err != nil {
 		return err
 	}
-	if err := e.validate(); err != nil {
+	if err := e.Validate(); err != nil {
 		return err
 	}
 	n, err := s.size()
@@ -155,9 +200,9 @@ func (l *Log) Append(tx *bbolt.Tx, e *Event) error {
 		e.Time = l.now()
 	}
 	e.Time = e.Time.UTC()
-	leaf, err := json.Marshal(e)
+	leaf, err := e.Leaf()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		return err
 	}
 	hashes, err := tlog.StoredHashes(n, leaf, s)
 	if err != nil {
@@ -211,10 +256,9 @@ func (l *Log) Sign(tx *bbolt.Tx) error {
 	if err != nil {
 		return fmt.Errorf("audit: sign: %w", err)
 	}
-	c := Checkpoint{Origin: l.origin, Size: n, Root: root}
-	signed, err := note.Sign(&note.Note{Text: c.body()}, l.signer)
+	signed, err := auditlog.SignCheckpoint(auditlog.Checkpoint{Origin: l.origin, Size: n, Root: root}, l.signer)
 	if err != nil {
-		return fmt.Errorf("audit: sign: %w", err)
+		return err
 	}
 	if err := s.checkpoints.Put(itob(n), signed); err != nil {
 		return fmt.Errorf("audit: sign: %w", err)
@@ -244,7 +288,7 @@ func StoredVerifierKey(tx *bbolt.Tx) (string, error) {
 
 // Events returns the leaf data of up to limit events starting at seq start
 // (all of them if limit <= 0). The slices are copies, valid after tx ends.
-// Use [ParseEvent] to decode them.
+// Use auditlog.ParseEvent to decode them.
 func Events(tx *bbolt.Tx, start int64, limit int) ([][]byte, error) {
 	s, err := open(tx)
 	if err != nil {
@@ -292,8 +336,8 @@ func CheckpointAt(tx *bbolt.Tx, size int64) ([]byte, error) {
 }
 
 // InclusionProof returns the proof that event seq is in the tree of the
-// given size. Anyone can check it with tlog.CheckRecord against the root of
-// a checkpoint of that size and tlog.RecordHash of the event's leaf data.
+// given size. Anyone can check it against a checkpoint of that size with
+// auditlog.CheckInclusion (tlog.CheckRecord of the event's record hash).
 func InclusionProof(tx *bbolt.Tx, seq, size int64) (tlog.RecordProof, error) {
 	s, err := open(tx)
 	if err != nil {
@@ -314,8 +358,8 @@ func InclusionProof(tx *bbolt.Tx, seq, size int64) (tlog.RecordProof, error) {
 }
 
 // ConsistencyProof returns the proof that the tree of size newSize contains
-// the tree of size oldSize as a prefix. Anyone can check it with
-// tlog.CheckTree against the roots of two checkpoints.
+// the tree of size oldSize as a prefix. Anyone can check it against two
+// checkpoints with auditlog.CheckConsistency (tlog.CheckTree).
 func ConsistencyProof(tx *bbolt.Tx, oldSize, newSize int64) (tlog.TreeProof, error) {
 	s, err := open(tx)
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/amana-vault/amana/auditlog"
 )
 
 const (
@@ -375,9 +377,9 @@ func TestTamper(t *testing.T) {
 					}
 					continue
 				}
-				var te *TamperError
+				var te *auditlog.TamperError
 				if !errors.As(err, &te) {
-					t.Fatalf("Verify(old=%v) = %v, want *TamperError", c.old != nil, err)
+					t.Fatalf("Verify(old=%v) = %v, want *auditlog.TamperError", c.old != nil, err)
 				}
 				if te.Seq != c.want {
 					t.Errorf("Verify(old=%v): seq %d, want %d: %v", c.old != nil, te.Seq, c.want, err)
@@ -415,8 +417,8 @@ func TestTamperReplacedVerifierKey(t *testing.T) {
 	if rep.VerifierKey == l.VerifierKey() {
 		t.Error("report does not show the replaced verifier key")
 	}
-	if _, err := verifyDB(t, db, old); !errors.Is(err, ErrBadCheckpoint) {
-		t.Errorf("Verify(old) = %v, want ErrBadCheckpoint", err)
+	if _, err := verifyDB(t, db, old); !errors.Is(err, auditlog.ErrBadCheckpoint) {
+		t.Errorf("Verify(old) = %v, want auditlog.ErrBadCheckpoint", err)
 	}
 }
 
@@ -427,8 +429,8 @@ func TestConsistencyProofAfterTamper(t *testing.T) {
 	// newest one, whether that is the genuine one or one re-signed for the
 	// rewritten tree.
 	db, path, l := newLog(t, tamperSize)
-	oldC, _ := OpenCheckpoint(checkpointAt(t, db, auditorAt), l.VerifierKey())
-	latestC, _ := OpenCheckpoint(latestOf(t, db), l.VerifierKey())
+	oldC, _ := auditlog.OpenCheckpoint(checkpointAt(t, db, auditorAt), l.VerifierKey())
+	latestC, _ := auditlog.OpenCheckpoint(latestOf(t, db), l.VerifierKey())
 	db.View(func(tx *bbolt.Tx) error {
 		p, err := ConsistencyProof(tx, auditorAt, tamperSize)
 		if err != nil {
@@ -519,10 +521,10 @@ func TestTamperInnerHash(t *testing.T) {
 		h[31] ^= 0x80
 		return b.Put(k, h)
 	})
-	oldC, _ := OpenCheckpoint(old, l.VerifierKey())
+	oldC, _ := auditlog.OpenCheckpoint(old, l.VerifierKey())
 	for _, o := range [][]byte{nil, old} {
 		rep, err := verifyDB(t, db, o)
-		var te *TamperError
+		var te *auditlog.TamperError
 		if !errors.As(err, &te) || te.Seq != 13 {
 			t.Fatalf("Verify = %v, want tampering from seq 13", err)
 		}

@@ -173,12 +173,24 @@ func TestRedactPreview(t *testing.T) {
 	}
 }
 
-// testLog is a log of n events with a signer, like the vault's.
+// testLog is a log of n events with a signer, like the vault's, built with
+// tlog and note alone.
 type testLog struct {
 	leaves [][]byte
-	hashes memHashes
+	hashes storedHashes
 	signer note.Signer
 	key    string
+}
+
+// storedHashes are a tree's hashes in tlog's layout.
+type storedHashes []tlog.Hash
+
+func (m storedHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		out[i] = m[x]
+	}
+	return out, nil
 }
 
 func newTestLog(t *testing.T) *testLog {
@@ -196,7 +208,7 @@ func newTestLog(t *testing.T) *testLog {
 func (l *testLog) add(t *testing.T, n int) {
 	for range n {
 		leaf := fmt.Appendf(nil, `{"seq":%d,"action":"x"}`, len(l.leaves))
-		hs, err := tlog.StoredHashes(int64(len(l.leaves)), leaf, &l.hashes)
+		hs, err := tlog.StoredHashes(int64(len(l.leaves)), leaf, l.hashes)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +218,7 @@ func (l *testLog) add(t *testing.T, n int) {
 }
 
 func (l *testLog) checkpoint(t *testing.T) []byte {
-	root, err := tlog.TreeHash(int64(len(l.leaves)), &l.hashes)
+	root, err := tlog.TreeHash(int64(len(l.leaves)), l.hashes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +247,14 @@ func TestCheckpointVerification(t *testing.T) {
 	if root, err := TreeRoot(l.leaves); err != nil || root != newer.Root {
 		t.Errorf("TreeRoot of the events differs from the checkpoint: %v", err)
 	}
-	proof, err := tlog.ProveTree(37, 7, &l.hashes)
+	if root, err := TreeRoot(l.leaves[:7]); err != nil || root != older.Root {
+		t.Errorf("TreeRoot of the first events differs from their checkpoint: %v", err)
+	}
+	// The verifier key as the page fetches it, with its newline.
+	if c, err := OpenCheckpoint(newMsg, l.key+"\n"); err != nil || c != newer {
+		t.Errorf("OpenCheckpoint with the key's newline: %+v, %v", c, err)
+	}
+	proof, err := tlog.ProveTree(37, 7, l.hashes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +277,7 @@ func TestCheckpointVerification(t *testing.T) {
 		leaves := l2.leaves
 		l2.leaves = nil
 		for _, lf := range leaves {
-			hs, _ := tlog.StoredHashes(int64(len(l2.leaves)), lf, &l2.hashes)
+			hs, _ := tlog.StoredHashes(int64(len(l2.leaves)), lf, l2.hashes)
 			l2.hashes = append(l2.hashes, hs...)
 			l2.leaves = append(l2.leaves, lf)
 		}
@@ -266,7 +285,7 @@ func TestCheckpointVerification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := tlog.ProveTree(37, 7, &l2.hashes)
+		p, _ := tlog.ProveTree(37, 7, l2.hashes)
 		if err := CheckConsistency(older, bad, p); err == nil {
 			t.Error("a rewritten log verified against the old checkpoint")
 		}

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"crypto/ed25519"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -23,17 +25,18 @@ type Checkpoint struct {
 	Root   tlog.Hash
 }
 
-// body returns the note text of c.
-func (c Checkpoint) body() string {
+// Text returns the note text of c, the part its signature covers.
+func (c Checkpoint) Text() string {
 	return fmt.Sprintf("%s\n%d\n%s\n", c.Origin, c.Size, c.Root)
 }
 
 // OpenCheckpoint checks that msg is a checkpoint note signed by the key
-// verifierKey ("name+hash+base64", the form returned by [Log.VerifierKey])
-// and returns its contents. The checkpoint's origin must be the key's name.
-// Extension lines after the root hash are allowed and ignored.
+// verifierKey ("name+hash+base64", as [NewSigner] returns it; surrounding
+// white space is ignored) and returns its contents. The checkpoint's origin
+// must be the key's name. Extension lines after the root hash are allowed
+// and ignored.
 func OpenCheckpoint(msg []byte, verifierKey string) (Checkpoint, error) {
-	v, err := note.NewVerifier(verifierKey)
+	v, err := note.NewVerifier(strings.TrimSpace(verifierKey))
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("%w: verifier key: %w", ErrBadCheckpoint, err)
 	}
@@ -45,7 +48,7 @@ func OpenCheckpoint(msg []byte, verifierKey string) (Checkpoint, error) {
 		}
 		return Checkpoint{}, fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
-	c, err := parseCheckpointBody(n.Text)
+	c, err := parseCheckpoint(n.Text)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -55,7 +58,7 @@ func OpenCheckpoint(msg []byte, verifierKey string) (Checkpoint, error) {
 	return c, nil
 }
 
-func parseCheckpointBody(text string) (Checkpoint, error) {
+func parseCheckpoint(text string) (Checkpoint, error) {
 	lines := strings.SplitN(text, "\n", 4)
 	if len(lines) < 4 {
 		return Checkpoint{}, fmt.Errorf("%w: want origin, size and root lines", ErrBadCheckpoint)
@@ -75,9 +78,47 @@ func parseCheckpointBody(text string) (Checkpoint, error) {
 	return Checkpoint{Origin: origin, Size: size, Root: root}, nil
 }
 
-// signer is a note.Signer for an Ed25519 key held in memory. x/mod's
-// note.NewSigner only accepts the "PRIVATE+KEY+…" string form; the vault
-// hands us the key itself, derived from its sealed server key.
+// SignCheckpoint returns c as a note signed by s, whose name must be c's
+// origin.
+func SignCheckpoint(c Checkpoint, s note.Signer) ([]byte, error) {
+	if s.Name() != c.Origin {
+		return nil, fmt.Errorf("audit: sign: checkpoint of %q with the key of %q", c.Origin, s.Name())
+	}
+	msg, err := note.Sign(&note.Note{Text: c.Text()}, s)
+	if err != nil {
+		return nil, fmt.Errorf("audit: sign: %w", err)
+	}
+	return msg, nil
+}
+
+// NewSigner returns a note signer for the checkpoints of the log named
+// origin, with an Ed25519 private key, and its public verifier key
+// ("origin+hash+base64"), which is all anyone needs to check them. origin
+// is also the key's name, so it must be a valid note key name: non-empty
+// UTF-8 without spaces or '+'. (x/mod's note.NewSigner takes only the
+// "PRIVATE+KEY+…" string form; this takes the key itself.)
+func NewSigner(origin string, key ed25519.PrivateKey) (note.Signer, string, error) {
+	if origin == "" || !utf8.ValidString(origin) || strings.ContainsFunc(origin, unicode.IsSpace) || strings.Contains(origin, "+") {
+		return nil, "", fmt.Errorf("audit: invalid origin %q: want non-empty UTF-8 without spaces or '+'", origin)
+	}
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, "", errors.New("audit: signing key is not an Ed25519 private key")
+	}
+	// Rederive from the seed so a key whose public half was damaged cannot
+	// produce signatures that nothing verifies.
+	key = ed25519.NewKeyFromSeed(key.Seed())
+	vkey, err := note.NewEd25519VerifierKey(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: %w", err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: %w", err)
+	}
+	return &signer{name: origin, hash: v.KeyHash(), key: key}, vkey, nil
+}
+
+// signer is a note.Signer for an Ed25519 key held in memory.
 type signer struct {
 	name string
 	hash uint32

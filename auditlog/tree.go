@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"crypto/sha256"
@@ -60,4 +60,28 @@ func (t *tree) root() tlog.Hash {
 		h = tlog.NodeHash(t.stack[i], h)
 	}
 	return h
+}
+
+// TreeRoot returns the RFC 6962 tree hash of leaves (for none, SHA-256 of
+// the empty string), to compare with a checkpoint's root.
+func TreeRoot(leaves [][]byte) tlog.Hash {
+	var t tree
+	for _, l := range leaves {
+		t.add(tlog.RecordHash(l), nil)
+	}
+	return t.root()
+}
+
+// memHashes holds the stored hashes of a tree in memory, in tlog's layout.
+type memHashes []tlog.Hash
+
+func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		if x < 0 || x >= int64(len(m)) {
+			return nil, errHashNotKept(x)
+		}
+		out[i] = m[x]
+	}
+	return out, nil
 }
