@@ -39,13 +39,27 @@ func TestCheckpointFormat(t *testing.T) {
 		t.Errorf("ParseCheckpoint = %+v, %q", cp, ext)
 	}
 
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("note.Open: %v", err)
+	}
+	if n.Text != wantBody || len(n.Sigs) != 1 {
+		t.Errorf("note.Open = %+v", n)
+	}
+
 	c, err := OpenCheckpoint(msg, vkey+"\n")
 	if err != nil || c != (Checkpoint{Origin: testOrigin, Size: 5, Root: root}) {
 		t.Errorf("OpenCheckpoint = %+v, %v", c, err)
 	}
+
+	// Another key's verifier rejects it.
 	_, other := testSigner(t, "other")
 	if _, err := OpenCheckpoint(msg, other); !errors.Is(err, ErrBadCheckpoint) {
 		t.Errorf("OpenCheckpoint with another key = %v", err)
+	}
+	ov, _ := note.NewVerifier(other)
+	if _, _, _, err := log.ParseCheckpoint(msg, testOrigin, ov); err == nil {
+		t.Error("ParseCheckpoint accepted another key")
 	}
 
 	// A signer for another log does not sign this one's checkpoints.

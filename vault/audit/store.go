@@ -44,7 +44,7 @@ func btoi(b []byte) (int64, bool) {
 // verifier it is an auditlog.HashStore and an auditlog.CheckpointStore.
 type store struct {
 	events, hashes, checkpoints, meta *bbolt.Bucket
-	next                              *bbolt.Cursor // NextHash's position
+	next                              *cursor // NextHash's position
 }
 
 func open(tx *bbolt.Tx) (*store, error) {
@@ -115,12 +115,26 @@ func (s *store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // NextHash implements auditlog.HashStore: the hashes bucket in key order.
 func (s *store) NextHash() (int64, []byte, error) {
-	var k, v []byte
 	if s.next == nil {
-		s.next = s.hashes.Cursor()
-		k, v = s.next.First()
+		s.next = &cursor{c: s.hashes.Cursor()}
+	}
+	return s.next.read()
+}
+
+// A cursor reads a bucket keyed by 8-byte integers in key order, with the
+// integer of each key (-1 if it is malformed), and io.EOF at the end.
+type cursor struct {
+	c       *bbolt.Cursor
+	started bool
+}
+
+func (c *cursor) read() (int64, []byte, error) {
+	var k, v []byte
+	if !c.started {
+		k, v = c.c.First()
+		c.started = true
 	} else {
-		k, v = s.next.Next()
+		k, v = c.c.Next()
 	}
 	if k == nil {
 		return 0, nil, io.EOF
@@ -128,6 +142,9 @@ func (s *store) NextHash() (int64, []byte, error) {
 	i, ok := btoi(k)
 	if !ok {
 		i = -1
+	}
+	if v == nil {
+		v = []byte{} // a nested bucket: no value, but not the end either
 	}
 	return i, v, nil
 }

@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"io"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/amana-vault/amana/auditlog"
@@ -34,35 +32,13 @@ func Verify(tx *bbolt.Tx, old []byte) (*auditlog.Report, error) {
 	return auditlog.Verify(&auditlog.Source{
 		VerifierKey: vkey,
 		Checkpoint:  latest,
-		Leaves:      &cursorLeaves{c: s.events.Cursor()},
+		Leaves:      &cursorLeaves{cursor{c: s.events.Cursor()}},
 		Hashes:      s,
 		Checkpoints: s,
 	}, old)
 }
 
 // cursorLeaves reads the events bucket in key order.
-type cursorLeaves struct {
-	c       *bbolt.Cursor
-	started bool
-}
+type cursorLeaves struct{ cursor }
 
-func (l *cursorLeaves) ReadLeaf() (int64, []byte, error) {
-	var k, v []byte
-	if !l.started {
-		k, v = l.c.First()
-		l.started = true
-	} else {
-		k, v = l.c.Next()
-	}
-	if k == nil {
-		return 0, nil, io.EOF
-	}
-	pos, ok := btoi(k)
-	if !ok {
-		pos = -1
-	}
-	if v == nil {
-		v = []byte{} // a nested bucket: not an event, but not the end either
-	}
-	return pos, v, nil
-}
+func (l *cursorLeaves) ReadLeaf() (int64, []byte, error) { return l.read() }
