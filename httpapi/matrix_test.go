@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,7 +29,8 @@ import (
 
 // The access matrix: every role against every endpoint, and for document
 // endpoints every situation a document can be in from the caller's point of
-// view. Statuses follow SPEC §1, §2.6 and §7:
+// view. The statuses are those the vault's policy table (vault.Policy)
+// implies, which TestAccessMatrixPolicy checks without a server:
 //
 //   - 401 for anonymous requests;
 //   - 404 for anything the caller may not know exists: another collection's
@@ -42,17 +44,18 @@ import (
 // request id, actor, action and outcome ("denied" for 403/404, "invalid" for
 // 400, "ok" for success).
 
-// mxRole is a caller of the matrix; user "" is anonymous.
-type mxRole struct{ name, user string }
+// mxRole is a caller of the matrix, with its role in the vault; user ""
+// is anonymous.
+type mxRole struct{ name, user, role string }
 
 var mxRoles = []mxRole{
-	{"admin", "l.custodian"},
-	{"depositor", "r.hassan"},
-	{"comember", "r.ahmed"},
-	{"lawyer", "a.karim"},
-	{"outsider", "r.outsider"},
-	{"auditor", "auditor"},
-	{"anonymous", ""},
+	{"admin", "l.custodian", vault.RoleAdmin},
+	{"depositor", "r.hassan", vault.RoleResearcher},
+	{"comember", "r.ahmed", vault.RoleResearcher},
+	{"lawyer", "a.karim", vault.RoleLawyer},
+	{"outsider", "r.outsider", vault.RoleResearcher},
+	{"auditor", "auditor", vault.RoleAuditor},
+	{"anonymous", "", ""},
 }
 
 // respRecorder is a RoundTripper that remembers the status and request id of
@@ -169,12 +172,14 @@ func randomDocID() string {
 // mxSituation is a document as a role sees it: make builds one (a fresh one
 // on every call), grantee is who a grant in this situation is for, and
 // revokee whose slot a revocation removes. want lists the statuses of the
-// document operations, in mxDocOps order.
+// document operations, in mxDocOps order; rel is the caller's relation to
+// the document in the vault's policy.
 type mxSituation struct {
 	role, name       string
 	make             func(t *testing.T) string
 	grantee, revokee string
 	want             string
+	rel              vault.Relation
 }
 
 // mxDocOp is one document endpoint.
@@ -355,8 +360,93 @@ func mutates(op string) bool {
 	return op == "grant" || op == "revoke" || op == "shred" || op == "rekey"
 }
 
-func TestAccessMatrixDocuments(t *testing.T) {
-	m := newMxEnv(t)
+// Relations of the matrix that are not relations of the policy: an object
+// that does not exist (refused if the role alone refuses the action, not
+// found otherwise), and a listing (refused if the role alone refuses it,
+// answered otherwise), and no relation at all (anonymous, unaudited).
+const (
+	relMissing vault.Relation = "(missing)"
+	relListing vault.Relation = "(listing)"
+	relNA      vault.Relation = "-"
+)
+
+// policyStatus is the status class the vault's policy gives role for
+// action on an object in relation rel: 200 when allowed, 403 or 404.
+func policyStatus(role, action string, rel vault.Relation) int {
+	var err error
+	switch rel {
+	case relMissing, relListing:
+		decided, byRole := vault.AuthorizeRole(role, action)
+		switch {
+		case decided && byRole != nil:
+			err = byRole
+		case rel == relMissing:
+			err = vault.ErrNotFound
+		}
+	default:
+		err = vault.Authorize(role, action, rel)
+	}
+	switch {
+	case err == nil:
+		return 200
+	case errors.Is(err, vault.ErrForbidden):
+		return 403
+	case errors.Is(err, vault.ErrNotFound):
+		return 404
+	}
+	return 500
+}
+
+// TestAccessMatrixPolicy checks the matrix against the vault's policy
+// table, without a server: every cell's status is the one the table gives
+// the caller's role and relation (anonymous requests never reach it).
+func TestAccessMatrixPolicy(t *testing.T) {
+	check := func(t *testing.T, cell string, role mxRole, action string, rel vault.Relation, want int) {
+		t.Helper()
+		if role.user == "" || action == "" {
+			if rel != relNA {
+				t.Errorf("%s: relation %q for a request the policy does not decide", cell, rel)
+			}
+			return
+		}
+		got := policyStatus(role.role, action, rel)
+		if got != want && !(got == 200 && want/100 == 2) {
+			t.Errorf("%s: the policy gives %s %s as %s %d, the matrix %d", cell, role.role, action, rel, got, want)
+		}
+	}
+	roles := map[string]mxRole{}
+	for _, r := range mxRoles {
+		roles[r.name] = r
+	}
+	for _, s := range mxDocSituations(nil) {
+		want := strings.Fields(s.want)
+		for i, op := range mxDocOps {
+			rel := s.rel
+			if op.name == "revoke" && rel == vault.RelHolder && s.revokee == roles[s.role].user {
+				rel = vault.RelSelf // a holder giving up its own slot
+			}
+			st, _ := strconv.Atoi(want[i])
+			check(t, s.role+"/"+s.name+"/"+op.name, roles[s.role], op.action, rel, st)
+		}
+	}
+	for _, c := range mxEndpointCases("DOC") {
+		want, rels := strings.Fields(c.want), strings.Fields(c.rels)
+		for i, r := range mxRoles {
+			rel := vault.Relation(rels[0])
+			if len(rels) > 1 {
+				rel = vault.Relation(rels[i])
+			} else if r.user == "" {
+				rel = relNA
+			}
+			st, _ := strconv.Atoi(want[i])
+			check(t, c.method+" "+c.path+"/"+r.name, r, c.action, rel, st)
+		}
+	}
+}
+
+// mxDocSituations are the situations of the document matrix; m builds
+// their documents, and may be nil when no document is made.
+func mxDocSituations(m *mxEnv) []mxSituation {
 	dep := func(user, col string, to ...string) func(*testing.T) string {
 		return func(t *testing.T) string { return m.deposit(t, user, col, to...) }
 	}
@@ -376,45 +466,50 @@ func TestAccessMatrixDocuments(t *testing.T) {
 		adminNoSlot = "200 403 403 403 200 403 204 204 403" // sees, revokes and shreds; cannot decrypt
 		auditTrail  = "404 404 404 404 200 404 404 404 404" // custody only: it is audit data
 	)
-	situations := []mxSituation{
+	return []mxSituation{
 		// r.hassan, researcher and depositor in kirkuk-2018.
-		{"depositor", "own deposit", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", holder},
-		{"depositor", "granted", dep("r.ahmed", "kirkuk-2018", "r.hassan"), "a.karim", "r.hassan", holder},
-		{"depositor", "member, no slot", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", noSlot},
-		{"depositor", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden},
-		{"depositor", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden},
-		{"depositor", "shredded own deposit", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden},
+		{"depositor", "own deposit", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", holder, vault.RelDepositor},
+		{"depositor", "granted", dep("r.ahmed", "kirkuk-2018", "r.hassan"), "a.karim", "r.hassan", holder, vault.RelHolder},
+		{"depositor", "member, no slot", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", noSlot, vault.RelMember},
+		{"depositor", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelNone},
+		{"depositor", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden, relMissing},
+		{"depositor", "shredded own deposit", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden, vault.RelShredded},
 		// r.ahmed, researcher in kirkuk-2018.
-		{"comember", "own deposit", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", holder},
-		{"comember", "granted", dep("r.hassan", "kirkuk-2018", "r.ahmed"), "a.karim", "r.ahmed", holder},
-		{"comember", "member, no slot", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", noSlot},
-		{"comember", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden},
-		{"comember", "nonexistent", missing, "r.hassan", "r.hassan", hidden},
-		{"comember", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden},
+		{"comember", "own deposit", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", holder, vault.RelDepositor},
+		{"comember", "granted", dep("r.hassan", "kirkuk-2018", "r.ahmed"), "a.karim", "r.ahmed", holder, vault.RelHolder},
+		{"comember", "member, no slot", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", noSlot, vault.RelMember},
+		{"comember", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelNone},
+		{"comember", "nonexistent", missing, "r.hassan", "r.hassan", hidden, relMissing},
+		{"comember", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden, vault.RelShredded},
 		// a.karim, lawyer in kirkuk-2018 (consent covers legal_proceedings).
-		{"lawyer", "granted", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", holder},
-		{"lawyer", "member, no slot", dep("r.hassan", "kirkuk-2018", "r.ahmed"), "a.karim", "r.ahmed", noSlot},
-		{"lawyer", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden},
-		{"lawyer", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden},
-		{"lawyer", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden},
+		{"lawyer", "granted", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", holder, vault.RelHolder},
+		{"lawyer", "member, no slot", dep("r.hassan", "kirkuk-2018", "r.ahmed"), "a.karim", "r.ahmed", noSlot, vault.RelMember},
+		{"lawyer", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelNone},
+		{"lawyer", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden, relMissing},
+		{"lawyer", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden, vault.RelShredded},
 		// r.outsider, researcher in sinjar-2017 only.
-		{"outsider", "own deposit", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", holder},
-		{"outsider", "other collection", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", hidden},
-		{"outsider", "nonexistent", missing, "r.nadia", "r.nadia", hidden},
-		{"outsider", "shredded own deposit", shred("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden},
+		{"outsider", "own deposit", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", holder, vault.RelDepositor},
+		{"outsider", "other collection", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", hidden, vault.RelNone},
+		{"outsider", "nonexistent", missing, "r.nadia", "r.nadia", hidden, relMissing},
+		{"outsider", "shredded own deposit", shred("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelShredded},
 		// l.custodian, admin and custodian of kirkuk-2018 and sinjar-2017.
-		{"admin", "custodian slot", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", adminSlot},
-		{"admin", "no slot (mosul-2019)", dep("r.hassan", "mosul-2019", "a.karim"), "a.karim", "a.karim", adminNoSlot},
-		{"admin", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden},
-		{"admin", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", auditTrail},
+		{"admin", "custodian slot", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", adminSlot, vault.RelCustodian},
+		{"admin", "no slot (mosul-2019)", dep("r.hassan", "mosul-2019", "a.karim"), "a.karim", "a.karim", adminNoSlot, vault.RelNone},
+		{"admin", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden, relMissing},
+		{"admin", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", auditTrail, vault.RelShredded},
 		// The auditor: never a document, only its audit trail.
-		{"auditor", "kirkuk-2018 document", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", auditTrail},
-		{"auditor", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden},
-		{"auditor", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", auditTrail},
+		{"auditor", "kirkuk-2018 document", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", auditTrail, vault.RelNone},
+		{"auditor", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden, relMissing},
+		{"auditor", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", auditTrail, vault.RelShredded},
 		// Nobody logged in.
-		{"anonymous", "kirkuk-2018 document", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", anonymous},
-		{"anonymous", "nonexistent", missing, "r.ahmed", "r.ahmed", anonymous},
+		{"anonymous", "kirkuk-2018 document", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", anonymous, relNA},
+		{"anonymous", "nonexistent", missing, "r.ahmed", "r.ahmed", anonymous, relNA},
 	}
+}
+
+func TestAccessMatrixDocuments(t *testing.T) {
+	m := newMxEnv(t)
+	situations := mxDocSituations(m)
 	users := map[string]string{}
 	for _, r := range mxRoles {
 		users[r.name] = r.user
@@ -491,17 +586,18 @@ func checkMutation(t *testing.T, m *mxEnv, op, id string, s mxSituation) {
 	}
 }
 
-// mxCase is a non-document endpoint; want lists statuses in mxRoles order.
+// mxCase is a non-document endpoint; want lists statuses in mxRoles order,
+// and rels the callers' relations to the object in the vault's policy, in
+// the same order, or one for every caller but the anonymous.
 type mxCase struct {
 	method, path, action string
 	body                 func() string // JSON, or nil
-	want                 string
+	want, rels           string
 }
 
-func TestAccessMatrixEndpoints(t *testing.T) {
-	m := newMxEnv(t)
-	hassanDoc := m.deposit(t, "r.hassan", "kirkuk-2018")
-	m.deposit(t, "r.outsider", "sinjar-2017")
+// mxEndpointCases are the cases of the endpoint matrix; hassanDoc is a
+// document deposited by r.hassan into kirkuk-2018 with no extra slot.
+func mxEndpointCases(hassanDoc string) []mxCase {
 	n := 0
 	uniq := func(prefix string) string { n++; return fmt.Sprintf("%s%d", prefix, n) }
 	newRecipient := func() string {
@@ -509,33 +605,48 @@ func TestAccessMatrixEndpoints(t *testing.T) {
 		return k.Recipient().String()
 	}
 	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	const (
+		none      = string(vault.RelNone)
+		listing   = string(relListing)
+		missing   = string(relMissing)
+		kirkuk    = "member member member member none none -" // the members of kirkuk-2018, and r.hassan's fellows
+		sinjar    = "member none none none member none -"
+		hassanRel = "custodian depositor member member none none -"
+	)
 
 	//                                                        admin dep com law out aud anon
-	cases := []mxCase{
+	return []mxCase{
 		{"POST", "/v1/users", "user.create", func() string {
 			return jsonOf(map[string]string{"id": uniq("m.user"), "role": "researcher", "recipient": newRecipient()})
-		}, "201 403 403 403 403 403 401"},
-		{"GET", "/v1/users", "user.list", nil, "200 403 403 403 403 403 401"},
-		{"PATCH", "/v1/users/r.ahmed", "user.update", func() string { return `{"name":"Ahmed (fictional)"}` }, "200 403 403 403 403 403 401"},
-		{"GET", "/v1/users/r.hassan/recipient", "user.recipient", nil, "200 200 200 200 404 404 401"},
-		{"POST", "/v1/collections", "collection.create", func() string { return jsonOf(map[string]string{"id": uniq("mx-col-")}) }, "201 403 403 403 403 403 401"},
-		{"GET", "/v1/collections", "collection.list", nil, "200 200 200 200 200 200 401"},
-		{"PATCH", "/v1/collections/kirkuk-2018", "collection.update", func() string { return `{"add_members":["r.ahmed"]}` }, "200 403 403 403 403 403 401"},
-		{"GET", "/v1/collections/kirkuk-2018/recipients", "collection.recipients", nil, "200 200 200 200 404 404 401"},
-		{"GET", "/v1/collections/sinjar-2017/recipients", "collection.recipients", nil, "200 404 404 404 200 404 401"},
-		{"GET", "/v1/collections/nowhere/recipients", "collection.recipients", nil, "404 404 404 404 404 404 401"},
-		{"POST", "/v1/documents", "document.deposit", nil, "403 201 201 403 404 403 401"},
-		{"GET", "/v1/search?q=testimony&facets=collection", "search", nil, "200 200 200 200 200 403 401"},
-		{"GET", "/v1/stats?by=kind", "stats", nil, "200 200 200 200 200 403 401"},
-		{"GET", "/v1/audit/events?limit=5", "audit.read", nil, "200 403 403 403 403 200 401"},
-		{"GET", "/v1/audit/checkpoint", "audit.checkpoint", nil, "200 403 403 403 403 200 401"},
-		{"GET", "/v1/audit/verifier", "", nil, "200 200 200 200 200 200 401"}, // a public key: not audited
-		{"GET", "/v1/audit/proof/inclusion?seq=0&size=2", "audit.proof", nil, "200 403 403 403 403 200 401"},
-		{"GET", "/v1/audit/proof/consistency?old=1&new=2", "audit.proof", nil, "200 403 403 403 403 200 401"},
-		{"POST", "/v1/audit/hmac", "audit.hmac", func() string { return `{"value":"a known query"}` }, "200 403 403 403 403 403 401"},
-		{"GET", "/v1/backup", "vault.backup", nil, "200 403 403 403 403 403 401"},
-		{"GET", "/v1/documents/" + hassanDoc + "/custody", "document.custody", nil, "200 200 403 403 404 200 401"},
+		}, "201 403 403 403 403 403 401", none},
+		{"GET", "/v1/users", "user.list", nil, "200 403 403 403 403 403 401", none},
+		{"PATCH", "/v1/users/r.ahmed", "user.update", func() string { return `{"name":"Ahmed (fictional)"}` }, "200 403 403 403 403 403 401", none},
+		{"GET", "/v1/users/r.hassan/recipient", "user.recipient", nil, "200 200 200 200 404 404 401", kirkuk},
+		{"POST", "/v1/collections", "collection.create", func() string { return jsonOf(map[string]string{"id": uniq("mx-col-")}) }, "201 403 403 403 403 403 401", none},
+		{"GET", "/v1/collections", "collection.list", nil, "200 200 200 200 200 200 401", listing},
+		{"PATCH", "/v1/collections/kirkuk-2018", "collection.update", func() string { return `{"add_members":["r.ahmed"]}` }, "200 403 403 403 403 403 401", none},
+		{"GET", "/v1/collections/kirkuk-2018/recipients", "collection.recipients", nil, "200 200 200 200 404 404 401", kirkuk},
+		{"GET", "/v1/collections/sinjar-2017/recipients", "collection.recipients", nil, "200 404 404 404 200 404 401", sinjar},
+		{"GET", "/v1/collections/nowhere/recipients", "collection.recipients", nil, "404 404 404 404 404 404 401", missing},
+		{"POST", "/v1/documents", "document.deposit", nil, "403 201 201 403 404 403 401", kirkuk},
+		{"GET", "/v1/search?q=testimony&facets=collection", "search", nil, "200 200 200 200 200 403 401", listing},
+		{"GET", "/v1/stats?by=kind", "stats", nil, "200 200 200 200 200 403 401", listing},
+		{"GET", "/v1/audit/events?limit=5", "audit.read", nil, "200 403 403 403 403 200 401", none},
+		{"GET", "/v1/audit/checkpoint", "audit.checkpoint", nil, "200 403 403 403 403 200 401", none},
+		{"GET", "/v1/audit/verifier", "", nil, "200 200 200 200 200 200 401", "-"}, // a public key: not audited
+		{"GET", "/v1/audit/proof/inclusion?seq=0&size=2", "audit.proof", nil, "200 403 403 403 403 200 401", none},
+		{"GET", "/v1/audit/proof/consistency?old=1&new=2", "audit.proof", nil, "200 403 403 403 403 200 401", none},
+		{"POST", "/v1/audit/hmac", "audit.hmac", func() string { return `{"value":"a known query"}` }, "200 403 403 403 403 403 401", none},
+		{"GET", "/v1/backup", "vault.backup", nil, "200 403 403 403 403 403 401", none},
+		{"GET", "/v1/documents/" + hassanDoc + "/custody", "document.custody", nil, "200 200 403 403 404 200 401", hassanRel},
 	}
+}
+
+func TestAccessMatrixEndpoints(t *testing.T) {
+	m := newMxEnv(t)
+	hassanDoc := m.deposit(t, "r.hassan", "kirkuk-2018")
+	m.deposit(t, "r.outsider", "sinjar-2017")
+	cases := mxEndpointCases(hassanDoc)
 	meta := `{"collection":"kirkuk-2018","kind":"testimony","public":{"title":"Matrix deposit","language":"en"},` +
 		`"consent":{"scopes":["research"],"recorded_at":"2018-03-02","recorded_by":"r.hassan"},"slots":{}}`
 	for _, c := range cases {
