@@ -10,7 +10,7 @@ import (
 
 // Policy is who may do what in the vault, as one table. Authorize and
 // AuthorizeRole read it, and every permission the vault checks comes from
-// it; nothing else in the vault or the HTTP layer looks at a role.
+// it: no permission is decided anywhere else, in the vault or over HTTP.
 //
 // An action is named as in the audit log. A row gives, for an action and the
 // caller's relation to its object, the decision for each role:
@@ -48,14 +48,14 @@ import (
 //
 // A relation an action does not list is denied. Where a role has one
 // decision for every relation an action lists, the role alone decides,
-// before the object is looked up: a lawyer asking to shred a document that
-// does not exist is refused as one asking to shred one that does. Otherwise
-// an object that does not exist is not found, whoever asks.
+// before the object is looked up: a lawyer depositing into a collection
+// that does not exist is refused as one depositing into one that does, and
+// an auditor asking for any document's key slot is told it does not exist.
+// Otherwise an object that does not exist is not found, whoever asks.
 //
-// Step-up (a TOTP code less than five minutes old for user and collection
-// changes, grants, revocations, shredding, rekeys and backups) is decided by
-// the HTTP layer from the session, not from the role, and is not in the
-// table.
+// Step-up (a TOTP code less than five minutes old to manage users, change a
+// collection, grant, revoke, shred, rekey or take a backup) is not in the
+// table: the HTTP layer asks for it by endpoint, whatever the role.
 const Policy = `
 action                 relation   admin  researcher  lawyer  auditor
 
@@ -217,10 +217,10 @@ type policyKey struct {
 	role   string
 }
 
-// policy is Policy parsed: a decision (nil, ErrForbidden or ErrNotFound)
-// for each row and role; policyRelations lists the relations of each
-// action, in table order.
-var policy, policyRelations = parsePolicy(Policy)
+// policyTable is Policy parsed: a decision (nil, ErrForbidden or
+// ErrNotFound) for each row and role; policyRelations lists the relations
+// of each action, in table order.
+var policyTable, policyRelations = parsePolicy(Policy)
 
 // parsePolicy reads the table. The table is part of the program, not
 // input: a malformed table stops the program from starting.
@@ -265,7 +265,7 @@ func parsePolicy(text string) (map[policyKey]error, map[string][]Relation) {
 // ErrForbidden or ErrNotFound if not. Anything the table does not list is
 // ErrForbidden.
 func Authorize(role, action string, rel Relation) error {
-	d, ok := policy[policyKey{action, rel, role}]
+	d, ok := policyTable[policyKey{action, rel, role}]
 	if !ok {
 		return ErrForbidden
 	}
