@@ -19,6 +19,7 @@ const (
 	OutcomeDenied   = "denied"
 	OutcomeNotFound = "not_found"
 	OutcomeInvalid  = "invalid"
+	OutcomeConflict = "conflict"
 	OutcomeError    = "error"
 )
 

@@ -19,14 +19,16 @@ const (
 
 // An ExportWriter writes an export directory: an independent copy of the
 // log that any RFC 6962 implementation can check, since each line of
-// events.jsonl without its newline is exactly a leaf of the tree. Events go
-// to a temporary file; nothing replaces an earlier export in the directory
-// until Commit.
+// events.jsonl without its newline is exactly a leaf of the tree. Every
+// file is written under a temporary name and renamed into place by
+// Commit, so an export that fails before it leaves an earlier one in the
+// directory as it was.
 type ExportWriter struct {
-	dir string
-	f   *os.File
-	w   *bufio.Writer
-	n   int64
+	dir  string
+	f    *os.File
+	w    *bufio.Writer
+	n    int64
+	temp []string // files to remove unless renamed
 }
 
 // CreateExport starts an export in dir, creating it if needed.
@@ -34,11 +36,11 @@ func CreateExport(dir string) (*ExportWriter, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: export: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".events-*.jsonl")
+	f, err := os.CreateTemp(dir, ".events-*")
 	if err != nil {
 		return nil, fmt.Errorf("audit: export: %w", err)
 	}
-	return &ExportWriter{dir: dir, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+	return &ExportWriter{dir: dir, f: f, w: bufio.NewWriterSize(f, 1<<20), temp: []string{f.Name()}}, nil
 }
 
 // WriteLeaf appends the next event's leaf data as one line.
@@ -54,8 +56,9 @@ func (x *ExportWriter) WriteLeaf(leaf []byte) error {
 	return nil
 }
 
-// Commit writes the checkpoint and the verifier key, then puts the events
-// in place, each file synced to disk. It returns the number of events.
+// Commit writes the checkpoint and the verifier key, syncs every file to
+// disk and puts them in place, the events last. It returns the number of
+// events.
 func (x *ExportWriter) Commit(checkpoint []byte, verifierKey string) (int64, error) {
 	defer x.Abort()
 	err := x.w.Flush()
@@ -65,14 +68,17 @@ func (x *ExportWriter) Commit(checkpoint []byte, verifierKey string) (int64, err
 	if err == nil {
 		err = x.f.Close()
 	}
+	var cp, vk string
 	if err == nil {
-		err = writeSynced(filepath.Join(x.dir, ExportCheckpoint), checkpoint)
+		cp, err = x.writeTemp(checkpoint)
 	}
 	if err == nil {
-		err = writeSynced(filepath.Join(x.dir, ExportVerifier), []byte(verifierKey+"\n"))
+		vk, err = x.writeTemp([]byte(verifierKey + "\n"))
 	}
-	if err == nil {
-		err = os.Rename(x.f.Name(), filepath.Join(x.dir, ExportEvents))
+	for _, r := range [][2]string{{cp, ExportCheckpoint}, {vk, ExportVerifier}, {x.f.Name(), ExportEvents}} {
+		if err == nil {
+			err = os.Rename(r[0], filepath.Join(x.dir, r[1]))
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("audit: export: %w", err)
@@ -84,14 +90,17 @@ func (x *ExportWriter) Commit(checkpoint []byte, verifierKey string) (int64, err
 // nothing.
 func (x *ExportWriter) Abort() {
 	x.f.Close()
-	os.Remove(x.f.Name())
+	for _, name := range x.temp {
+		os.Remove(name)
+	}
 }
 
-func writeSynced(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+func (x *ExportWriter) writeTemp(b []byte) (string, error) {
+	f, err := os.CreateTemp(x.dir, ".export-*")
 	if err != nil {
-		return err
+		return "", err
 	}
+	x.temp = append(x.temp, f.Name())
 	_, err = f.Write(b)
 	if err == nil {
 		err = f.Sync()
@@ -99,7 +108,7 @@ func writeSynced(name string, b []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return f.Name(), err
 }
 
 // VerifyExport makes the checks of [Verify] on an export directory:

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // writeExport exports l's first n events with the checkpoint of that size.
@@ -156,6 +158,42 @@ func TestVerifyExportMissingFiles(t *testing.T) {
 		os.Remove(filepath.Join(dir, f))
 		if _, err := VerifyExport(dir, nil); err == nil || !strings.Contains(err.Error(), f) {
 			t.Errorf("VerifyExport without %s = %v", f, err)
+		}
+	}
+}
+
+// TestExportVector checks the export that docs/audit-log.md shows, byte for
+// byte: a fresh vault's log of one event.
+func TestExportVector(t *testing.T) {
+	const dir = "testdata/export"
+	rep, err := VerifyExport(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const vkey = "amana.local/vault+0cd67875+AYR5D0gUbT+G/+rl0JoPlAGDP5WPDBDyFus96eVHaZ3/"
+	if rep.Size != 1 || rep.VerifierKey != vkey || rep.Root.String() != "7eXsXc1nWYpd0/2PazI9nAJDy2ZeJOKTIKbSXwgRLSk=" {
+		t.Errorf("report = %+v", rep)
+	}
+	leaf, _ := os.ReadFile(filepath.Join(dir, ExportEvents))
+	leaf = bytes.TrimSuffix(leaf, []byte("\n"))
+	if TreeRoot([][]byte{leaf}) != tlog.RecordHash(leaf) || rep.Root != tlog.RecordHash(leaf) {
+		t.Error("the root of one event is not its record hash")
+	}
+	e, err := ParseEvent(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := e.Leaf(); !bytes.Equal(again, leaf) {
+		t.Errorf("the vector's event encodes as %s", again)
+	}
+	doc, err := os.ReadFile("../docs/audit-log.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := os.ReadFile(filepath.Join(dir, ExportCheckpoint))
+	for _, want := range [][]byte{leaf, []byte(vkey), bytes.SplitN(cp, []byte("\n\n"), 2)[0], bytes.TrimSpace(bytes.SplitN(cp, []byte("\n\n"), 2)[1])} {
+		if !bytes.Contains(doc, want) {
+			t.Errorf("docs/audit-log.md does not show %q", want)
 		}
 	}
 }
