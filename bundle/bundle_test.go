@@ -13,10 +13,10 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/bundle"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/vault"
 )
 
 // madeBundle is a real court bundle and what it must state.
