@@ -12,8 +12,8 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
-	"github.com/amana-vault/amana/vault/audit"
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/vault/audit"
 )
 
 // TOTPIssuer names the service in authenticator apps.
