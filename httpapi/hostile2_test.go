@@ -24,7 +24,6 @@ import (
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/envelope"
-	"github.com/amana-vault/amana/recipient"
 )
 
 // noRedirect sends requests as they are and returns the first answer, so
@@ -159,29 +158,20 @@ type depositParts struct {
 
 func newDepositParts(t *testing.T, e *env, depositor, collection string) *depositParts {
 	t.Helper()
-	key, err := envelope.NewDocKey()
+	rs, err := envelope.ParseRecipients(map[string]string{depositor: e.users[depositor].rcpt, "l.custodian": e.users["l.custodian"].rcpt})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slots := map[string][]byte{}
-	for _, id := range []string{depositor, "l.custodian"} {
-		r, err := recipient.Parse(e.users[id].rcpt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slots[id], err = envelope.Wrap(key, r); err != nil {
-			t.Fatal(err)
-		}
+	dep, err := envelope.NewDeposit(rs)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var content bytes.Buffer
-	d, err := envelope.Encrypt(&content, strings.NewReader("fictional hostile-test content"), key)
+	d, err := dep.Seal(&content, strings.NewReader("fictional hostile-test content"), map[string]any{"notes": "fictional"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	private, err := envelope.SealPrivate(key, []byte(`{"notes":"fictional"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	slots, private := dep.Slots, d.Private
 	return &depositParts{
 		meta: map[string]any{
 			"collection": collection, "kind": "testimony",
