@@ -48,7 +48,9 @@
 // the document or collection (member, slot holder, depositor, custodian),
 // the document's consent and its state. Anything the caller may not know
 // exists is [ErrNotFound]; a known thing the caller may not do is
-// [ErrForbidden]. Both are audited.
+// [ErrForbidden]. Both are audited. The whole policy is one table, [Policy],
+// read by [Authorize]: role × action × the caller's relation to the object
+// → allow, deny or not found.
 //
 // # Guarantees
 //
