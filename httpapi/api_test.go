@@ -16,8 +16,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/vault/audit"
 )
 
 var ctx = context.Background()
@@ -327,7 +327,7 @@ func TestAuditOverHTTP(t *testing.T) {
 	if err != nil || vkey != e.v.VerifierKey() {
 		t.Fatalf("verifier %q: %v", vkey, err)
 	}
-	c1, err := audit.OpenCheckpoint(cp1, vkey)
+	c1, err := auditlog.OpenCheckpoint(cp1, vkey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestAuditOverHTTP(t *testing.T) {
 	}
 	var sawSearch bool
 	for _, raw := range events {
-		ev, err := audit.ParseEvent(raw)
+		ev, err := auditlog.ParseEvent(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,7 +362,7 @@ func TestAuditOverHTTP(t *testing.T) {
 	// Later checkpoint, consistency proof.
 	r.Search(ctx, client.SearchParams{Query: "more"})
 	cp2, _ := a.Checkpoint(ctx)
-	c2, err := audit.OpenCheckpoint(cp2, vkey)
+	c2, err := auditlog.OpenCheckpoint(cp2, vkey)
 	if err != nil || c2.Size <= c1.Size {
 		t.Fatalf("second checkpoint: %v", err)
 	}

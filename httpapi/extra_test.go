@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/vault/audit"
 )
 
 func TestCustodyStatsBackup(t *testing.T) {
@@ -43,7 +43,7 @@ func TestCustodyStatsBackup(t *testing.T) {
 		t.Fatalf("custody: %d %s", resp.StatusCode, e.body(resp))
 	}
 	json.Unmarshal(e.body(resp), &cust)
-	cp, err := audit.OpenCheckpoint([]byte(cust.Checkpoint), e.v.VerifierKey())
+	cp, err := auditlog.OpenCheckpoint([]byte(cust.Checkpoint), e.v.VerifierKey())
 	if err != nil {
 		t.Fatal(err)
 	}

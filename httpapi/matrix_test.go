@@ -19,12 +19,13 @@ import (
 	"filippo.io/age"
 	"golang.org/x/time/rate"
 
-	"github.com/amana-vault/amana/httpapi"
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/httpapi"
+	"github.com/amana-vault/amana/recipient"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/audit"
-	"github.com/amana-vault/amana/envelope"
-	"github.com/amana-vault/amana/recipient"
 )
 
 // The access matrix: every role against every endpoint, and for document
@@ -107,7 +108,7 @@ func (a *auditIndex) events(t *testing.T, rid string) []*audit.Event {
 			t.Fatalf("reading the audit log: %v", err)
 		}
 		for _, raw := range page {
-			ev, err := audit.ParseEvent(raw)
+			ev, err := auditlog.ParseEvent(raw)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/amana-vault/amana/vault/audit"
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/envelope"
 )
 
@@ -136,13 +136,13 @@ func TestCustodyTrail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := audit.OpenCheckpoint(c.Checkpoint, f.v.VerifierKey())
+	cp, err := auditlog.OpenCheckpoint(c.Checkpoint, f.v.VerifierKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var actions []string
 	for i, leaf := range c.Events {
-		e, err := audit.ParseEvent(leaf)
+		e, err := auditlog.ParseEvent(leaf)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -46,7 +47,7 @@ func (v *Vault) CustodyTrail(c Caller, id string) (*Custody, error) {
 		if err != nil {
 			return err
 		}
-		signed, err := audit.OpenCheckpoint(cp, out.Verifier)
+		signed, err := auditlog.OpenCheckpoint(cp, out.Verifier)
 		if err != nil {
 			return err
 		}

@@ -17,9 +17,10 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/amana-vault/amana/vault/audit"
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/vault/audit"
 )
 
 const testPassphrase = "correct horse battery staple"
@@ -255,7 +256,7 @@ func (f *fixture) eventsFrom(t testing.TB, seq int64) []*audit.Event {
 			return err
 		}
 		for _, l := range leaves {
-			e, err := audit.ParseEvent(l)
+			e, err := auditlog.ParseEvent(l)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/vault/audit"
 )
@@ -67,7 +68,7 @@ func buildAuditLog(dir string, n int) (time.Duration, error) {
 			for j := i; j < min(i+perTx, n); j++ {
 				ev := &audit.Event{
 					Time: t0.Add(time.Duration(j) * time.Millisecond), Actor: "bench.lawyer001", Action: "search",
-					Outcome: audit.OutcomeOK, RequestID: fmt.Sprintf("%024x", j),
+					Outcome: auditlog.OutcomeOK, RequestID: fmt.Sprintf("%024x", j),
 					Hashed: map[string]string{"query": l.HMAC("detention " + strconv.Itoa(j%5000)), "client": client},
 					Detail: map[string]string{"hits": strconv.Itoa(j % 97)},
 				}
