@@ -11,13 +11,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 	"github.com/gorilla/mux"
 
+	"github.com/amana-vault/amana/internal/fakeclock"
 	"github.com/amana-vault/amana/vault"
 )
 
@@ -314,24 +314,6 @@ func TestOpenAPIDocumentIsSound(t *testing.T) {
 	}
 }
 
-// openAPIClock is a settable time for the probe server.
-type openAPIClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *openAPIClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *openAPIClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // TestOpenAPIAuthMatchesMiddleware sends every documented operation to a
 // real server and checks that the document's security and step-up header
 // say what the middleware does: a request without a token gets 401 exactly
@@ -340,19 +322,19 @@ func (c *openAPIClock) add(d time.Duration) {
 // lists X-Amana-TOTP.
 func TestOpenAPIAuthMatchesMiddleware(t *testing.T) {
 	doc := loadOpenAPI(t)
-	clk := &openAPIClock{t: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
 	v, _, err := vault.Create(t.TempDir(), "openapi probe passphrase",
 		vault.NewUser{ID: "probe-admin", Recipient: id.Recipient().String()},
-		vault.Options{Now: clk.now, ScryptWorkFactor: 10})
+		vault.Options{Now: clk.Now, ScryptWorkFactor: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	s := New(Config{Vault: v, Now: clk.now})
+	s := New(Config{Vault: v, Now: clk.Now})
 
 	var vars = regexp.MustCompile(`\{[^{}]+\}`)
 	send := func(o openAPIOp, token string) (int, errorBody) {
@@ -377,7 +359,7 @@ func TestOpenAPIAuthMatchesMiddleware(t *testing.T) {
 		// A session whose TOTP verification is six minutes old: it is
 		// still live (idle < 15 min) but outside the step-up window.
 		token, _ := s.sessions.create("probe-user", vault.RoleAdmin)
-		clk.add(stepUpWindow + time.Minute)
+		clk.Add(stepUpWindow + time.Minute)
 		code, eb = send(o, token)
 		stepped := code == http.StatusUnauthorized && eb.Error.Code == "step_up_required"
 		if want := hasStepUpHeader(doc, o); stepped != want {

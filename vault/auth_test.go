@@ -46,7 +46,7 @@ func TestTOTP(t *testing.T) {
 		_, err := f.v.CheckTOTP(c, "auth.login", f.r1.id, code, proof)
 		return err
 	}
-	code := totpCode(t, secret, *f.clock)
+	code := totpCode(t, secret, f.clock.Now())
 
 	// The right code, but without proof of the age identity: refused.
 	if err := login(code, false); !errors.Is(err, ErrAuth) {
@@ -68,32 +68,32 @@ func TestTOTP(t *testing.T) {
 		}
 	})
 	// The previous step's code is older than the accepted one: refused.
-	if err := login(totpCode(t, secret, f.clock.Add(-30*time.Second)), true); !errors.Is(err, ErrAuth) {
+	if err := login(totpCode(t, secret, f.clock.Now().Add(-30*time.Second)), true); !errors.Is(err, ErrAuth) {
 		t.Fatalf("older code after a newer one: %v", err)
 	}
 	// Next step: accepted, once.
-	*f.clock = f.clock.Add(30 * time.Second)
-	if err := login(totpCode(t, secret, *f.clock), true); err != nil {
+	f.clock.Add(30 * time.Second)
+	if err := login(totpCode(t, secret, f.clock.Now()), true); err != nil {
 		t.Fatalf("next step: %v", err)
 	}
 	// Clock skew: one step ahead is accepted, two are not.
-	*f.clock = f.clock.Add(60 * time.Second)
-	if err := login(totpCode(t, secret, f.clock.Add(60*time.Second)), true); !errors.Is(err, ErrAuth) {
+	f.clock.Add(60 * time.Second)
+	if err := login(totpCode(t, secret, f.clock.Now().Add(60*time.Second)), true); !errors.Is(err, ErrAuth) {
 		t.Fatalf("code two steps ahead: %v", err)
 	}
-	if err := login(totpCode(t, secret, f.clock.Add(30*time.Second)), true); err != nil {
+	if err := login(totpCode(t, secret, f.clock.Now().Add(30*time.Second)), true); err != nil {
 		t.Fatalf("code one step ahead: %v", err)
 	}
 	// Malformed codes are just wrong.
 	for _, bad := range []string{"", "12345", "1234567", "abcdef", strings.Repeat("9", 1000)} {
-		*f.clock = f.clock.Add(time.Hour) // past any lockout
+		f.clock.Add(time.Hour) // past any lockout
 		if err := login(bad, true); !errors.Is(err, ErrAuth) {
 			t.Errorf("code %q: %v", bad, err)
 		}
 	}
 	// A different user's code does not work for r1.
-	*f.clock = f.clock.Add(time.Hour)
-	if err := login(totpCode(t, secretOf(t, f.lawyer), *f.clock), true); !errors.Is(err, ErrAuth) {
+	f.clock.Add(time.Hour)
+	if err := login(totpCode(t, secretOf(t, f.lawyer), f.clock.Now()), true); !errors.Is(err, ErrAuth) {
 		t.Errorf("another user's code: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestTOTPUnknownUserLooksLikeWrongCode(t *testing.T) {
 	if _, err := f.v.UpdateUser(f.admin.caller(), f.r1.id, UserUpdate{State: &st}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.v.CheckTOTP(Caller{}, "auth.login", f.r1.id, totpCode(t, secretOf(t, f.r1), *f.clock), true); !errors.Is(err, ErrAuth) {
+	if _, err := f.v.CheckTOTP(Caller{}, "auth.login", f.r1.id, totpCode(t, secretOf(t, f.r1), f.clock.Now()), true); !errors.Is(err, ErrAuth) {
 		t.Fatalf("disabled user: %v", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestTOTPLockout(t *testing.T) {
 		return err
 	}
 	wrong := func() string {
-		good := totpCode(t, secret, *f.clock)
+		good := totpCode(t, secret, f.clock.Now())
 		if good == "000000" {
 			return "000001"
 		}
@@ -142,19 +142,19 @@ func TestTOTPLockout(t *testing.T) {
 	}
 	// Now even the right code must wait: the account is delayed.
 	var locked *LockedError
-	if err := login(totpCode(t, secret, *f.clock)); !errors.As(err, &locked) {
+	if err := login(totpCode(t, secret, f.clock.Now())); !errors.As(err, &locked) {
 		t.Fatalf("right code during the delay: %v, want LockedError", err)
 	}
 	// Delays grow.
-	first := locked.Until.Sub(*f.clock)
-	*f.clock = locked.Until
+	first := locked.Until.Sub(f.clock.Now())
+	f.clock.Set(locked.Until)
 	login(wrong())
-	if err := login(wrong()); !errors.As(err, &locked) || locked.Until.Sub(*f.clock) <= first {
+	if err := login(wrong()); !errors.As(err, &locked) || locked.Until.Sub(f.clock.Now()) <= first {
 		t.Fatalf("delay did not grow: %v", err)
 	}
 	// After the delay the right code works and resets the count.
-	*f.clock = locked.Until.Add(time.Second)
-	if err := login(totpCode(t, secret, *f.clock)); err != nil {
+	f.clock.Set(locked.Until.Add(time.Second))
+	if err := login(totpCode(t, secret, f.clock.Now())); err != nil {
 		t.Fatalf("right code after the delay: %v", err)
 	}
 	u, _ := f.v.GetUser(f.admin.caller(), f.r1.id)
@@ -165,11 +165,11 @@ func TestTOTPLockout(t *testing.T) {
 	// maxFailures consecutive failures lock the account until an admin
 	// reactivates it.
 	for i := 0; i < maxFailures; i++ {
-		*f.clock = f.clock.Add(maxLockDelay + time.Second)
+		f.clock.Add(maxLockDelay + time.Second)
 		login(wrong())
 	}
-	*f.clock = f.clock.Add(maxLockDelay + time.Second)
-	if err := login(totpCode(t, secret, *f.clock)); !errors.Is(err, ErrAuth) {
+	f.clock.Add(maxLockDelay + time.Second)
+	if err := login(totpCode(t, secret, f.clock.Now())); !errors.Is(err, ErrAuth) {
 		t.Fatalf("locked account accepted a code: %v", err)
 	}
 	if u, _ := f.v.GetUser(f.admin.caller(), f.r1.id); u.State != StateLocked {
@@ -179,8 +179,8 @@ func TestTOTPLockout(t *testing.T) {
 	if _, err := f.v.UpdateUser(f.admin.caller(), f.r1.id, UserUpdate{State: &active}); err != nil {
 		t.Fatal(err)
 	}
-	*f.clock = f.clock.Add(30 * time.Second)
-	if err := login(totpCode(t, secret, *f.clock)); err != nil {
+	f.clock.Add(30 * time.Second)
+	if err := login(totpCode(t, secret, f.clock.Now())); err != nil {
 		t.Fatalf("after reactivation: %v", err)
 	}
 }

@@ -20,8 +20,9 @@ import (
 	"filippo.io/age"
 	"go.etcd.io/bbolt"
 
-	"github.com/amana-vault/amana/vault/audit"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/internal/fakeclock"
+	"github.com/amana-vault/amana/vault/audit"
 )
 
 // The crash test re-executes the test binary as a child that deposits in a
@@ -48,8 +49,8 @@ func crashContent(seed uint64) []byte {
 }
 
 func crashChild(dir string) {
-	clock := time.Now()
-	v, err := Open(filepath.Join(dir, "vault"), testPassphrase, testOptions(&clock))
+	clock := fakeclock.New(time.Now())
+	v, err := Open(filepath.Join(dir, "vault"), testPassphrase, testOptions(clock))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -81,8 +82,8 @@ func TestCrashMidDeposit(t *testing.T) {
 	dir := t.TempDir()
 	admin, _ := age.GenerateX25519Identity()
 	r1, _ := age.GenerateX25519Identity()
-	clock := time.Now()
-	v, _, err := Create(filepath.Join(dir, "vault"), testPassphrase, NewUser{ID: "admin", Recipient: admin.Recipient().String()}, testOptions(&clock))
+	clock := fakeclock.New(time.Now())
+	v, _, err := Create(filepath.Join(dir, "vault"), testPassphrase, NewUser{ID: "admin", Recipient: admin.Recipient().String()}, testOptions(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestCrashMidDeposit(t *testing.T) {
 		})
 		db.Close()
 
-		v, err := Open(filepath.Join(dir, "vault"), testPassphrase, testOptions(&clock))
+		v, err := Open(filepath.Join(dir, "vault"), testPassphrase, testOptions(clock))
 		if err != nil {
 			t.Fatalf("cycle %d: open after kill: %v", cycle, err)
 		}

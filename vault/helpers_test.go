@@ -19,6 +19,7 @@ import (
 
 	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/internal/fakeclock"
 	"github.com/amana-vault/amana/recipient"
 	"github.com/amana-vault/amana/vault/audit"
 )
@@ -80,20 +81,20 @@ type fixture struct {
 	v                                *Vault
 	dir                              string
 	admin, r1, r2, lawyer, r3, audit testUser
-	clock                            *time.Time
+	clock                            *fakeclock.Clock
 }
 
-func testOptions(clock *time.Time) Options {
+func testOptions(clock *fakeclock.Clock) Options {
 	return Options{
 		ScryptWorkFactor: 10,
 		ChunkSize:        4096,
-		Now:              func() time.Time { return *clock },
+		Now:              clock.Now,
 	}
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := &fixture{
 		dir:    t.TempDir(),
 		admin:  newX25519(t, "l.custodian", RoleAdmin),
@@ -102,7 +103,7 @@ func newFixture(t testing.TB) *fixture {
 		lawyer: newPQ(t, "a.lawyer", RoleLawyer),
 		r3:     newX25519(t, "r.outsider", RoleResearcher),
 		audit:  newX25519(t, "auditor", RoleAuditor),
-		clock:  &clock,
+		clock:  clock,
 	}
 	v, created, err := Create(f.dir, testPassphrase, NewUser{ID: f.admin.id, Recipient: f.admin.recipient}, testOptions(f.clock))
 	if err != nil {
