@@ -7,7 +7,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -33,6 +32,16 @@ type asset struct {
 
 type handler struct{}
 
+// contentTypes lists the kinds of file served, by extension; other files
+// under static/ are not served.
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8", // classic scripts and ES modules alike
+	".css":  "text/css; charset=utf-8",
+	".json": "application/json",
+	".wasm": "application/wasm",
+}
+
 // The embedded assets, by URL path, loaded (and compressed) once per
 // process, at the first request.
 var (
@@ -40,7 +49,8 @@ var (
 	assets   map[string]*asset
 )
 
-// Handler serves the interface: the page at / and assets under /ui/.
+// Handler serves the interface: the page at / and assets under /ui/ (the
+// ES modules of the page under /ui/ and /ui/views/).
 func Handler() http.Handler { return handler{} }
 
 func load() {
@@ -50,22 +60,16 @@ func load() {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		ctype, ok := contentTypes[path.Ext(p)]
+		if !ok {
+			return nil // amana-wasm.d.ts and the like: for the type check, not the browser
+		}
 		b, err := fs.ReadFile(sub, p)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		a := &asset{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-		switch path.Ext(p) {
-		case ".wasm":
-			a.ctype = "application/wasm"
-		case ".js", ".mjs":
-			a.ctype = "text/javascript; charset=utf-8"
-		case ".json":
-			a.ctype = "application/json"
-		default:
-			a.ctype = mime.TypeByExtension(path.Ext(p))
-		}
+		a := &asset{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, ctype: ctype}
 		if len(b) > 1024 {
 			var buf bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)

@@ -4,9 +4,12 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,16 +26,37 @@ func get(t *testing.T, h http.Handler, path string, hdr map[string]string) *http
 	return rec.Result()
 }
 
+// jsFiles lists the page's scripts: wasm_exec.js and the ES modules, by
+// path under static/.
+func jsFiles(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	err := fs.WalkDir(os.DirFS("static"), ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".js") {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil || len(out) < 10 {
+		t.Fatalf("static: %d scripts, %v", len(out), err)
+	}
+	return out
+}
+
 func TestServesAssetsUnderStrictCSP(t *testing.T) {
 	h := Handler()
-	for _, c := range []struct{ path, ctype string }{
+	cases := []struct{ path, ctype string }{
 		{"/", "text/html; charset=utf-8"},
-		{"/ui/app.js", "text/javascript; charset=utf-8"},
-		{"/ui/wasm_exec.js", "text/javascript; charset=utf-8"},
 		{"/ui/style.css", "text/css; charset=utf-8"},
 		{"/ui/messages.json", "application/json"},
 		{"/ui/amana.wasm", "application/wasm"},
-	} {
+	}
+	// Every module, or the page breaks: browsers run a module only with a
+	// JavaScript content type.
+	for _, p := range jsFiles(t) {
+		cases = append(cases, struct{ path, ctype string }{"/ui/" + p, "text/javascript; charset=utf-8"})
+	}
+	for _, c := range cases {
 		resp := get(t, h, c.path, nil)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.ctype {
 			t.Errorf("%s: %d %q", c.path, resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -41,7 +65,7 @@ func TestServesAssetsUnderStrictCSP(t *testing.T) {
 			t.Errorf("%s: headers %v", c.path, resp.Header)
 		}
 	}
-	for _, p := range []string{"/ui/", "/ui/../web.go", "/ui/nope.js", "/index.html", "/ui/index.html"} {
+	for _, p := range []string{"/ui/", "/ui/../web.go", "/ui/nope.js", "/index.html", "/ui/index.html", "/ui/views/", "/ui/amana-wasm.d.ts"} {
 		if resp := get(t, h, p, nil); resp.StatusCode != 404 {
 			t.Errorf("%s: %d, want 404", p, resp.StatusCode)
 		}
@@ -88,11 +112,80 @@ func TestNoInlineCode(t *testing.T) {
 		regexp.MustCompile(`\son\w+=`).MatchString(html) || strings.Contains(html, "style=") {
 		t.Error("index.html has inline script, style or event handler")
 	}
-	js, _ := os.ReadFile("static/app.js")
-	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", "sessionStorage", "indexedDB", "document.write"} {
-		if strings.Contains(string(js), bad) {
-			t.Errorf("app.js uses %s", bad)
+	for _, p := range jsFiles(t) {
+		if p == "wasm_exec.js" {
+			continue // Go's loader, as the toolchain ships it
 		}
+		js, err := os.ReadFile(filepath.Join("static", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", "sessionStorage", "indexedDB", "document.write"} {
+			if strings.Contains(string(js), bad) {
+				t.Errorf("%s uses %s", p, bad)
+			}
+		}
+	}
+}
+
+// importRE finds the static imports of a module: import … from '…'.
+var importRE = regexp.MustCompile(`(?m)^import\s[^;]*?\sfrom\s'([^']+)';$`)
+
+// The page's modules: each small, and every import names a module that is
+// served, by a relative path (no bundler, no import map).
+func TestModules(t *testing.T) {
+	h := Handler()
+	imported := map[string]bool{"app.js": true} // index.html loads the entry module
+	for _, p := range jsFiles(t) {
+		if p == "wasm_exec.js" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("static", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n > 400 {
+			t.Errorf("%s has %d lines: split it (400 at most)", p, n)
+		}
+		if !strings.Contains(string(b), "@type") && !strings.Contains(string(b), "@param") {
+			t.Errorf("%s has no JSDoc types", p)
+		}
+		for _, m := range importRE.FindAllStringSubmatch(string(b), -1) {
+			if !strings.HasPrefix(m[1], "./") && !strings.HasPrefix(m[1], "../") {
+				t.Errorf("%s imports %q: not a relative path", p, m[1])
+				continue
+			}
+			target := path.Join(path.Dir(p), m[1])
+			imported[target] = true
+			resp := get(t, h, "/ui/"+target, nil)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+				t.Errorf("%s imports %s: %d %q", p, m[1], resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		}
+	}
+	for _, p := range jsFiles(t) {
+		if p != "wasm_exec.js" && !imported[p] {
+			t.Errorf("%s is imported by no module", p)
+		}
+	}
+	html, _ := os.ReadFile("static/index.html")
+	for _, want := range []string{`<script src="/ui/wasm_exec.js"></script>`, `<script type="module" src="/ui/app.js"></script>`} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("index.html lacks %s", want)
+		}
+	}
+}
+
+// The WebAssembly module stays within its budget: the page downloads it
+// before anyone can log in.
+func TestWasmSize(t *testing.T) {
+	const budget = 8_000_000
+	fi, err := os.Stat("static/amana.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > budget {
+		t.Errorf("static/amana.wasm is %d bytes, over the budget of %d: see what grew with go tool nm or a name section", fi.Size(), budget)
 	}
 }
 
@@ -107,9 +200,14 @@ func TestMessageCatalogueComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := map[string]bool{}
-	js, _ := os.ReadFile("static/app.js")
-	for _, m := range regexp.MustCompile(`\bt\('([a-z_.]+[a-z_])'`).FindAllStringSubmatch(string(js), -1) {
-		keys[m[1]] = true
+	for _, p := range jsFiles(t) {
+		js, _ := os.ReadFile(filepath.Join("static", p))
+		for _, m := range regexp.MustCompile(`\bt\('([a-z_.]+[a-z_])'`).FindAllStringSubmatch(string(js), -1) {
+			keys[m[1]] = true
+		}
+	}
+	if len(keys) < 100 {
+		t.Fatalf("only %d message keys found in the modules", len(keys))
 	}
 	html, _ := os.ReadFile("static/index.html")
 	for _, m := range regexp.MustCompile(`data-i18n="([^"]+)"`).FindAllStringSubmatch(string(html), -1) {

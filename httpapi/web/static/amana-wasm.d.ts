@@ -1,0 +1,92 @@
+// The boundary between the page and its Go: what cmd/amana-wasm (main.go)
+// sets on globalThis.amanaWasm, and the Go class of wasm_exec.js, the
+// toolchain's loader. Used by the type check only (tsconfig.json); the
+// server does not serve it.
+//
+// Every function returns an object and never throws: a failure is
+// {error, code}, with code the document protocol's class of error
+// (envelope.ErrorCode). Bytes cross as Uint8Array, structured values as
+// JSON text, and bytes inside JSON as standard base64.
+
+/** A failure reported by the module instead of a result. */
+interface AmanaWasmError {
+  error: string;
+  /** Absent only for a panic inside the module ("internal error"). */
+  code?: "wrong_identity" | "malformed" | "integrity" | "error";
+}
+
+/** The result of a call: its value, or an error and never both. */
+type AmanaWasmResult<T> = (T & { error?: undefined }) | AmanaWasmError;
+
+interface AmanaWasmOK {
+  ok: true;
+}
+
+interface AmanaWasmOpened {
+  /** The decrypted content. */
+  plain: Uint8Array<ArrayBuffer>;
+  /** The private metadata, as JSON text of an object. */
+  private: string;
+  /** Hex SHA-256 of plain, checked against the deposit. */
+  plain_sha256: string;
+}
+
+interface AmanaWasmSealed {
+  /** Key slots by user id, base64. */
+  slots: Record<string, string>;
+  /** The age-encrypted content. */
+  content: Uint8Array<ArrayBuffer>;
+  /** The encrypted private metadata, base64. */
+  private: string;
+  cipher_sha256: string;
+  plain_sha256: string;
+}
+
+interface AmanaWasmCheckpoint {
+  origin: string;
+  /** Number of records the checkpoint signs. */
+  size: number;
+  /** Base64 tree hash. */
+  root: string;
+}
+
+/** What redact's JSON text holds (RedactPreview). */
+interface AmanaRedaction {
+  /** The redacted fields, by name. */
+  fields: Record<string, string>;
+  /** One entry per removal, in field order. */
+  removed: { field: string; kind: "email" | "phone" | "national_id" | "gps" | "person" }[];
+}
+
+interface AmanaWasm {
+  /** Parses an age identity file and keeps its identities in the module, replacing any before. */
+  loadIdentity(file: Uint8Array): AmanaWasmResult<AmanaWasmOK>;
+  /** Drops the identities. */
+  forget(): AmanaWasmOK;
+  /** Decrypts the server's armored login challenge; the response to send back. */
+  answerChallenge(challenge: string): AmanaWasmResult<{ response: string }>;
+  /** Opens a document: its key slot, encrypted private metadata and content, and the content's expected hex SHA-256. */
+  open(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, cipherSHA256: string): AmanaWasmResult<AmanaWasmOpened>;
+  /** Wraps the document key of a slot for another user's recipient; the new slot in base64. */
+  rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
+  /** Seals a deposit for the recipients (JSON object, user id to age recipient) with its private metadata (JSON object). */
+  seal(recipientsJSON: string, privateJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSealed>;
+  /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array); json is an AmanaRedaction. */
+  redact(personsJSON: string, namesJSON: string, fieldsJSON: string): AmanaWasmResult<{ json: string }>;
+  /** Verifies a signed checkpoint note against the verifier key. */
+  openCheckpoint(note: string, verifierKey: string): AmanaWasmResult<AmanaWasmCheckpoint>;
+  /** Checks that the newer checkpoint extends the older one; proof is the server's JSON {"proof": [...]} or "" when none is needed. */
+  checkConsistency(olderNote: string, newerNote: string, verifierKey: string, proofJSON: string): AmanaWasmResult<AmanaWasmOK>;
+  /** The tree hash over the events (a JSON array of the exact event texts). */
+  treeRoot(eventsJSON: string): AmanaWasmResult<{ root: string }>;
+}
+
+/** Go's loader (wasm_exec.js), loaded as a classic script before the modules. */
+declare class Go {
+  importObject: WebAssembly.Imports;
+  /** Runs the module; settles when the Go program exits, which it never does here. */
+  run(instance: WebAssembly.Instance): Promise<void>;
+}
+
+/** Set by the module once it runs. */
+declare var amanaWasm: AmanaWasm | undefined;

@@ -1,0 +1,142 @@
+// Deposit: the file is sealed here to the collection's recipients by the
+// WebAssembly module, after a redaction preview made by the same code as
+// the command line's; only ciphertext and redacted public metadata leave.
+
+import { currentSession } from '../state.js';
+import { t, fmtNum } from '../i18n.js';
+import { h, find, status } from '../dom.js';
+import { api, errText, upload } from '../api.js';
+import { loadWasm, wasmCall, readFile } from '../wasm.js';
+
+const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
+const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'];
+const DOC_LANGS = ['ar', 'ckb', 'kmr', 'en'];
+const GOVERNORATES = ['Anbar', 'Babil', 'Baghdad', 'Basra', 'Dhi Qar', 'Diyala', 'Duhok', 'Erbil', 'Halabja', 'Karbala', 'Kirkuk', 'Maysan', 'Muthanna', 'Najaf', 'Nineveh', 'Qadisiyyah', 'Salah al-Din', 'Sulaymaniyah', 'Wasit'];
+
+/** @typedef {{id: string, members?: string[], custodians?: string[]}} Collection */
+
+/** @type {import('../app.js').View} */
+export function viewDeposit(main) {
+  const session = currentSession();
+  /**
+   * @param {string} id
+   * @param {string} label
+   * @param {HTMLElement} input
+   * @param {string} [hint]
+   */
+  const field = (id, label, input, hint) => h('div', { class: 'field' }, h('label', { for: id }, label), hint ? h('span', { class: 'hint' }, hint) : null, input);
+  /**
+   * @param {string} id
+   * @param {string[]} opts
+   * @param {(o: string) => string} [labelFn]
+   */
+  const sel = (id, opts, labelFn) => h('select', { id }, opts.map(o => h('option', { value: o }, labelFn ? labelFn(o) : o)));
+  const colSel = h('select', { id: 'collection', required: true });
+  const today = new Date().toISOString().slice(0, 10);
+  const preview = h('div', { id: 'redaction-preview', 'aria-live': 'polite' });
+  const progress = h('progress', { id: 'progress', max: 100, value: 0, hidden: true });
+  const result = h('div', { id: 'deposit-result', role: 'alert' });
+  const form = h('form', { class: 'stack', id: 'deposit-form' },
+    h('p', { class: 'notice' }, t('deposit.explain')),
+    field('file', t('deposit.file'), h('input', { type: 'file', id: 'file', required: true }), t('deposit.file.hint')),
+    field('collection', t('facet.collection'), colSel),
+    h('div', { class: 'row' }, field('kind', t('facet.kind'), sel('kind', KINDS, k => t('kind.' + k))),
+      field('doclang', t('facet.language'), sel('doclang', DOC_LANGS, l => t('doclang.' + l))),
+      field('governorate', t('facet.governorate'), sel('governorate', ['', ...GOVERNORATES]))),
+    field('title', t('deposit.title'), h('input', { type: 'text', id: 'title', required: true, dir: 'auto' })),
+    field('summary', t('doc.summary'), h('textarea', { id: 'summary', dir: 'auto' })),
+    field('transcript', t('deposit.transcript'), h('textarea', { id: 'transcript', dir: 'auto' }), t('deposit.transcript.hint')),
+    h('div', { class: 'row' }, field('incident', t('doc.incident'), h('input', { type: 'month', id: 'incident' })),
+      field('recorded', t('doc.recorded'), h('input', { type: 'date', id: 'recorded', value: today, required: true }))),
+    field('tags', t('facet.tags'), h('input', { type: 'text', id: 'tags', dir: 'auto' }), t('deposit.tags.hint')),
+    h('fieldset', { id: 'scopes' }, h('legend', {}, t('doc.scopes')), SCOPES.map(s => h('label', { for: 'scope-' + s, class: 'hint' },
+      h('input', { type: 'checkbox', id: 'scope-' + s, value: s, checked: s === 'research' }), ' ', t('scope.' + s)))),
+    field('persons', t('deposit.persons'), h('textarea', { id: 'persons', dir: 'auto' }), t('deposit.persons.hint')),
+    field('notes', t('deposit.notes'), h('textarea', { id: 'notes', dir: 'auto' }), t('deposit.notes.hint')),
+    h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview),
+    h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), progress, result);
+  main.append(h('h1', {}, t('deposit.heading')), form);
+
+  api('GET', '/v1/collections').then((/** @type {{collections?: Collection[]}} */ r) => {
+    colSel.replaceChildren(...(r.collections || []).filter(c => (c.members || []).includes(session.user) || (c.custodians || []).includes(session.user)).map(c => h('option', { value: c.id }, c.id)));
+  }).catch(e => result.replaceChildren(h('p', { class: 'error' }, errText(e))));
+
+  /** @param {string} id @returns {string} */
+  const val = id => {
+    const el = form.querySelector('#' + id);
+    if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return el.value;
+    throw new Error('no field #' + id);
+  };
+  const persons = () => val('persons').split('\n').map(s => s.trim()).filter(Boolean);
+  const tags = () => val('tags').split(/[,،]/).map(s => s.trim()).filter(Boolean);
+  /** @type {Record<string, string> | null} the public fields as last redacted */
+  let redacted = null;
+  async function updatePreview() {
+    const w = await loadWasm();
+    /** @type {Record<string, string>} */
+    const fields = { title: val('title'), summary: val('summary'), transcript: val('transcript') };
+    tags().forEach((tg, i) => { fields['tag' + i] = tg; });
+    const names = ['title', 'summary', ...tags().map((_, i) => 'tag' + i), 'transcript'];
+    /** @type {AmanaRedaction} */
+    const r = JSON.parse(wasmCall(w.redact(JSON.stringify(persons()), JSON.stringify(names), JSON.stringify(fields))).json);
+    redacted = r.fields;
+    /** @type {Record<string, number>} */
+    const counts = {};
+    for (const x of r.removed) counts[x.kind] = (counts[x.kind] || 0) + 1;
+    preview.replaceChildren(
+      h('p', { id: 'removed' }, r.removed.length ? t('deposit.removed', { list: Object.entries(counts).map(([k, n]) => t('pii.' + k) + ' × ' + fmtNum(n)).join(', ') }) : t('deposit.nothing')),
+      ...['title', 'summary', 'transcript'].filter(f => r.fields[f]).map(f => h('div', {}, h('h3', {}, t(f === 'title' ? 'deposit.title' : f === 'summary' ? 'doc.summary' : 'deposit.transcript')),
+        h('div', { class: 'redacted', id: 'preview-' + f, dir: 'auto', lang: val('doclang') }, r.fields[f]))));
+    return r.fields;
+  }
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => updatePreview().catch(e => status(errText(e), 'error')), 150); });
+
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    result.replaceChildren();
+    const btn = find(form, '#deposit-submit', HTMLButtonElement);
+    btn.disabled = true;
+    try {
+      redacted = await updatePreview();
+      const w = await loadWasm();
+      const files = find(form, '#file', HTMLInputElement).files;
+      const file = files && files[0];
+      if (!file) throw new Error(t('deposit.file'));
+      const col = colSel.value;
+      const scopes = SCOPES.filter(s => find(form, '#scope-' + s, HTMLInputElement).checked);
+      status(t('deposit.sealing'));
+      /** @type {{recipients: Record<string, string>}} */
+      const rc = await api('GET', '/v1/collections/' + encodeURIComponent(col) + '/recipients');
+      const recips = Object.assign({}, rc.recipients);
+      const plain = await readFile(file);
+      /** @type {{file_name: string, media_type: string, persons?: string[], notes?: string}} */
+      const priv = { file_name: file.name, media_type: file.type || 'application/octet-stream' };
+      if (persons().length) priv.persons = persons();
+      if (val('notes').trim()) priv.notes = val('notes');
+      const sealed = wasmCall(w.seal(JSON.stringify(recips), JSON.stringify(priv), plain));
+      plain.fill(0);
+      /** @type {Record<string, string | string[]>} */
+      const pub = { title: redacted.title, language: val('doclang') };
+      if (redacted.summary) pub.summary = redacted.summary;
+      if (redacted.transcript) pub.transcript_redacted = redacted.transcript;
+      if (val('governorate')) pub.governorate = val('governorate');
+      if (val('incident')) pub.incident_date = val('incident');
+      const red = redacted;
+      const tg = tags().map((_, i) => red['tag' + i]);
+      if (tg.length) pub.tags = tg;
+      const meta = { collection: col, kind: val('kind'), public: pub, consent: { scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: sealed.slots };
+      const fd = new FormData();
+      fd.append('meta', new Blob([JSON.stringify(meta)], { type: 'application/json' }));
+      fd.append('content', new Blob([sealed.content], { type: 'application/octet-stream' }), 'content.age');
+      fd.append('final', new Blob([JSON.stringify({ cipher_sha256: sealed.cipher_sha256, private: sealed.private })], { type: 'application/json' }));
+      progress.hidden = false;
+      const doc = await upload(fd, pct => { progress.value = pct; });
+      result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done'), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
+      status(t('deposit.done'), 'ok');
+    } catch (e) {
+      result.replaceChildren(h('p', { class: 'error' }, errText(e)));
+    } finally { btn.disabled = false; }
+  });
+}

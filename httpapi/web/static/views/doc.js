@@ -1,0 +1,175 @@
+// A document: its public metadata, consent, key holders and custody
+// trail; opening it (decrypted here), granting and revoking access.
+
+import { state, currentSession } from '../state.js';
+import { t, fmtNum, fmtDate, dirOf } from '../i18n.js';
+import { h, kv, byId, find, status } from '../dom.js';
+import { api, APIError, errText, needsStepUp } from '../api.js';
+import { loadWasm, wasmCall } from '../wasm.js';
+
+/**
+ * @typedef {object} Doc a document as GET /v1/documents/ID returns it
+ * @property {string} id
+ * @property {string} collection
+ * @property {string} kind
+ * @property {string} depositor
+ * @property {string} deposited_at
+ * @property {number} size
+ * @property {string} state
+ * @property {string} cipher_sha256
+ * @property {string[]} [slot_holders]
+ * @property {{scopes?: string[], recorded_at: string, recorded_by: string}} consent
+ * @property {{title?: string, language?: string, governorate?: string, incident_date?: string, tags?: string[], summary?: string, transcript_redacted?: string}} [public]
+ */
+
+/** @typedef {{time: string, actor: string, action: string, outcome: string}} CustodyEvent */
+
+/** @type {import('../app.js').View} */
+export function viewDoc(main, id, app) {
+  const session = currentSession();
+  const lang = state.lang;
+  main.append(h('h1', {}, t('doc.title')));
+  const box = h('div', { id: 'doc' }, h('p', {}, t('loading')));
+  main.append(box);
+  (async () => {
+    /** @type {Doc} */
+    let doc;
+    try { doc = await api('GET', '/v1/documents/' + encodeURIComponent(id)); } catch (e) {
+      box.replaceChildren(h('p', { class: 'alert', id: 'doc-refused', role: 'alert' }, e instanceof APIError && (e.status === 404 || e.status === 403) ? t('doc.noaccess') : errText(e)));
+      return;
+    }
+    const p = doc.public || {};
+    const d = dirOf(p.language);
+    const holder = (doc.slot_holders || []).includes(session.user);
+    box.replaceChildren(...[
+      h('h2', { lang: p.language, dir: d, id: 'doc-title' }, p.title),
+      kv([
+        [t('doc.id'), h('bdi', { dir: 'ltr' }, doc.id)],
+        [t('facet.collection'), h('bdi', {}, doc.collection)],
+        [t('facet.kind'), t('kind.' + doc.kind)],
+        [t('facet.language'), t('doclang.' + p.language)],
+        [t('facet.governorate'), p.governorate],
+        [t('doc.incident'), p.incident_date],
+        [t('facet.tags'), (p.tags || []).length ? (p.tags || []).map(x => h('span', { class: 'tag', dir: 'auto' }, x)) : null],
+        [t('doc.summary'), p.summary, { lang: p.language, dir: d }],
+        [t('doc.depositor'), h('bdi', {}, doc.depositor)],
+        [t('doc.deposited'), fmtDate(doc.deposited_at)],
+        [t('doc.size'), fmtNum(doc.size)],
+        [t('doc.state'), doc.state],
+      ]),
+      p.transcript_redacted ? [h('h3', {}, t('doc.transcript')), h('pre', { class: 'preview', lang: p.language, dir: d }, p.transcript_redacted)] : null,
+      h('h2', {}, t('doc.consent')),
+      kv([[t('doc.scopes'), (doc.consent.scopes || []).map(s => t('scope.' + s)).join(lang === 'en' ? ', ' : '، ')],
+        [t('doc.recorded'), doc.consent.recorded_at], [t('doc.recordedby'), h('bdi', {}, doc.consent.recorded_by)]]),
+      h('h2', {}, t('doc.holders')),
+      h('ul', { id: 'holders' }, (doc.slot_holders || []).map(u => h('li', {}, h('bdi', {}, u),
+        (holder || session.role === 'admin') && u !== session.user ? [' ', h('button', { type: 'button', class: 'secondary', 'data-revoke': u, onclick: () => revoke(u) }, t('doc.revoke'))] : null))),
+      openSection(doc, holder),
+      holder ? grantSection(doc, app) : null,
+      (holder || session.role === 'admin') ? h('div', { class: 'field' }, h('label', { for: 'revoke-totp' }, t('doc.revoke.totp')), h('input', { type: 'text', id: 'revoke-totp', inputmode: 'numeric', autocomplete: 'one-time-code', dir: 'ltr' })) : null,
+      h('h2', {}, t('doc.custody')),
+      h('div', { id: 'custody' }, t('loading'))].flat(Infinity).filter(x => x instanceof Node));
+    /** @param {string} u */
+    async function revoke(u) {
+      try {
+        const totp = find(document, '#revoke-totp', HTMLInputElement).value.trim();
+        await api('DELETE', '/v1/documents/' + encodeURIComponent(doc.id) + '/grants/' + encodeURIComponent(u), { headers: { 'X-Amana-TOTP': totp } });
+        status(t('doc.revoked', { user: u }), 'ok');
+        app.render();
+      } catch (e) { status(needsStepUp(e) ? t('stepup.needed') : errText(e), 'error'); }
+    }
+    try {
+      /** @type {{events: CustodyEvent[]}} */
+      const c = await api('GET', '/v1/documents/' + encodeURIComponent(doc.id) + '/custody');
+      const rows = c.events.map(e => h('tr', {}, h('td', {}, fmtDate(e.time)), h('td', {}, h('bdi', {}, e.actor)), h('td', {}, h('bdi', { dir: 'ltr' }, e.action)), h('td', {}, t('outcome.' + e.outcome))));
+      byId('custody').replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, [t('audit.time'), t('audit.actor'), t('audit.action'), t('audit.outcome')].map(x => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
+    } catch (e) { byId('custody').replaceChildren(h('p', { class: 'error' }, errText(e))); }
+  })();
+}
+
+/**
+ * The content, opened in the browser: the key slot, private metadata and
+ * content are fetched encrypted and opened by the WebAssembly module.
+ * @param {Doc} doc
+ * @param {boolean} holder whether the user holds a key slot
+ * @returns {HTMLElement}
+ */
+function openSection(doc, holder) {
+  const out = h('div', { id: 'opened' });
+  const sec = h('section', { 'aria-labelledby': 'open-h' }, h('h2', { id: 'open-h' }, t('doc.content')),
+    holder ? h('p', { class: 'hint' }, t('doc.open.hint')) : h('p', { class: 'notice', id: 'no-slot' }, t('doc.noslot')),
+    h('button', { type: 'button', id: 'open', onclick: open }, t('doc.open')), out);
+  async function open() {
+    out.replaceChildren(h('p', {}, t('doc.opening')));
+    const base = '/v1/documents/' + encodeURIComponent(doc.id);
+    try {
+      const w = await loadWasm();
+      const slot = await api('GET', base + '/keyslot', { as: 'bytes' });
+      const priv = await api('GET', base + '/private', { as: 'bytes' });
+      const content = await api('GET', base + '/content', { as: 'bytes' });
+      const r = wasmCall(w.open(slot, priv, content, doc.cipher_sha256));
+      /** @type {Record<string, unknown>} */
+      const pm = JSON.parse(r.private || 'null') || {};
+      const mt = typeof pm.media_type === 'string' ? pm.media_type.split(';')[0].trim().toLowerCase() : '';
+      const type = /^[\w.+-]+\/[\w.+-]+$/.test(mt) ? mt : 'application/octet-stream';
+      const blob = new Blob([r.plain], { type });
+      const url = URL.createObjectURL(blob);
+      state.objectURLs.push(url);
+      let preview = null;
+      if (type.startsWith('text/') || type === 'application/json') preview = h('pre', { class: 'preview', id: 'plaintext', dir: 'auto' }, new TextDecoder().decode(r.plain));
+      else if (type.startsWith('image/')) preview = h('img', { class: 'preview', src: url, alt: t('doc.preview') });
+      else if (type.startsWith('audio/')) preview = h('audio', { controls: true, src: url });
+      else if (type.startsWith('video/')) preview = h('video', { controls: true, src: url });
+      else if (type === 'application/pdf') preview = h('p', {}, h('a', { href: url, target: '_blank', rel: 'noopener' }, t('doc.pdf')));
+      const name = typeof pm.file_name === 'string' && pm.file_name ? pm.file_name.replace(/[\/\\]/g, '_') : doc.id;
+      /** @type {[string, string, {dir: string}][]} */
+      const shown = Object.entries(pm).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v), { dir: 'auto' }]);
+      out.replaceChildren(
+        h('p', { class: 'ok', id: 'verified' }, t('doc.verified', { sha: r.plain_sha256.slice(0, 16) })),
+        h('p', {}, h('a', { href: url, download: name, id: 'download' }, t('doc.download', { name }))),
+        preview || '',
+        h('h3', {}, t('doc.private')),
+        h('div', { id: 'private' }, kv(shown)));
+    } catch (e) {
+      out.replaceChildren(h('p', { class: 'alert', id: 'open-error', role: 'alert' }, e instanceof APIError && (e.status === 403 || e.status === 404) ? t('doc.noslot.refused') : t('doc.openfailed', { msg: errText(e) })));
+    }
+  }
+  return sec;
+}
+
+/**
+ * Granting: the document key is wrapped here for the other user's
+ * recipient; the server only stores the new slot.
+ * @param {Doc} doc
+ * @param {import('../app.js').App} app
+ * @returns {HTMLFormElement}
+ */
+function grantSection(doc, app) {
+  const err = h('p', { role: 'alert' });
+  const form = h('form', { class: 'stack', id: 'grant-form' },
+    h('h2', {}, t('doc.grant')),
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: 'grant-user' }, t('doc.grant.user')), h('input', { type: 'text', id: 'grant-user', required: true, dir: 'ltr' })),
+      h('div', { class: 'field' }, h('label', { for: 'grant-totp' }, t('stepup.totp')), h('input', { type: 'text', id: 'grant-totp', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, dir: 'ltr' })),
+      h('button', { type: 'submit' }, t('doc.grant.submit'))), err);
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    err.textContent = ''; err.className = '';
+    const user = find(form, '#grant-user', HTMLInputElement).value.trim();
+    const base = '/v1/documents/' + encodeURIComponent(doc.id);
+    try {
+      const w = await loadWasm();
+      /** @type {{recipient: string}} */
+      const rc = await api('GET', '/v1/users/' + encodeURIComponent(user) + '/recipient');
+      const slot = await api('GET', base + '/keyslot', { as: 'bytes' });
+      const r = wasmCall(w.rewrap(slot, rc.recipient));
+      await api('POST', base + '/grants', { json: { user, slot: r.slot }, headers: { 'X-Amana-TOTP': find(form, '#grant-totp', HTMLInputElement).value.trim() } });
+      status(t('doc.granted', { user }), 'ok');
+      app.render();
+    } catch (e) {
+      err.className = 'error';
+      err.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e);
+    }
+  });
+  return form;
+}

@@ -1,0 +1,53 @@
+// Advocacy statistics: counts of documents by governorate, year or kind,
+// with small cells suppressed by the server ("<5").
+
+import { state } from '../state.js';
+import { t, fmtNum, dirOf } from '../i18n.js';
+import { h, find } from '../dom.js';
+import { api, errText } from '../api.js';
+
+/**
+ * @typedef {object} Stats
+ * @property {string} total a number, or "<N" when suppressed
+ * @property {number} small_cell the suppression threshold
+ * @property {{key: Record<string, string>, count: string}[]} cells
+ */
+
+/** @type {import('../app.js').View} */
+export function viewStats(main) {
+  const dims = ['governorate', 'year', 'kind'];
+  const out = h('div', { id: 'stats' });
+  const form = h('form', { class: 'row', id: 'stats-form' }, h('fieldset', {}, h('legend', {}, t('stats.by')),
+    dims.map(d => h('label', { for: 'by-' + d, class: 'hint' }, h('input', { type: 'radio', name: 'by', id: 'by-' + d, value: d, checked: d === 'governorate' }), ' ', t('facet.' + d)))));
+  form.addEventListener('change', run);
+  main.append(h('h1', {}, t('stats.title')), h('p', { class: 'notice' }, t('stats.explain')), form, out);
+  async function run() {
+    const by = find(form, 'input[name=by]:checked', HTMLInputElement).value;
+    out.replaceChildren(t('loading'));
+    try {
+      /** @type {Stats} */
+      const r = await api('GET', '/v1/stats?by=' + by);
+      /** @param {string} k */
+      const label = k => by === 'kind' ? t('kind.' + k) : k;
+      /** @param {string} c */
+      const num = c => c === '<' + r.small_cell || isNaN(Number(c)) ? c : fmtNum(Number(c));
+      const W = 640, rowH = 22, left = 150;
+      const max = Math.max(1, ...r.cells.map(c => Number(c.count) || 0));
+      const svg = h('svg', { class: 'chart', id: 'stats-chart', viewBox: `0 0 ${W} ${rowH * r.cells.length + 10}`, role: 'img', 'aria-label': t('stats.chart') });
+      const rtl = dirOf(state.lang) === 'rtl';
+      r.cells.forEach((c, i) => {
+        const n = Number(c.count);
+        const small = isNaN(n);
+        const bw = small ? 4 : (W - left - 60) * n / max;
+        svg.append(h('text', { x: rtl ? W - 4 : 4, y: i * rowH + 16, 'text-anchor': rtl ? 'end' : 'start' }, label(c.key[by])),
+          h('rect', { x: rtl ? W - left - bw : left, y: i * rowH + 4, width: bw, height: rowH - 8, fill: small ? '#9ca3af' : '#0b5d55' }),
+          h('text', { x: rtl ? W - left - bw - 4 : left + bw + 4, y: i * rowH + 16, 'text-anchor': rtl ? 'end' : 'start' }, num(c.count)));
+      });
+      out.replaceChildren(h('p', { id: 'stats-total' }, t('stats.total', { n: num(r.total) })), svg,
+        h('table', { id: 'stats-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('facet.' + by)), h('th', { scope: 'col' }, t('stats.count')))),
+          h('tbody', {}, r.cells.map(c => h('tr', {}, h('td', {}, h('bdi', {}, label(c.key[by]))), h('td', {}, h('bdi', { dir: 'ltr' }, num(c.count))))))),
+        h('p', { class: 'hint' }, t('stats.small', { n: r.small_cell })));
+    } catch (e) { out.replaceChildren(h('p', { class: 'error' }, errText(e))); }
+  }
+  run();
+}
