@@ -176,6 +176,42 @@ func TestModules(t *testing.T) {
 	}
 }
 
+// amana-wasm.d.ts types every function the module sets on
+// globalThis.amanaWasm, and no other: the page's calls are checked against it.
+func TestWasmAPITyped(t *testing.T) {
+	goSrc, err := os.ReadFile("../../cmd/amana-wasm/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dts, err := os.ReadFile("static/amana-wasm.d.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*"(\w+)":\s*fn\(`).FindAllStringSubmatch(string(goSrc), -1) {
+		exposed[m[1]] = true
+	}
+	_, api, ok := strings.Cut(string(dts), "\ninterface AmanaWasm {\n")
+	api, _, _ = strings.Cut(api, "\n}\n")
+	typed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  (\w+)\(`).FindAllStringSubmatch(api, -1) {
+		typed[m[1]] = true
+	}
+	if !ok || len(exposed) < 5 {
+		t.Fatalf("found %d functions in main.go, interface AmanaWasm: %v", len(exposed), ok)
+	}
+	for f := range exposed {
+		if !typed[f] {
+			t.Errorf("cmd/amana-wasm exposes %s, which amana-wasm.d.ts does not type", f)
+		}
+	}
+	for f := range typed {
+		if !exposed[f] {
+			t.Errorf("amana-wasm.d.ts types %s, which cmd/amana-wasm does not expose", f)
+		}
+	}
+}
+
 // The WebAssembly module stays within its budget: the page downloads it
 // before anyone can log in.
 func TestWasmSize(t *testing.T) {

@@ -62,7 +62,7 @@ interface AmanaWasm {
   /** Parses an age identity file and keeps its identities in the module, replacing any before. */
   loadIdentity(file: Uint8Array): AmanaWasmResult<AmanaWasmOK>;
   /** Drops the identities. */
-  forget(): AmanaWasmOK;
+  forget(): AmanaWasmResult<AmanaWasmOK>;
   /** Decrypts the server's armored login challenge; the response to send back. */
   answerChallenge(challenge: string): AmanaWasmResult<{ response: string }>;
   /** Opens a document: its key slot, encrypted private metadata and content, and the content's expected hex SHA-256. */
