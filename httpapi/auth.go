@@ -15,8 +15,8 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 
-	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/vault"
 )
 
 const (

@@ -17,11 +17,11 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/vault"
 )
 
 // fzEnv is one real vault, index and API handler shared by every input of

@@ -20,10 +20,10 @@ import (
 	"filippo.io/age"
 	"golang.org/x/time/rate"
 
-	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/httpapi"
+	"github.com/amana-vault/amana/vault"
 )
 
 // noRedirect sends requests as they are and returns the first answer, so

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/httpapi"
 	"golang.org/x/time/rate"
 )
 

@@ -22,8 +22,8 @@ import (
 	"filippo.io/age"
 	"golang.org/x/time/rate"
 
-	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/httpapi"
 )
 
 // soakCounter is a slog handler that counts error records (the server logs

@@ -16,9 +16,9 @@ import (
 	"filippo.io/age/plugin"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/amana-vault/amana/vault"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/vault"
 )
 
 // fzUser is a user of the fuzzing vault.

@@ -19,13 +19,13 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/demodata"
+	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/redact"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
-	"github.com/amana-vault/amana/redact"
 	"github.com/amana-vault/amana/vault"
-	"github.com/amana-vault/amana/envelope"
-	"github.com/amana-vault/amana/recipient"
 )
 
 const pass = "indexer test"
