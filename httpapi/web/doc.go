@@ -6,7 +6,7 @@
 // needs a private key or plaintext — answering the login challenge,
 // sealing a deposit, opening a document, wrapping a grant, previewing
 // redaction, verifying the audit log — runs in the browser, in the Go
-// packages under wasm/ compiled to WebAssembly (static/amana.wasm, rebuilt
+// program cmd/amana-wasm compiled to WebAssembly (static/amana.wasm, rebuilt
 // by build.sh). The server never receives an identity, plaintext content,
 // private metadata or unredacted text from the page.
 package web
