@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/amana-vault/amana/manifest"
 	"github.com/amana-vault/amana/recipient"
 )
 
@@ -27,11 +29,13 @@ import (
 var ErrIntegrity = errors.New("envelope: integrity check failed")
 
 // Fields the protocol adds to a document's private metadata (a JSON object):
-// the plaintext's SHA-256 (hex) and size in bytes, sealed with the document
-// key so that only readers learn them.
+// the plaintext's SHA-256 (hex) and size in bytes, and the nonce of the
+// signed manifest's commitment to them (manifest.NonceField), sealed with
+// the document key so that only readers learn them.
 const (
 	PlainSHA256Field = "plain_sha256"
 	PlainSizeField   = "plain_size"
+	NonceField       = manifest.NonceField
 )
 
 // A Deposit is a document being sealed: a fresh document key and one key
@@ -49,9 +53,12 @@ type Deposit struct {
 // ciphertext: its digests and the sealed private metadata.
 type Sealed struct {
 	Digest
-	// Private is the private metadata, with the plaintext's hash and size
-	// added, as an age file encrypted to the document key.
+	// Private is the private metadata, with the plaintext's hash, size and
+	// commitment nonce added, as an age file encrypted to the document key.
 	Private []byte
+	// Commitment is the hiding commitment to the plaintext's hash and size
+	// that goes into the deposit's signed manifest.
+	Commitment string
 }
 
 // An Option changes how NewDeposit makes the document key.
@@ -111,22 +118,31 @@ func NewDeposit(recipients map[string]age.Recipient, opts ...Option) (*Deposit, 
 }
 
 // Seal streams src into dst as an age file encrypted to the document key and
-// seals private (which may be nil) with the plaintext's SHA-256 and size
-// added. On error, dst may hold a partial file, which must be discarded.
+// seals private (which may be nil) with the plaintext's SHA-256 and size and
+// a fresh commitment nonce added. On error, dst may hold a partial file,
+// which must be discarded.
 func (d *Deposit) Seal(dst io.Writer, src io.Reader, private map[string]any) (*Sealed, error) {
 	dg, err := Encrypt(dst, src, d.Key)
 	if err != nil {
 		return nil, err
 	}
-	return d.sealPrivate(dg, private)
+	nonce := make([]byte, 32)
+	rand.Read(nonce)
+	p := maps.Clone(private)
+	if p == nil {
+		p = map[string]any{}
+	}
+	p[NonceField] = hex.EncodeToString(nonce)
+	return d.sealPrivate(dg, p)
 }
 
 // Rekey re-encrypts the ciphertext src, encrypted to old, into dst under this
 // deposit's new key, and reseals private (the document's private metadata as
-// its readers decrypted it). The plaintext must hash to what private records:
-// Rekey never launders content that is not what was deposited. On error dst
-// must be discarded.
-func (d *Deposit) Rekey(dst io.Writer, src io.Reader, old *DocKey, private map[string]any) (*Sealed, error) {
+// its readers decrypted it, commitment nonce included). The plaintext must
+// hash to what private records and, when m is not nil, to the signed
+// manifest's commitment: Rekey never launders content that is not what was
+// deposited. On error dst must be discarded.
+func (d *Deposit) Rekey(dst io.Writer, src io.Reader, old *DocKey, private map[string]any, m *manifest.Manifest) (*Sealed, error) {
 	if old == nil {
 		return nil, errors.New("envelope: Rekey needs the old document key")
 	}
@@ -134,7 +150,7 @@ func (d *Deposit) Rekey(dst io.Writer, src io.Reader, old *DocKey, private map[s
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPlain(dg, private); err != nil {
+	if err := checkPlain(dg, private, m); err != nil {
 		return nil, err
 	}
 	return d.sealPrivate(dg, private)
@@ -155,7 +171,9 @@ func (d *Deposit) sealPrivate(dg Digest, private map[string]any) (*Sealed, error
 	if err != nil {
 		return nil, err
 	}
-	return &Sealed{Digest: dg, Private: sealed}, nil
+	nonce, _ := p[NonceField].(string)
+	return &Sealed{Digest: dg, Private: sealed,
+		Commitment: manifest.Commitment(nonce, hex.EncodeToString(dg.PlainSHA256[:]), dg.PlainSize)}, nil
 }
 
 // WrapFor wraps the document key k for one user given by its recipient
@@ -195,12 +213,15 @@ type Opened struct {
 }
 
 // Open decrypts the ciphertext src with the document key into dst and checks
-// it: the ciphertext must hash to cipherSHA256 (hex, from the deposit record)
-// and the plaintext to the hash and size the depositor sealed in the private
-// metadata (sealedPrivate, which every deposit carries). A wrong key gives
-// ErrWrongIdentity, damaged ciphertext ErrMalformed, a mismatch ErrIntegrity;
-// on any error dst may hold unverified plaintext, which must be discarded.
-func Open(dst io.Writer, src io.Reader, k *DocKey, sealedPrivate []byte, cipherSHA256 string) (*Opened, error) {
+// it: the ciphertext must hash to cipherSHA256 (hex, from the deposit record),
+// the plaintext to the hash and size the depositor sealed in the private
+// metadata (sealedPrivate, which every deposit carries) and, when m is not
+// nil, to the commitment of the deposit's signed manifest (which the caller
+// has verified: its signature, and its fields against the record). A wrong
+// key gives ErrWrongIdentity, damaged ciphertext ErrMalformed, a mismatch
+// ErrIntegrity; on any error dst may hold unverified plaintext, which must be
+// discarded.
+func Open(dst io.Writer, src io.Reader, k *DocKey, sealedPrivate []byte, cipherSHA256 string, m *manifest.Manifest) (*Opened, error) {
 	want, err := hex.DecodeString(cipherSHA256)
 	if err != nil || len(want) != 32 {
 		return nil, fmt.Errorf("%w: the deposit record's ciphertext SHA-256 is not a SHA-256", ErrIntegrity)
@@ -219,15 +240,21 @@ func Open(dst io.Writer, src io.Reader, k *DocKey, sealedPrivate []byte, cipherS
 	if subtle.ConstantTimeCompare(dg.CipherSHA256[:], want) != 1 {
 		return nil, fmt.Errorf("%w: ciphertext SHA-256 %x, the deposit recorded %s", ErrIntegrity, dg.CipherSHA256, cipherSHA256)
 	}
-	if err := checkPlain(dg, private); err != nil {
+	if err := checkPlain(dg, private, m); err != nil {
 		return nil, err
 	}
 	return &Opened{Digest: dg, Private: private}, nil
 }
 
 // checkPlain compares a plaintext's digest with the hash and size sealed in
-// private metadata.
-func checkPlain(dg Digest, private map[string]any) error {
+// private metadata, and with the commitment of m if it is not nil.
+func checkPlain(dg Digest, private map[string]any, m *manifest.Manifest) error {
+	if m != nil {
+		nonce, _ := private[NonceField].(string)
+		if err := m.CheckPlaintext(nonce, dg.PlainSHA256, dg.PlainSize); err != nil {
+			return fmt.Errorf("%w: %w", ErrIntegrity, err)
+		}
+	}
 	want, _ := private[PlainSHA256Field].(string)
 	if want == "" {
 		return fmt.Errorf("%w: the private metadata records no plaintext SHA-256", ErrIntegrity)

@@ -184,16 +184,16 @@ func TestDepositRekeyChecksPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := next.Rekey(io.Discard, bytes.NewReader(forged.Bytes()), d.Key, private); !errors.Is(err, envelope.ErrIntegrity) {
+	if _, err := next.Rekey(io.Discard, bytes.NewReader(forged.Bytes()), d.Key, private, nil); !errors.Is(err, envelope.ErrIntegrity) {
 		t.Fatalf("rekey of substituted plaintext: %v, want ErrIntegrity", err)
 	}
 	var out bytes.Buffer
-	s2, err := next.Rekey(&out, bytes.NewReader(ct.Bytes()), d.Key, private)
+	s2, err := next.Rekey(&out, bytes.NewReader(ct.Bytes()), d.Key, private, nil)
 	if err != nil {
 		t.Fatalf("rekey of the deposited content: %v", err)
 	}
 	var plain bytes.Buffer
-	o, err := envelope.Open(&plain, bytes.NewReader(out.Bytes()), next.Key, s2.Private, fmt.Sprintf("%x", s2.CipherSHA256))
+	o, err := envelope.Open(&plain, bytes.NewReader(out.Bytes()), next.Key, s2.Private, fmt.Sprintf("%x", s2.CipherSHA256), nil)
 	if err != nil || plain.String() != "deposited" || o.Private["notes"] != "n" {
 		t.Fatalf("Open after rekey = %q, %v, %v", plain.String(), o, err)
 	}

@@ -18,6 +18,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,6 +29,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/manifest"
 )
 
 var updateVectors = flag.Bool("update-vectors", false, "regenerate testdata/vectors")
@@ -41,6 +44,10 @@ type vector struct {
 	Private      []byte `json:"private"`       // base64: sealed private metadata (may be empty)
 	Content      []byte `json:"content"`       // base64: the ciphertext, an age file
 	CipherSHA256 string `json:"cipher_sha256"` // hex, as the deposit record holds it
+	// Manifest, if present, is the deposit's signed manifest (its bytes; the
+	// signature is checked elsewhere): the plaintext must match its
+	// commitment.
+	Manifest string `json:"manifest,omitempty"`
 	// Expect is "ok" or the error code envelope.ErrorCode gives.
 	Expect string `json:"expect"`
 	// For "ok": the plaintext (base64) and the private metadata.
@@ -105,7 +112,13 @@ func openVector(out *bytes.Buffer, v *vector) (*envelope.Opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	return envelope.Open(out, bytes.NewReader(v.Content), k, v.Private, v.CipherSHA256)
+	var m *manifest.Manifest
+	if v.Manifest != "" {
+		if m, err = manifest.Parse([]byte(v.Manifest)); err != nil {
+			return nil, err
+		}
+	}
+	return envelope.Open(out, bytes.NewReader(v.Content), k, v.Private, v.CipherSHA256, m)
 }
 
 // resealed seals an ok vector's plaintext and private metadata again to the
@@ -123,7 +136,7 @@ func resealed(t *testing.T, v *vector) {
 	}
 	private := map[string]any{}
 	for k, val := range v.PrivateMeta {
-		if k != envelope.PlainSHA256Field && k != envelope.PlainSizeField {
+		if k != envelope.PlainSHA256Field && k != envelope.PlainSizeField && k != envelope.NonceField {
 			private[k] = val
 		}
 	}
@@ -139,7 +152,13 @@ func resealed(t *testing.T, v *vector) {
 	if err != nil {
 		t.Fatalf("resealed vector does not open: %v", err)
 	}
-	if !bytes.Equal(out.Bytes(), v.Plaintext) || !reflect.DeepEqual(normalise(t, o.Private), normalise(t, v.PrivateMeta)) {
+	if o.Private[envelope.NonceField] == v.PrivateMeta[envelope.NonceField] {
+		t.Fatal("sealing again reused the commitment nonce")
+	}
+	delete(o.Private, envelope.NonceField)
+	want := maps.Clone(v.PrivateMeta)
+	delete(want, envelope.NonceField)
+	if !bytes.Equal(out.Bytes(), v.Plaintext) || !reflect.DeepEqual(normalise(t, o.Private), normalise(t, want)) {
 		t.Fatal("resealed vector opens to something else")
 	}
 }
@@ -184,11 +203,12 @@ func writeVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	type made struct {
-		key     *envelope.DocKey
-		slot    []byte
-		private []byte
-		content []byte
-		sum     string
+		key        *envelope.DocKey
+		slot       []byte
+		private    []byte
+		content    []byte
+		sum        string
+		commitment string
 	}
 	seal := func(id age.Identity, r age.Recipient, plain []byte, private map[string]any) made {
 		d, err := envelope.NewDeposit(map[string]age.Recipient{"reader": r})
@@ -200,7 +220,7 @@ func writeVectors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return made{d.Key, d.Slots["reader"], s.Private, ct.Bytes(), hex.EncodeToString(s.CipherSHA256[:])}
+		return made{d.Key, d.Slots["reader"], s.Private, ct.Bytes(), hex.EncodeToString(s.CipherSHA256[:]), s.Commitment}
 	}
 	sealPrivate := func(k *envelope.DocKey, json string) []byte {
 		b, err := envelope.SealPrivate(k, []byte(json))
@@ -263,6 +283,24 @@ func writeVectors(t *testing.T) {
 		"private-modified": {Comment: "one bit of the sealed private metadata flipped", Identity: id,
 			Slot: base.slot, Private: flip(base.private, len(base.private)-2), Content: base.content, CipherSHA256: base.sum, Expect: "malformed"},
 	}
+	// The signed manifest of base's deposit, and what a keeper who holds the
+	// document key could do: encrypt other plaintext under it and re-seal the
+	// private metadata with that plaintext's hash, size and a nonce of its
+	// choosing. Only the manifest's commitment gives it away.
+	signed := (&manifest.Manifest{Format: manifest.Format, ID: "vectordocument00000000000", Collection: "kirkuk-2018", Kind: "testimony",
+		Depositor: "r.hassan", DepositedAt: "2026-03-01T09:00:00Z", CipherSHA256: base.sum, PlainCommitment: base.commitment,
+		PublicSHA256: manifest.PublicSHA256([]byte(`{"title":"A fictional statement","language":"en"}`)), ConsentScopes: []string{"research"}}).Bytes()
+	vectors["ok-with-manifest"] = vector{Comment: "the plaintext matches the signed manifest's commitment", Identity: id,
+		Slot: base.slot, Private: base.private, Content: base.content, CipherSHA256: base.sum, Manifest: string(signed), Expect: "ok", Plaintext: text}
+	other := []byte("A different statement put in place of the deposited one.\n")
+	otherSum := sha256.Sum256(other)
+	resealed := sealPrivate(base.key, `{"notes":"fictional","file_name":"statement.txt","plain_sha256":"`+hex.EncodeToString(otherSum[:])+
+		`","plain_size":`+fmt.Sprint(len(other))+`,"plain_nonce":"`+strings.Repeat("0", 64)+`"}`)
+	vectors["plaintext-resealed"] = vector{Comment: "a key holder substituted the plaintext and re-sealed consistent private metadata; the signed manifest's commitment gives it away", Identity: id,
+		Slot: base.slot, Private: resealed, Content: forged, CipherSHA256: forgedSum, Manifest: string(signed), Expect: "integrity"}
+	vectors["plaintext-resealed-without-manifest"] = vector{Comment: "the same substitution passes the checks that do not use the manifest: readers must always check it", Identity: id,
+		Slot: base.slot, Private: resealed, Content: forged, CipherSHA256: forgedSum, Expect: "ok", Plaintext: other}
+
 	pq := seal(pqReader, pqReader.Recipient(), long, private)
 	vectors["ok-pq-reader-two-chunks"] = vector{Comment: "a post-quantum reader, content over one 64 KiB chunk", Identity: pqReader.String() + "\n",
 		Slot: pq.slot, Private: pq.private, Content: pq.content, CipherSHA256: pq.sum, Expect: "ok", Plaintext: long}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/amana-vault/amana/manifest"
+	"github.com/amana-vault/amana/sshsig"
 )
 
 func sample() *manifest.Manifest {
@@ -109,5 +110,37 @@ func TestMatch(t *testing.T) {
 		if !errors.Is(err, manifest.ErrMismatch) || !strings.Contains(err.Error(), strings.Split(name, " ")[0]) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestSignVerify(t *testing.T) {
+	priv, pub, err := sshsig.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sshsig.ParseSigningKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sample()
+	sig, err := manifest.Sign(m, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := manifest.Verify(m.Bytes(), sig, pub)
+	if err != nil || got.ID != m.ID {
+		t.Fatalf("Verify: %v", err)
+	}
+	_, other, _ := sshsig.GenerateSigningKey()
+	if _, err := manifest.Verify(m.Bytes(), sig, other); !errors.Is(err, manifest.ErrSignature) {
+		t.Errorf("another key: %v", err)
+	}
+	if _, err := manifest.Verify(m.Bytes(), sig, ""); !errors.Is(err, manifest.ErrSignature) {
+		t.Errorf("no key: %v", err)
+	}
+	changed := *m
+	changed.ConsentScopes = []string{"research"}
+	if _, err := manifest.Verify(changed.Bytes(), sig, pub); !errors.Is(err, manifest.ErrSignature) {
+		t.Errorf("changed consent: %v", err)
 	}
 }
