@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,10 +13,15 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
+	"strings"
+	"time"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/manifest"
 )
 
 // Limits on what the client accepts from a server.
@@ -41,6 +48,13 @@ type DepositRequest struct {
 	Content io.Reader
 	// Classic makes the document key X25519 instead of post-quantum.
 	Classic bool
+	// Depositor is the caller's user id, and Signer its signing key: the
+	// deposit's manifest is signed with it (manifest.Sign).
+	Depositor string
+	Signer    ssh.Signer
+	// Sign, if set instead of Signer, signs the manifest's bytes (for keys
+	// only OpenSSH can use, such as hardware keys).
+	Sign func(manifest []byte) ([]byte, error)
 }
 
 // Deposited is the result of a deposit.
@@ -76,18 +90,46 @@ func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, e
 	if err != nil {
 		return nil, err
 	}
+	if req.Signer == nil && req.Sign == nil {
+		return nil, errors.New("a deposit must be signed: no signing key")
+	}
+	public, err := json.Marshal(req.Public)
+	if err != nil {
+		return nil, err
+	}
+	consent := req.Consent
+	consent.Scopes = slices.Compact(slices.Sorted(slices.Values(consent.Scopes)))
+	id := newDocID()
 	meta := map[string]any{
-		"collection": req.Collection, "kind": req.Kind, "public": req.Public, "consent": req.Consent, "slots": dep.Slots,
+		"id": id, "collection": req.Collection, "kind": req.Kind, "public": json.RawMessage(public), "consent": consent, "slots": dep.Slots,
 	}
 	var digest envelope.Digest
 	doc := new(Document)
-	err = c.upload(ctx, http.MethodPost, "/v1/documents", "", meta, func(w io.Writer) ([]byte, [32]byte, error) {
+	err = c.upload(ctx, http.MethodPost, "/v1/documents", "", meta, func(w io.Writer) (map[string]any, error) {
 		s, err := dep.Seal(w, req.Content, req.Private)
 		if err != nil {
-			return nil, [32]byte{}, err
+			return nil, err
 		}
 		digest = s.Digest
-		return s.Private, s.CipherSHA256, nil
+		m := &manifest.Manifest{
+			Format: manifest.Format, ID: id, Collection: req.Collection, Kind: req.Kind,
+			Depositor: req.Depositor, DepositedAt: manifest.FormatTime(time.Now()),
+			CipherSHA256:    hex.EncodeToString(s.CipherSHA256[:]),
+			PlainCommitment: s.Commitment,
+			PublicSHA256:    manifest.PublicSHA256(public),
+			ConsentScopes:   consent.Scopes,
+		}
+		var sig []byte
+		if req.Signer != nil {
+			sig, err = manifest.Sign(m, req.Signer)
+		} else if err = m.Check(); err == nil {
+			sig, err = req.Sign(m.Bytes())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("signing the deposit: %w", err)
+		}
+		return map[string]any{"cipher_sha256": m.CipherSHA256, "private": s.Private,
+			"manifest": string(m.Bytes()), "manifest_sig": string(sig)}, nil
 	}, doc)
 	if err != nil {
 		return nil, err
@@ -95,10 +137,18 @@ func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, e
 	return &Deposited{Document: doc, Digest: digest}, nil
 }
 
+// newDocID returns a fresh document id: 128 random bits as 26 lower-case
+// base32 characters, the form the server gives its own ids.
+func newDocID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
 // upload sends a multipart deposit or rekey: meta, then the content that
-// write produces, then the final part with the ciphertext hash and the
-// private metadata write returns.
-func (c *Client) upload(ctx context.Context, method, path, totp string, meta any, write func(io.Writer) ([]byte, [32]byte, error), out any) error {
+// write produces, then the final part write returns (the ciphertext hash,
+// the sealed private metadata, the signed manifest).
+func (c *Client) upload(ctx context.Context, method, path, totp string, meta any, write func(io.Writer) (map[string]any, error), out any) error {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -113,13 +163,9 @@ func (c *Client) upload(ctx context.Context, method, path, totp string, meta any
 			if err != nil {
 				return err
 			}
-			private, sum, err := write(part)
+			final, err := write(part)
 			if err != nil {
 				return err
-			}
-			final := map[string]any{"cipher_sha256": hex.EncodeToString(sum[:])}
-			if private != nil {
-				final["private"] = private
 			}
 			if err := writeJSONPart(mw, "final", final); err != nil {
 				return err
@@ -194,6 +240,8 @@ type Got struct {
 	Document *Document
 	Private  map[string]any
 	Digest   envelope.Digest
+	// Manifest is the deposit's signed manifest, verified.
+	Manifest *manifest.Manifest
 }
 
 // Get downloads a document, decrypts it into dst on this machine and
@@ -218,11 +266,15 @@ func (c *Client) Get(ctx context.Context, id string, ids []age.Identity, dst io.
 		return nil, err
 	}
 	defer resp.Body.Close()
-	o, err := envelope.Open(dst, resp.Body, key, priv, doc.CipherSHA256)
+	m, err := c.VerifyManifest(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
-	return &Got{Document: doc, Private: o.Private, Digest: o.Digest}, nil
+	o, err := envelope.Open(dst, resp.Body, key, priv, doc.CipherSHA256, m)
+	if err != nil {
+		return nil, err
+	}
+	return &Got{Document: doc, Private: o.Private, Digest: o.Digest, Manifest: m}, nil
 }
 
 // Content opens the raw ciphertext (an age file) of a document.
@@ -318,12 +370,48 @@ func (c *Client) rekey(ctx context.Context, id string, ids []age.Identity, totp 
 	}
 	defer src.Close()
 	out := new(Document)
-	err = c.upload(ctx, http.MethodPut, docPath(id, "content"), totp, map[string]any{"slots": dep.Slots}, func(w io.Writer) ([]byte, [32]byte, error) {
-		s, err := dep.Rekey(w, src, old, priv)
+	m, err := c.VerifyManifest(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	err = c.upload(ctx, http.MethodPut, docPath(id, "content"), totp, map[string]any{"slots": dep.Slots}, func(w io.Writer) (map[string]any, error) {
+		s, err := dep.Rekey(w, src, old, priv, m)
 		if err != nil {
-			return nil, [32]byte{}, err
+			return nil, err
 		}
-		return s.Private, s.CipherSHA256, nil
+		return map[string]any{"cipher_sha256": hex.EncodeToString(s.CipherSHA256[:]), "private": s.Private}, nil
 	}, out)
 	return out, err
+}
+
+// VerifyManifest checks a document's signed manifest: the signature with
+// the depositor's signing key, and its fields against the document record
+// (id, collection, kind, depositor, consent, the public metadata as
+// signed). Readers then check the plaintext against its commitment
+// (envelope.Open). A document without a valid manifest is refused.
+func (c *Client) VerifyManifest(ctx context.Context, doc *Document) (*manifest.Manifest, error) {
+	key, err := c.signingKey(ctx, doc.Depositor)
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.VerifyRecord(manifest.Record{
+		ID: doc.ID, Collection: doc.Collection, Kind: doc.Kind, Depositor: doc.Depositor, ConsentScopes: doc.Consent.Scopes,
+		Manifest: []byte(doc.Manifest), ManifestSig: []byte(doc.ManifestSig), PublicSigned: doc.PublicSigned,
+	}, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
+	}
+	return m, nil
+}
+
+// signingKey returns user's signing public key as the server gives it.
+func (c *Client) signingKey(ctx context.Context, user string) (string, error) {
+	var out struct {
+		Recipient  string `json:"recipient"`
+		SigningKey string `json:"signing_key"`
+	}
+	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(user) + "/recipient"}, &out); err != nil {
+		return "", err
+	}
+	return out.SigningKey, nil
 }

@@ -1,6 +1,9 @@
 package client
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // The wire types mirror the server's JSON. They are declared here, not
 // imported, so that the client (and the browser build of it) does not pull
@@ -58,6 +61,12 @@ type Document struct {
 	SlotHolders  []string   `json:"slot_holders"`
 	State        string     `json:"state"`
 	Generation   int        `json:"generation"`
+	// The deposit's signed manifest (manifest.Manifest.Bytes), its SSH
+	// signature, and the public metadata exactly as the depositor sent it
+	// (the manifest holds its SHA-256).
+	Manifest     string          `json:"manifest,omitempty"`
+	ManifestSig  string          `json:"manifest_sig,omitempty"`
+	PublicSigned json.RawMessage `json:"public_signed,omitempty"`
 }
 
 // SearchHit is one search result.

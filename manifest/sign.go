@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"golang.org/x/crypto/ssh"
 
@@ -40,6 +41,36 @@ func Verify(b, sig []byte, signingKey string) (*Manifest, error) {
 	}
 	if err := sshsig.Verify(pub, Namespace, b, sig); err != nil {
 		return nil, fmt.Errorf("%w: not signed by %s's key %s: %w", ErrSignature, m.Depositor, sshsig.Fingerprint(pub), err)
+	}
+	return m, nil
+}
+
+// Record is what a reader knows of a document from the server's record of
+// it: the fields the manifest must agree with, and the manifest, its
+// signature and the public metadata exactly as the depositor sent them.
+type Record struct {
+	ID, Collection, Kind, Depositor string
+	ConsentScopes                   []string
+	Manifest, ManifestSig           []byte
+	PublicSigned                    []byte
+}
+
+// VerifyRecord is what every reader does before trusting a document: the
+// manifest must be signed by signingKey (the depositor's, as the reader
+// knows it) and agree with the record. The plaintext is then checked
+// against the returned manifest's commitment.
+func VerifyRecord(r Record, signingKey string) (*Manifest, error) {
+	if len(r.Manifest) == 0 {
+		return nil, fmt.Errorf("%w: document %s has no signed manifest", ErrMismatch, r.ID)
+	}
+	m, err := Verify(r.Manifest, r.ManifestSig, signingKey)
+	if err != nil {
+		return nil, err
+	}
+	scopes := slices.Compact(slices.Sorted(slices.Values(r.ConsentScopes)))
+	if err := m.Match(Expect{ID: r.ID, Collection: r.Collection, Kind: r.Kind, Depositor: r.Depositor,
+		PublicSHA256: PublicSHA256(r.PublicSigned), ConsentScopes: scopes}); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

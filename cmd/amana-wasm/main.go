@@ -14,6 +14,7 @@ import (
 
 	"github.com/amana-vault/amana/cmd/amana-wasm/inbrowser"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/manifest"
 )
 
 var keys *inbrowser.Keyring
@@ -48,7 +49,7 @@ func fn(f func(args []js.Value) any) js.Func {
 				out = map[string]any{"error": "internal error in the WebAssembly module"}
 			}
 		}()
-		for len(args) < 4 {
+		for len(args) < 6 {
 			args = append(args, js.Undefined())
 		}
 		return f(args)
@@ -81,7 +82,26 @@ func main() {
 			return map[string]any{"response": r}
 		}),
 		"open": fn(func(a []js.Value) any {
-			o, err := keys.Open(bytesOf(a[0]), bytesOf(a[1]), bytesOf(a[2]), a[3].String())
+			// a[4], if a string, is a deposit manifest already verified by
+			// the caller (the protocol's vectors); the page uses openDocument.
+			var m *manifest.Manifest
+			if a[4].Type() == js.TypeString {
+				var err error
+				if m, err = manifest.Parse([]byte(a[4].String())); err != nil {
+					return fail(err)
+				}
+			}
+			o, err := keys.Open(bytesOf(a[0]), bytesOf(a[1]), bytesOf(a[2]), a[3].String(), m)
+			if err != nil {
+				return fail(err)
+			}
+			pj, _ := json.Marshal(o.Private)
+			return map[string]any{"plain": toJS(o.Plain), "private": string(pj), "plain_sha256": o.PlainSHA256}
+		}),
+		"openDocument": fn(func(a []js.Value) any {
+			// slot, private, content, the document record (JSON) and the
+			// depositor's signing key.
+			o, err := keys.OpenDocument(bytesOf(a[0]), bytesOf(a[1]), bytesOf(a[2]), []byte(a[3].String()), a[4].String())
 			if err != nil {
 				return fail(err)
 			}

@@ -74,7 +74,7 @@ func TestVectorsInBrowser(t *testing.T) {
   for (const [name, v] of Object.entries(vectors)) {
     const id = w.loadIdentity(new TextEncoder().encode(v.identity));
     if (id.error) { out[name] = {code: 'identity: ' + id.error}; continue; }
-    const r = w.open(bytes(v.slot), bytes(v.private), bytes(v.content), v.cipher_sha256);
+    const r = w.open(bytes(v.slot), bytes(v.private), bytes(v.content), v.cipher_sha256, v.manifest);
     if (r.error) { out[name] = {code: r.code, error: r.error}; continue; }
     let s = '';
     for (const c of r.plain) s += String.fromCharCode(c);

@@ -3,8 +3,11 @@ package inbrowser
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/manifest"
 )
 
 // ErrIntegrity is returned when a document is not what was deposited: what
@@ -58,8 +61,9 @@ type Opened struct {
 
 // Open is the document protocol's open (envelope.OpenSlot and
 // envelope.Open): the caller's key slot, the sealed private metadata and the
-// content, checked against the deposit record's ciphertext SHA-256 (hex).
-func (k *Keyring) Open(slot, private, content []byte, cipherSHA256 string) (*Opened, error) {
+// content, checked against the deposit record's ciphertext SHA-256 (hex) and,
+// when m is not nil, the commitment of the deposit's verified manifest.
+func (k *Keyring) Open(slot, private, content []byte, cipherSHA256 string, m *manifest.Manifest) (*Opened, error) {
 	ids, err := k.identities()
 	if err != nil {
 		return nil, err
@@ -69,9 +73,41 @@ func (k *Keyring) Open(slot, private, content []byte, cipherSHA256 string) (*Ope
 		return nil, err
 	}
 	var pt bytes.Buffer
-	o, err := envelope.Open(&pt, bytes.NewReader(content), key, private, cipherSHA256)
+	o, err := envelope.Open(&pt, bytes.NewReader(content), key, private, cipherSHA256, m)
 	if err != nil {
 		return nil, err
 	}
 	return &Opened{Plain: pt.Bytes(), Private: o.Private, PlainSHA256: hex.EncodeToString(o.PlainSHA256[:])}, nil
+}
+
+// Record is a document as GET /v1/documents/{id} gives it: what OpenDocument
+// checks the signed manifest against.
+type Record struct {
+	ID           string                    `json:"id"`
+	Collection   string                    `json:"collection"`
+	Kind         string                    `json:"kind"`
+	Depositor    string                    `json:"depositor"`
+	CipherSHA256 string                    `json:"cipher_sha256"`
+	Consent      struct{ Scopes []string } `json:"consent"`
+	Manifest     string                    `json:"manifest"`
+	ManifestSig  string                    `json:"manifest_sig"`
+	PublicSigned json.RawMessage           `json:"public_signed"`
+}
+
+// OpenDocument is what the document page does: verify the deposit's signed
+// manifest against the record with the depositor's signing key
+// (manifest.VerifyRecord), then Open against it.
+func (k *Keyring) OpenDocument(slot, private, content, record []byte, signingKey string) (*Opened, error) {
+	var r Record
+	if err := json.Unmarshal(record, &r); err != nil {
+		return nil, fmt.Errorf("document record: %w", err)
+	}
+	m, err := manifest.VerifyRecord(manifest.Record{
+		ID: r.ID, Collection: r.Collection, Kind: r.Kind, Depositor: r.Depositor, ConsentScopes: r.Consent.Scopes,
+		Manifest: []byte(r.Manifest), ManifestSig: []byte(r.ManifestSig), PublicSigned: r.PublicSigned,
+	}, signingKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
+	}
+	return k.Open(slot, private, content, r.CipherSHA256, m)
 }

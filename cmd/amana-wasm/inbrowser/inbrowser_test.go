@@ -112,7 +112,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		t.Fatal("sealed output holds plaintext")
 	}
 	for id := range recips {
-		o, err := keyring(t, users[id]).Open(s.Slots[id], s.Private, s.Content, s.CipherSHA256)
+		o, err := keyring(t, users[id]).Open(s.Slots[id], s.Private, s.Content, s.CipherSHA256, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
@@ -122,11 +122,11 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 	k := keyring(t, users["r.ahmed"])
 	// A wrong recorded ciphertext hash is refused.
-	if _, err := k.Open(s.Slots["r.ahmed"], s.Private, s.Content, strings.Repeat("0", 64)); !errors.Is(err, ErrIntegrity) {
+	if _, err := k.Open(s.Slots["r.ahmed"], s.Private, s.Content, strings.Repeat("0", 64), nil); !errors.Is(err, ErrIntegrity) {
 		t.Errorf("wrong cipher hash: %v", err)
 	}
 	// A lawyer without a slot opens nothing.
-	if _, err := keyring(t, users["a.karim"]).Open(s.Slots["r.ahmed"], s.Private, s.Content, s.CipherSHA256); err == nil {
+	if _, err := keyring(t, users["a.karim"]).Open(s.Slots["r.ahmed"], s.Private, s.Content, s.CipherSHA256, nil); err == nil {
 		t.Error("a.karim opened r.ahmed's slot")
 	}
 	// A grant: the slot rewrapped for a.karim opens for a.karim.
@@ -134,12 +134,12 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o, err := keyring(t, users["a.karim"]).Open(slot, s.Private, s.Content, s.CipherSHA256); err != nil || !bytes.Equal(o.Plain, plain) {
+	if o, err := keyring(t, users["a.karim"]).Open(slot, s.Private, s.Content, s.CipherSHA256, nil); err != nil || !bytes.Equal(o.Plain, plain) {
 		t.Errorf("granted open: %v", err)
 	}
 	// Private metadata from another document (plaintext hash mismatch) is refused.
 	s2, _ := Seal(recips, nil, []byte("other"))
-	if _, err := k.Open(s.Slots["r.ahmed"], s2.Private, s.Content, s.CipherSHA256); err == nil {
+	if _, err := k.Open(s.Slots["r.ahmed"], s2.Private, s.Content, s.CipherSHA256, nil); err == nil {
 		t.Error("foreign private metadata accepted")
 	}
 }

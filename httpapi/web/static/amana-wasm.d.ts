@@ -65,8 +65,10 @@ interface AmanaWasm {
   forget(): AmanaWasmResult<AmanaWasmOK>;
   /** Decrypts the server's armored login challenge; the response to send back. */
   answerChallenge(challenge: string): AmanaWasmResult<{ response: string }>;
-  /** Opens a document: its key slot, encrypted private metadata and content, and the content's expected hex SHA-256. */
-  open(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, cipherSHA256: string): AmanaWasmResult<AmanaWasmOpened>;
+  /** Opens a document: its key slot, encrypted private metadata and content, the content's expected hex SHA-256 and, optionally, a deposit manifest the caller already verified (the protocol's vectors). */
+  open(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, cipherSHA256: string, manifest?: string): AmanaWasmResult<AmanaWasmOpened>;
+  /** Opens a document as the document page must: verifies the deposit's signed manifest in the record (the JSON of GET /v1/documents/{id}) with the depositor's signing key, then opens against it. */
+  openDocument(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, record: string, signingKey: string): AmanaWasmResult<AmanaWasmOpened>;
   /** Wraps the document key of a slot for another user's recipient; the new slot in base64. */
   rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
   /** Seals a deposit for the recipients (JSON object, user id to age recipient) with its private metadata (JSON object). */
