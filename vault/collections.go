@@ -174,8 +174,14 @@ func (v *Vault) ListCollections(c Caller) ([]Collection, error) {
 }
 
 // CollectionRecipients returns the age recipients a depositor must seal a
-// new document to: the caller's own and every custodian's, by user id.
-func (v *Vault) CollectionRecipients(c Caller, id string) (map[string]string, error) {
+// new document to, by user id: the caller's own and every active
+// custodian's. Given the scopes of the deposit's consent, it returns only
+// those whose role the consent covers, which are exactly the key slots
+// the deposit must carry: the vault refuses a slot for anyone else. (A
+// scope the vault does not know covers nobody; the deposit refuses it.)
+// Without scopes it returns all of them, as a client that predates the
+// consent rule asks.
+func (v *Vault) CollectionRecipients(c Caller, id string, consentScopes ...string) (map[string]string, error) {
 	out := map[string]string{}
 	err := v.update(c, "collection.recipients", func(tx *bbolt.Tx, ev *audit.Event) error {
 		clear(out)
@@ -187,6 +193,14 @@ func (v *Vault) CollectionRecipients(c Caller, id string) (map[string]string, er
 		col, err := collectionFor(tx, u, ev.Action, id)
 		if err != nil {
 			return err
+		}
+		if consentScopes != nil {
+			for _, hid := range requiredHolders(tx, u, col, Consent{Scopes: consentScopes}) {
+				if hu, err := getUser(tx, hid); err == nil {
+					out[hid] = hu.Recipient
+				}
+			}
+			return nil
 		}
 		for _, cid := range append([]string{u.ID}, col.Custodians...) {
 			cu, err := getUser(tx, cid)

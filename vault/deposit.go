@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"slices"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 // DepositRequest describes a new document, everything but its content.
 // Slots maps user ids to key slots wrapped on the depositor's machine; it
 // must hold one for the depositor and one for each active custodian of the
-// collection, and may hold more for members the consent covers.
+// collection whose role the consent covers (CollectionRecipients with the
+// consent's scopes), may hold more for members the consent covers, and
+// may hold none for anyone the consent does not cover.
 type DepositRequest struct {
 	Collection string
 	Kind       string
@@ -123,13 +126,12 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 }
 
 // checkDepositSlots verifies that slots cover exactly who must hold one and
-// otherwise only members the consent covers, each wrapped for their key.
+// otherwise only members, each wrapped for their key; nobody, depositor and
+// custodians included, may hold a slot the consent does not cover.
 func (v *Vault) checkDepositSlots(tx *bbolt.Tx, depositor *User, col *Collection, consent Consent, slots map[string][]byte) error {
-	required := []string{depositor.ID}
-	for _, id := range col.Custodians {
-		if cu, err := getUser(tx, id); err == nil && cu.State != StateDisabled {
-			required = append(required, id)
-		}
+	required := requiredHolders(tx, depositor, col, consent)
+	if len(required) == 0 {
+		return invalid("consent.scopes", "the consent covers neither the depositor nor any custodian of collection %s: nobody could read the document", col.ID)
 	}
 	for _, id := range required {
 		if _, ok := slots[id]; !ok {
@@ -139,24 +141,42 @@ func (v *Vault) checkDepositSlots(tx *bbolt.Tx, depositor *User, col *Collection
 	if len(slots) > MaxMembers {
 		return invalid("slots", "too many key slots")
 	}
-	for id, slot := range slots {
+	for _, id := range slices.Sorted(maps.Keys(slots)) {
 		u, err := getUser(tx, id)
 		if err != nil || u.State == StateDisabled {
 			return invalid("slots", "unknown or disabled user %q", id)
 		}
-		if !slices.Contains(required, id) {
-			if !col.HasMember(id) {
-				return invalid("slots", "user %q is not a member of collection %s", id, col.ID)
-			}
-			if !mayHold(u.Role, consent) {
-				return invalid("slots", "the consent does not cover user %q's role", id)
-			}
+		if !slices.Contains(required, id) && !col.HasMember(id) {
+			return invalid("slots", "user %q is not a member of collection %s", id, col.ID)
 		}
-		if err := checkSlot("slots."+id, slot, u.Recipient); err != nil {
+		if !mayHold(u.Role, consent) {
+			return &ConsentError{Field: "slots", User: id, Role: u.Role}
+		}
+		if err := checkSlot("slots."+id, slots[id], u.Recipient); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// requiredHolders lists who must hold a key slot for a new deposit into
+// col with this consent: the depositor and the active custodians, each if
+// the consent covers its role.
+func requiredHolders(tx *bbolt.Tx, depositor *User, col *Collection, consent Consent) []string {
+	var required []string
+	if mayHold(depositor.Role, consent) {
+		required = append(required, depositor.ID)
+	}
+	for _, id := range col.Custodians {
+		cu, err := getUser(tx, id)
+		if err != nil || cu.State == StateDisabled || id == depositor.ID {
+			continue
+		}
+		if mayHold(cu.Role, consent) {
+			required = append(required, id)
+		}
+	}
+	return required
 }
 
 // pendingDeposit is what Commit needs to create a new document.

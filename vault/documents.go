@@ -161,7 +161,7 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 			return ErrExists
 		}
 		if !mayHold(g.Role, a.doc.Consent) {
-			return &InvalidError{Field: "user", Reason: "the document's consent does not cover this user's role"}
+			return &ConsentError{Field: "user", User: grantee, Role: g.Role}
 		}
 		if err := checkSlot("slot", slot, g.Recipient); err != nil {
 			return err
@@ -181,8 +181,9 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 
 // Revoke removes a user's key slot. Admins may revoke any slot; the
 // depositor and the custodians may revoke others' slots; any other slot
-// holder only its own. Custodians' slots and the last remaining slot
-// cannot be removed. Revoking
+// holder only its own. Custodians' slots (unless the consent does not
+// cover the custodian, which only a vault written before that rule holds)
+// and the last remaining slot cannot be removed. Revoking
 // does not change the ciphertext: follow with a rekey so that a copy of the
 // old document key no longer decrypts it.
 func (v *Vault) Revoke(c Caller, id, user string) error {
@@ -199,7 +200,9 @@ func (v *Vault) Revoke(c Caller, id, user string) error {
 			return ErrNotFound
 		}
 		if slices.Contains(a.col.Custodians, user) {
-			return &InvalidError{Field: "user", Reason: "custodians always hold a key slot"}
+			if t, err := getUser(tx, user); err != nil || mayHold(t.Role, a.doc.Consent) {
+				return &InvalidError{Field: "user", Reason: "custodians always hold a key slot"}
+			}
 		}
 		if len(a.doc.SlotHolders) == 1 {
 			return ErrConflict

@@ -61,3 +61,31 @@ type RedactionError struct {
 func (e *RedactionError) Error() string {
 	return fmt.Sprintf("vault: personal data (%s) in public field %s", e.Kind, e.Field)
 }
+
+// ConsentError reports a key slot for a user whose role the document's
+// consent does not cover (a lawyer without legal_proceedings, a researcher
+// without research, any auditor). It names the user and the role, never
+// the slot. It is also an *InvalidError, for callers that only tell input
+// errors apart.
+type ConsentError struct {
+	Field string
+	User  string
+	Role  string
+}
+
+func (e *ConsentError) Error() string {
+	return "vault: invalid " + e.Field + ": " + e.reason()
+}
+
+func (e *ConsentError) reason() string {
+	need := "this role never holds key slots"
+	if scope, ok := slotScopes[e.Role]; ok {
+		need = "needs " + scope
+	}
+	return fmt.Sprintf("the document's consent does not cover %s, a %s (%s)", e.User, e.Role, need)
+}
+
+// Unwrap makes a ConsentError an *InvalidError too.
+func (e *ConsentError) Unwrap() error {
+	return &InvalidError{Field: e.Field, Reason: e.reason()}
+}

@@ -37,6 +37,7 @@ func (v *Vault) event(c Caller, action string) *audit.Event {
 func outcome(err error) (outcome, reason string) {
 	var inv *InvalidError
 	var red *RedactionError
+	var ce *ConsentError
 	switch {
 	case err == nil:
 		return outcomeOK, ""
@@ -46,6 +47,8 @@ func outcome(err error) (outcome, reason string) {
 		return outcomeDenied, "forbidden"
 	case errors.Is(err, ErrAuth):
 		return outcomeDenied, "auth"
+	case errors.As(err, &ce):
+		return outcomeInvalid, "consent"
 	case errors.As(err, &inv), errors.Is(err, ErrTooLarge), errors.Is(err, ErrHashMismatch):
 		return outcomeInvalid, ""
 	case errors.As(err, &red):

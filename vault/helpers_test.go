@@ -180,7 +180,7 @@ func (f *fixture) deposit(t testing.TB, by testUser, req DepositRequest, content
 }
 
 func (f *fixture) tryDeposit(by testUser, req DepositRequest, content, private []byte, extra ...testUser) (*Document, *envelope.DocKey, error) {
-	recips, err := f.v.CollectionRecipients(by.caller(), req.Collection)
+	recips, err := f.v.CollectionRecipients(by.caller(), req.Collection, req.Consent.Scopes...)
 	if err != nil {
 		return nil, nil, err
 	}

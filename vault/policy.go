@@ -32,19 +32,29 @@ import (
 //     caller's own;
 //   - former: holds a key slot for the document but has left its collection;
 //   - holder: a member holding a key slot that the document's consent covers
-//     for its role;
+//     for its role, granted to it (neither depositor nor custodian);
 //   - uncovered: a member holding a key slot that the consent does not cover
-//     for its role;
-//   - depositor: deposited the document, is a member and holds its slot;
-//   - custodian: a custodian of the document's collection holding its slot;
+//     for its role, whoever it is (a vault written before this rule held
+//     such slots for custodians and depositors);
+//   - depositor: deposited the document, is a member and holds its slot,
+//     covered by the consent;
+//   - custodian: a custodian of the document's collection holding its slot,
+//     covered by the consent;
 //   - shredded: the document was shredded: only its audit trail remains.
 //
 // A relation takes the first of these that applies: shredded; none or former
-// for a non-member; member without a slot; depositor; custodian; self; then
-// uncovered or holder. Consent decides between uncovered and holder: admins
-// may hold a key slot whatever the consent, researchers if it covers
-// research, lawyers if it covers legal_proceedings, auditors never. The
-// depositor and the custodians hold theirs whatever the consent.
+// for a non-member; member without a slot; for a holder the consent does
+// not cover, self (revoking its own slot) or uncovered; depositor;
+// custodian; self; then holder. Consent decides coverage: admins may hold a
+// key slot whatever the consent, researchers if it covers research,
+// lawyers if it covers legal_proceedings, auditors never. Nobody holds a
+// slot the consent does not cover, whether by deposit, custody, grant or
+// rekey: the vault refuses such slots (ConsentError), and CheckConsent
+// reports those that a vault written before this rule still holds.
+//
+// The keepers of a document, who may rekey it (replace its ciphertext), are
+// its depositor and the custodians of its collection, and admins holding a
+// slot; a grantee may read and grant, never replace the evidence.
 //
 // A relation an action does not list is denied. Where a role has one
 // decision for every relation an action lists, the role alone decides,
@@ -53,9 +63,10 @@ import (
 // an auditor asking for any document's key slot is told it does not exist.
 // Otherwise an object that does not exist is not found, whoever asks.
 //
-// Step-up (a TOTP code less than five minutes old to manage users, change a
-// collection, grant, revoke, shred, rekey or take a backup) is not in the
-// table: the HTTP layer asks for it by endpoint, whatever the role.
+// Step-up (a TOTP code less than five minutes old to manage users, create
+// or change a collection, grant, revoke, shred, rekey, check the vault or
+// take a backup) is not in the table: the HTTP layer asks for it by
+// endpoint, whatever the role.
 const Policy = `
 action                 relation   admin  researcher  lawyer  auditor
 
@@ -158,7 +169,7 @@ document.shred         shredded   hide   hide        hide    hide
 document.rekey         none       deny   hide        hide    hide
 document.rekey         former     allow  hide        hide    hide
 document.rekey         member     deny   deny        deny    hide
-document.rekey         holder     allow  allow       allow   hide
+document.rekey         holder     allow  deny        deny    hide
 document.rekey         uncovered  deny   deny        deny    hide
 document.rekey         depositor  allow  allow       allow   hide
 document.rekey         custodian  allow  allow       allow   hide
@@ -169,13 +180,15 @@ audit.checkpoint       none       allow  deny        deny    allow
 audit.proof            none       allow  deny        deny    allow
 audit.hmac             none       allow  deny        deny    deny
 vault.backup           none       allow  deny        deny    deny
+vault.check            none       allow  deny        deny    deny
 `
 
 // Relation is how a caller stands to the object of an action; Policy
 // describes each.
 type Relation string
 
-// Relations, in the order in which a document's are tried.
+// Relations, in the order in which a document's are tried (an uncovered
+// caller revoking its own slot is self).
 const (
 	RelShredded  Relation = "shredded"
 	RelNone      Relation = "none"
@@ -188,7 +201,7 @@ const (
 	RelHolder    Relation = "holder"
 )
 
-var relations = []Relation{RelShredded, RelNone, RelFormer, RelMember, RelDepositor, RelCustodian, RelSelf, RelUncovered, RelHolder}
+var relations = []Relation{RelShredded, RelNone, RelFormer, RelMember, RelUncovered, RelDepositor, RelCustodian, RelSelf, RelHolder}
 
 // slotScopes is the consent scope under which each role may hold a key
 // slot granted to it; "" is any consent. Auditors hold no key slot.
@@ -204,8 +217,8 @@ func mayHoldSlots(role string) bool {
 	return ok
 }
 
-// mayHold reports whether a user of role may hold a granted key slot for a
-// document with this consent (depositor and custodians always hold one).
+// mayHold reports whether a user of role may hold a key slot for a
+// document with this consent: by deposit, custody, grant or rekey alike.
 func mayHold(role string, consent Consent) bool {
 	scope, ok := slotScopes[role]
 	return ok && (scope == "" || consent.Covers(scope))
@@ -354,14 +367,16 @@ func (a *docAccess) relation(target string) Relation {
 		return RelNone
 	case !d.HoldsSlot(u.ID):
 		return RelMember
+	case !mayHold(u.Role, d.Consent) && target == u.ID:
+		return RelSelf
+	case !mayHold(u.Role, d.Consent):
+		return RelUncovered
 	case u.ID == d.Depositor:
 		return RelDepositor
 	case slices.Contains(a.col.Custodians, u.ID):
 		return RelCustodian
 	case target == u.ID:
 		return RelSelf
-	case !mayHold(u.Role, d.Consent):
-		return RelUncovered
 	}
 	return RelHolder
 }

@@ -44,6 +44,7 @@ var wantPolicy = map[string]map[string]string{
 		"audit.proof":           "ok   -     -    -     -      -        -        -        -",
 		"audit.hmac":            "ok   -     -    -     -      -        -        -        -",
 		"vault.backup":          "ok   -     -    -     -      -        -        -        -",
+		"vault.check":           "ok   -     -    -     -      -        -        -        -",
 	},
 	RoleResearcher: {
 		"user.create":           "403  -     -    -     -      -        -        -        -",
@@ -66,12 +67,13 @@ var wantPolicy = map[string]map[string]string{
 		"document.grant":        "404  403   -    404   ok     403      ok       ok       404",
 		"document.revoke":       "404  403   ok   404   403    403      ok       ok       404",
 		"document.shred":        "404  403   -    404   403    403      403      403      404",
-		"document.rekey":        "404  403   -    404   ok     403      ok       ok       404",
+		"document.rekey":        "404  403   -    404   403    403      ok       ok       404",
 		"audit.read":            "403  -     -    -     -      -        -        -        -",
 		"audit.checkpoint":      "403  -     -    -     -      -        -        -        -",
 		"audit.proof":           "403  -     -    -     -      -        -        -        -",
 		"audit.hmac":            "403  -     -    -     -      -        -        -        -",
 		"vault.backup":          "403  -     -    -     -      -        -        -        -",
+		"vault.check":           "403  -     -    -     -      -        -        -        -",
 	},
 	RoleLawyer: {
 		"user.create":           "403  -     -    -     -      -        -        -        -",
@@ -94,12 +96,13 @@ var wantPolicy = map[string]map[string]string{
 		"document.grant":        "404  403   -    404   ok     403      ok       ok       404",
 		"document.revoke":       "404  403   ok   404   403    403      ok       ok       404",
 		"document.shred":        "404  403   -    404   403    403      403      403      404",
-		"document.rekey":        "404  403   -    404   ok     403      ok       ok       404",
+		"document.rekey":        "404  403   -    404   403    403      ok       ok       404",
 		"audit.read":            "403  -     -    -     -      -        -        -        -",
 		"audit.checkpoint":      "403  -     -    -     -      -        -        -        -",
 		"audit.proof":           "403  -     -    -     -      -        -        -        -",
 		"audit.hmac":            "403  -     -    -     -      -        -        -        -",
 		"vault.backup":          "403  -     -    -     -      -        -        -        -",
+		"vault.check":           "403  -     -    -     -      -        -        -        -",
 	},
 	RoleAuditor: {
 		"user.create":           "403  -     -    -     -      -        -        -        -",
@@ -128,6 +131,7 @@ var wantPolicy = map[string]map[string]string{
 		"audit.proof":           "ok   -     -    -     -      -        -        -        -",
 		"audit.hmac":            "403  -     -    -     -      -        -        -        -",
 		"vault.backup":          "403  -     -    -     -      -        -        -        -",
+		"vault.check":           "403  -     -    -     -      -        -        -        -",
 	},
 }
 
@@ -294,10 +298,13 @@ func TestDocRelation(t *testing.T) {
 		{"admin outside the collection with a slot", admin, doc(research, "r.hassan", "l.admin2"), "", RelFormer},
 		{"member without a slot", comember, doc(research, "r.hassan"), "", RelMember},
 		{"custodian without a slot", lead, doc(research, "r.hassan"), "", RelMember},
-		{"depositor", depositor, doc(legal, "r.hassan"), "", RelDepositor},
+		{"depositor", depositor, doc(research, "r.hassan"), "", RelDepositor},
+		{"depositor whose role the consent does not cover", depositor, doc(legal, "r.hassan"), "", RelUncovered},
 		{"depositor revoking its own slot", depositor, doc(research, "r.hassan", "r.ahmed"), "r.hassan", RelDepositor},
 		{"custodian", custodian, doc(research, "r.hassan", "l.custodian"), "", RelCustodian},
-		{"custodian whose role the consent does not cover", lead, doc(legal, "r.hassan", "r.lead"), "", RelCustodian},
+		{"custodian whose role the consent does not cover", lead, doc(legal, "r.hassan", "r.lead"), "", RelUncovered},
+		{"uncovered custodian, revoking its own slot", lead, doc(legal, "r.hassan", "r.lead"), "r.lead", RelSelf},
+		{"uncovered custodian, revoking another's slot", lead, doc(legal, "r.hassan", "r.lead"), "r.hassan", RelUncovered},
 		{"granted", comember, doc(research, "r.hassan", "r.ahmed"), "", RelHolder},
 		{"granted, revoking another's slot", comember, doc(research, "r.hassan", "r.ahmed"), "r.hassan", RelHolder},
 		{"granted, revoking its own slot", comember, doc(research, "r.hassan", "r.ahmed"), "r.ahmed", RelSelf},
@@ -315,8 +322,8 @@ func TestDocRelation(t *testing.T) {
 }
 
 // TestPolicyLeavers: what a key slot opens once its holder has left the
-// collection, or holds it only as a former custodian whose role the
-// consent does not cover.
+// collection, or holds it only as a custodian whose role the consent does
+// not cover (a slot a vault written before the consent rule holds).
 func TestPolicyLeavers(t *testing.T) {
 	f := newFixture(t)
 	admin := f.admin.caller()
@@ -325,27 +332,36 @@ func TestPolicyLeavers(t *testing.T) {
 	}
 	req := sampleMeta()
 	req.Consent.Scopes = []string{ScopeResearch} // not legal proceedings
-	doc, _ := f.deposit(t, f.r1, req, []byte("statement"), nil)
-	if !doc.HoldsSlot(f.lawyer.id) || !doc.HoldsSlot(f.admin.id) {
-		t.Fatalf("custodians hold no slot: %v", doc.SlotHolders)
+	doc, key := f.deposit(t, f.r1, req, []byte("statement"), nil)
+	if doc.HoldsSlot(f.lawyer.id) || !doc.HoldsSlot(f.admin.id) {
+		t.Fatalf("slot holders %v: the lawyer custodian must hold none, the admin custodian one", doc.SlotHolders)
 	}
-	if _, err := f.v.KeySlot(f.lawyer.caller(), doc.ID); err != nil {
-		t.Errorf("custodian lawyer: %v", err)
+	if _, err := f.v.KeySlot(f.lawyer.caller(), doc.ID); err != ErrForbidden {
+		t.Errorf("custodian lawyer without a slot: %v", err)
 	}
 
-	// No longer a custodian, still a member: the consent does not cover
-	// a lawyer, so the slot opens nothing, but its holder may give it up.
+	// A vault written before the rule gave the custodian a slot: it opens
+	// nothing, and its holder may give it up.
+	f.plantSlot(t, doc.ID, f.lawyer, key)
+	if _, err := f.v.KeySlot(f.lawyer.caller(), doc.ID); err != ErrForbidden {
+		t.Errorf("uncovered custodian reads the key slot: %v", err)
+	}
+	if _, err := f.v.GetDocument(f.lawyer.caller(), doc.ID); err != nil {
+		t.Errorf("uncovered custodian: %v", err)
+	}
+	if err := f.v.Revoke(f.lawyer.caller(), doc.ID, f.r1.id); err != ErrForbidden {
+		t.Errorf("uncovered custodian revokes another's slot: %v", err)
+	}
+	if err := f.v.Revoke(f.lawyer.caller(), doc.ID, f.lawyer.id); err != nil {
+		t.Errorf("uncovered custodian gives up its slot: %v", err)
+	}
+	// No longer a custodian, still a member: the same.
+	f.plantSlot(t, doc.ID, f.lawyer, key)
 	if _, err := f.v.UpdateCollection(admin, "kirkuk-2018", CollectionUpdate{RemoveCustodians: []string{f.lawyer.id}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.v.KeySlot(f.lawyer.caller(), doc.ID); err != ErrForbidden {
 		t.Errorf("uncovered lawyer reads the key slot: %v", err)
-	}
-	if _, err := f.v.GetDocument(f.lawyer.caller(), doc.ID); err != nil {
-		t.Errorf("uncovered lawyer: %v", err)
-	}
-	if err := f.v.Revoke(f.lawyer.caller(), doc.ID, f.r1.id); err != ErrForbidden {
-		t.Errorf("uncovered lawyer revokes another's slot: %v", err)
 	}
 	if err := f.v.Revoke(f.lawyer.caller(), doc.ID, f.lawyer.id); err != nil {
 		t.Errorf("uncovered lawyer gives up its slot: %v", err)

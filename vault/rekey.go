@@ -12,11 +12,15 @@ import (
 )
 
 // BeginRekey starts replacing a document's ciphertext with one encrypted
-// under a new document key, after a revocation. The caller must be able
-// to decrypt the document; slots must hold a new key slot for exactly the
-// current slot holders. The old ciphertext and slots are replaced
-// atomically when the upload commits, so a revoked user's copy of the old
-// document key no longer opens what the vault serves.
+// under a new document key, after a revocation. Only a keeper may: the
+// depositor, a custodian of the collection, or an admin holding a slot
+// (Policy, document.rekey); a grantee may not replace the evidence. slots
+// must hold a new key slot for exactly the current slot holders, each
+// wrapped for its user's key, and the consent must cover every one of
+// them (a holder it does not cover is revoked first). The old ciphertext
+// and slots are replaced atomically when the upload commits, so a revoked
+// user's copy of the old document key no longer opens what the vault
+// serves.
 func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Upload, error) {
 	ev := v.event(c, "document.rekey")
 	ev.Doc = id
@@ -24,10 +28,12 @@ func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Uploa
 	var pr pendingRekey
 	err := v.db.Update(func(tx *bbolt.Tx) error {
 		a, err := v.access(tx, c, ev.Action, id, "")
+		if a != nil {
+			ev.Collection = a.doc.Collection // refused or not
+		}
 		if err != nil {
 			return err
 		}
-		ev.Collection = a.doc.Collection
 		if err := v.checkRekeySlots(tx, a.doc, slots); err != nil {
 			return err
 		}
@@ -45,17 +51,22 @@ func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Uploa
 	return up, nil
 }
 
+// checkRekeySlots verifies that slots re-wrap the document key for exactly
+// the current slot holders, whom the consent covers, each for its key.
 func (v *Vault) checkRekeySlots(tx *bbolt.Tx, d *docRecord, slots map[string][]byte) error {
 	got := slices.Sorted(maps.Keys(slots))
 	if !slices.Equal(got, d.SlotHolders) {
 		return invalid("slots", "a rekey needs new key slots for exactly the current slot holders")
 	}
-	for id, slot := range slots {
+	for _, id := range got {
 		u, err := getUser(tx, id)
 		if err != nil {
 			return invalid("slots", "unknown user %q", id)
 		}
-		if err := checkSlot("slots."+id, slot, u.Recipient); err != nil {
+		if !mayHold(u.Role, d.Consent) {
+			return &ConsentError{Field: "slots", User: id, Role: u.Role}
+		}
+		if err := checkSlot("slots."+id, slots[id], u.Recipient); err != nil {
 			return err
 		}
 	}
