@@ -20,11 +20,11 @@ const module = "github.com/amana-vault/amana"
 var (
 	// clientSide packages run on the user's machine or in the browser.
 	// They build for js/wasm.
-	clientSide = []string{"envelope", "recipient", "redact", "auditlog", "manifest", "bundle", "client", "cmd/amana-wasm", "cmd/amana-wasm/inbrowser"}
+	clientSide = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle", "client", "cmd/amana-wasm", "cmd/amana-wasm/inbrowser"}
 	// pure packages are client-side packages without network code: formats,
 	// crypto and checks that any implementation, the server's included,
 	// may reuse.
-	pure = []string{"envelope", "recipient", "redact", "auditlog", "manifest", "bundle"}
+	pure = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle"}
 	// serverSide packages run only on the server.
 	serverSide = []string{"vault", "vault/audit", "search", "search/indexer", "httpapi", "httpapi/web", "internal/server"}
 	// keyHolders hold or use users' private keys; the server never imports them.
