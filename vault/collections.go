@@ -220,8 +220,15 @@ func (v *Vault) CollectionRecipients(c Caller, id string, consentScopes ...strin
 // UserRecipient returns the age recipient of a fellow member of one of the
 // caller's collections, so the caller can wrap a key slot for a grant.
 func (v *Vault) UserRecipient(c Caller, id string) (string, error) {
-	var out string
-	err := v.update(c, "user.recipient", func(tx *bbolt.Tx, ev *audit.Event) error {
+	r, _, err := v.UserKeys(c, id)
+	return r, err
+}
+
+// UserKeys returns the public keys of a fellow member of one of the
+// caller's collections: its age recipient, and its signing key ("" when
+// none is registered), which checks the manifests of its deposits.
+func (v *Vault) UserKeys(c Caller, id string) (recipient, signingKey string, err error) {
+	err = v.update(c, "user.recipient", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Target = id
 		me, err := v.activeUser(tx, c.User)
 		if err != nil {
@@ -238,10 +245,10 @@ func (v *Vault) UserRecipient(c Caller, id string) (string, error) {
 		if err := Authorize(me.Role, ev.Action, rel); err != nil {
 			return err
 		}
-		out = u.Recipient
+		recipient, signingKey = u.Recipient, u.SigningKey
 		return nil
 	})
-	return out, err
+	return recipient, signingKey, err
 }
 
 func shareCollection(tx *bbolt.Tx, a, b string) bool {

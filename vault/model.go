@@ -64,6 +64,12 @@ type User struct {
 	State     string    `json:"state"`
 	CreatedAt time.Time `json:"created_at"`
 
+	// SigningKey is the public key that signs the user's deposit
+	// manifests (package sshsig), in authorized_keys format without a
+	// comment; empty until an admin registers one. A user without one
+	// cannot deposit.
+	SigningKey string `json:"signing_key,omitempty"`
+
 	// totp is the TOTP secret sealed under the server key.
 	TOTPSealed []byte `json:"totp_sealed,omitempty"`
 	// TOTPLastStep is the last TOTP time step accepted (RFC 6238 §5.2).

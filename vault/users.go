@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/sshsig"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -37,12 +38,40 @@ func checkNewUser(u *NewUser) error {
 		return invalid("recipient", "%v", err)
 	}
 	u.Recipient = r
+	if u.SigningKey != "" {
+		k, err := normalizeSigningKey(u.SigningKey)
+		if err != nil {
+			return err
+		}
+		u.SigningKey = k
+	}
 	if u.TOTPSecret != "" {
 		if _, err := decodeTOTPSecret(u.TOTPSecret); err != nil {
 			return invalid("totp_secret", "must be base32 of at least 16 bytes")
 		}
 	}
 	return nil
+}
+
+// normalizeSigningKey returns the form of a signing public key that is
+// stored: "TYPE BASE64", without the comment, which often carries an
+// e-mail address or a host name.
+func normalizeSigningKey(s string) (string, error) {
+	pub, err := sshsig.ParsePublicKey(s)
+	if err != nil {
+		return "", invalid("signing_key", "%v", err)
+	}
+	return sshsig.AuthorizedKey(pub), nil
+}
+
+// signingKeyFingerprint is how the audit log names a signing key: its
+// SHA-256 fingerprint, as 'ssh-keygen -l' shows it.
+func signingKeyFingerprint(key string) string {
+	pub, err := sshsig.ParsePublicKey(key)
+	if err != nil {
+		return "invalid"
+	}
+	return sshsig.Fingerprint(pub)
 }
 
 func decodeTOTPSecret(s string) ([]byte, error) {
@@ -87,6 +116,7 @@ func (v *Vault) putNewUser(tx *bbolt.Tx, nu NewUser) (string, error) {
 		Name:       nu.Name,
 		Role:       nu.Role,
 		Recipient:  nu.Recipient,
+		SigningKey: nu.SigningKey,
 		State:      StateActive,
 		CreatedAt:  v.opts.Now().UTC(),
 		TOTPSealed: sealed,
@@ -162,6 +192,9 @@ func (v *Vault) AddUser(c Caller, nu NewUser) (*User, string, error) {
 		}
 		created = u.public()
 		ev.Detail = map[string]string{"role": n.Role}
+		if n.SigningKey != "" {
+			ev.Detail["signing_key"] = signingKeyFingerprint(n.SigningKey)
+		}
 		return nil
 	})
 	if err != nil {
@@ -225,6 +258,8 @@ type UserUpdate struct {
 	Name      *string
 	State     *string // active or disabled; locked is set by failed logins
 	Recipient *string
+	// SigningKey replaces the signing public key; "" removes it.
+	SigningKey *string
 }
 
 // UpdateUser changes a user (admins only). An admin cannot disable itself,
@@ -255,6 +290,17 @@ func (v *Vault) UpdateUser(c Caller, id string, up UserUpdate) (*User, error) {
 			}
 			u.Recipient = r
 			ev.Detail["recipient"] = "changed"
+		}
+		if up.SigningKey != nil && *up.SigningKey == "" {
+			u.SigningKey = ""
+			ev.Detail["signing_key"] = "removed"
+		} else if up.SigningKey != nil {
+			k, err := normalizeSigningKey(*up.SigningKey)
+			if err != nil {
+				return err
+			}
+			u.SigningKey = k
+			ev.Detail["signing_key"] = signingKeyFingerprint(k)
 		}
 		if up.State != nil {
 			switch *up.State {

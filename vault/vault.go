@@ -107,6 +107,9 @@ type NewUser struct {
 	Name      string
 	Role      string
 	Recipient string
+	// SigningKey is the user's public signing key, "ssh-ed25519 …" or
+	// "sk-ssh-ed25519@openssh.com …" (optional).
+	SigningKey string
 	// TOTPSecret is an existing base32 TOTP secret (for example from
 	// keys-example); empty means generate one.
 	TOTPSecret string
@@ -201,6 +204,9 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		}
 		ev := v.event(Caller{User: admin.ID}, "vault.init")
 		ev.Target = admin.ID
+		if admin.SigningKey != "" {
+			ev.Detail = map[string]string{"signing_key": signingKeyFingerprint(admin.SigningKey)}
+		}
 		ev.Outcome = outcomeOK
 		if err := v.log.Append(tx, ev); err != nil {
 			return err
