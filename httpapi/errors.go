@@ -40,6 +40,7 @@ func classify(err error) *apiError {
 	var inv *vault.InvalidError
 	var red *vault.RedactionError
 	var locked *vault.LockedError
+	var consent *vault.ConsentError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
@@ -60,6 +61,8 @@ func classify(err error) *apiError {
 		return newError(http.StatusTooManyRequests, "locked", "too many failed attempts; retry after %s", locked.Until.UTC().Format(time.RFC3339))
 	case errors.As(err, &red):
 		return newError(http.StatusUnprocessableEntity, "personal_data", "%s", red.Error()[len("vault: "):])
+	case errors.As(err, &consent):
+		return newError(http.StatusUnprocessableEntity, "consent_not_covered", "%s", consent.Error()[len("vault: "):])
 	case errors.As(err, &inv):
 		return newError(http.StatusBadRequest, "invalid", "%s", inv.Error()[len("vault: "):])
 	case errors.Is(err, vault.ErrHashMismatch):

@@ -459,7 +459,8 @@ func mxDocSituations(m *mxEnv) []mxSituation {
 	// Statuses, in mxDocOps order:
 	//                 get keyslot content private custody grant revoke shred rekey
 	const (
-		holder      = "200 200 200 200 200 201 204 403 200" // researcher or lawyer with a slot
+		keeper      = "200 200 200 200 200 201 204 403 200" // depositor: may also replace the ciphertext (rekey)
+		holder      = "200 200 200 200 200 201 204 403 403" // researcher or lawyer granted a slot: reads and grants, never rekeys
 		noSlot      = "200 403 403 403 403 403 403 403 403" // member without a slot
 		hidden      = "404 404 404 404 404 404 404 404 404"
 		anonymous   = "401 401 401 401 401 401 401 401 401"
@@ -469,14 +470,14 @@ func mxDocSituations(m *mxEnv) []mxSituation {
 	)
 	return []mxSituation{
 		// r.hassan, researcher and depositor in kirkuk-2018.
-		{"depositor", "own deposit", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", holder, vault.RelDepositor},
+		{"depositor", "own deposit", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", keeper, vault.RelDepositor},
 		{"depositor", "granted", dep("r.ahmed", "kirkuk-2018", "r.hassan"), "a.karim", "r.hassan", holder, vault.RelHolder},
 		{"depositor", "member, no slot", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", noSlot, vault.RelMember},
 		{"depositor", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelNone},
 		{"depositor", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden, relMissing},
 		{"depositor", "shredded own deposit", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden, vault.RelShredded},
 		// r.ahmed, researcher in kirkuk-2018.
-		{"comember", "own deposit", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", holder, vault.RelDepositor},
+		{"comember", "own deposit", dep("r.ahmed", "kirkuk-2018", "a.karim"), "r.hassan", "a.karim", keeper, vault.RelDepositor},
 		{"comember", "granted", dep("r.hassan", "kirkuk-2018", "r.ahmed"), "a.karim", "r.ahmed", holder, vault.RelHolder},
 		{"comember", "member, no slot", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", noSlot, vault.RelMember},
 		{"comember", "other collection", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelNone},
@@ -489,7 +490,7 @@ func mxDocSituations(m *mxEnv) []mxSituation {
 		{"lawyer", "nonexistent", missing, "r.ahmed", "r.ahmed", hidden, relMissing},
 		{"lawyer", "shredded", shred("r.hassan", "kirkuk-2018"), "r.ahmed", "r.hassan", hidden, vault.RelShredded},
 		// r.outsider, researcher in sinjar-2017 only.
-		{"outsider", "own deposit", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", holder, vault.RelDepositor},
+		{"outsider", "own deposit", dep("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", keeper, vault.RelDepositor},
 		{"outsider", "other collection", dep("r.hassan", "kirkuk-2018", "a.karim"), "r.ahmed", "a.karim", hidden, vault.RelNone},
 		{"outsider", "nonexistent", missing, "r.nadia", "r.nadia", hidden, relMissing},
 		{"outsider", "shredded own deposit", shred("r.outsider", "sinjar-2017"), "r.nadia", "r.outsider", hidden, vault.RelShredded},
@@ -639,6 +640,7 @@ func mxEndpointCases(hassanDoc string) []mxCase {
 		{"GET", "/v1/audit/proof/consistency?old=1&new=2", "audit.proof", nil, "200 403 403 403 403 200 401", none},
 		{"POST", "/v1/audit/hmac", "audit.hmac", func() string { return `{"value":"a known query"}` }, "200 403 403 403 403 403 401", none},
 		{"GET", "/v1/backup", "vault.backup", nil, "200 403 403 403 403 403 401", none},
+		{"GET", "/v1/check", "vault.check", nil, "200 403 403 403 403 403 401", none},
 		{"GET", "/v1/documents/" + hassanDoc + "/custody", "document.custody", nil, "200 200 403 403 404 200 401", hassanRel},
 	}
 }
@@ -736,7 +738,8 @@ func TestAccessMatrixEndpoints(t *testing.T) {
 }
 
 // TestStepUpMatrix: a session whose last TOTP is older than five minutes
-// cannot manage users, grant, revoke, shred, rekey, change collections or
+// cannot manage users, grant, revoke, shred, rekey, create or change
+// collections (making a lawyer a custodian included), check the vault or
 // take a backup without a fresh code (SPEC §2.3, §7), and a fresh code in
 // X-Amana-TOTP lets the same request through.
 func TestStepUpMatrix(t *testing.T) {
@@ -757,6 +760,9 @@ func TestStepUpMatrix(t *testing.T) {
 		{"l.custodian", "PATCH", "/v1/users/r.ahmed", `{"name":"Ahmed"}`, "application/json", 200, ""},
 		{"l.custodian", "GET", "/v1/users", "", "", 200, "SPEC §7 lists GET /v1/users under \"admin (+TOTP step-up)\"; the server (and openapi.json) ask for no step-up"},
 		{"l.custodian", "PATCH", "/v1/collections/kirkuk-2018", `{"add_members":["r.ahmed"]}`, "application/json", 200, ""},
+		{"l.custodian", "PATCH", "/v1/collections/sinjar-2017", `{"add_members":["a.karim"],"add_custodians":["a.karim"]}`, "application/json", 200, ""},
+		{"l.custodian", "POST", "/v1/collections", `{"id":"basra-2020","members":["r.hassan"],"custodians":["a.karim"]}`, "application/json", 201, ""},
+		{"l.custodian", "GET", "/v1/check", "", "", 200, ""},
 		{"l.custodian", "GET", "/v1/backup", "", "", 200, ""},
 		{"r.hassan", "POST", "/v1/documents/" + id + "/grants", `{"user":"r.ahmed","slot":"` + b64(m.slotFor(t, "r.ahmed")) + `"}`, "application/json", 201, ""},
 		{"r.hassan", "DELETE", "/v1/documents/" + id + "/grants/a.karim", "", "", 204, ""},

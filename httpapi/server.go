@@ -134,7 +134,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/users/{id}", lim(s.stepUp(s.handleUpdateUser))).Methods(http.MethodPatch)
 	r.Handle("/v1/users/{id}/recipient", lim(s.authenticated(s.handleUserRecipient))).Methods(http.MethodGet)
 
-	r.Handle("/v1/collections", lim(s.authenticated(s.handleCreateCollection))).Methods(http.MethodPost)
+	r.Handle("/v1/collections", lim(s.stepUp(s.handleCreateCollection))).Methods(http.MethodPost)
 	r.Handle("/v1/collections", lim(s.authenticated(s.handleListCollections))).Methods(http.MethodGet)
 	r.Handle("/v1/collections/{id}", lim(s.stepUp(s.handleUpdateCollection))).Methods(http.MethodPatch)
 	r.Handle("/v1/collections/{id}/recipients", lim(s.authenticated(s.handleRecipients))).Methods(http.MethodGet)
@@ -154,6 +154,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
 	r.Handle("/v1/stats", lim(s.authenticated(s.handleStats))).Methods(http.MethodGet)
 	r.Handle("/v1/backup", lim(s.stepUp(s.handleBackup))).Methods(http.MethodGet)
+	r.Handle("/v1/check", lim(s.stepUp(s.handleCheck))).Methods(http.MethodGet)
 
 	r.Handle("/v1/audit/events", lim(s.authenticated(s.handleAuditEvents))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/checkpoint", lim(s.authenticated(s.handleCheckpoint))).Methods(http.MethodGet)

@@ -176,8 +176,11 @@ func (s *Server) handleListCollections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"collections": cols})
 }
 
+// handleRecipients answers whom a deposit must be sealed to; with
+// ?scopes=research,legal_proceedings (the deposit's consent), only those
+// whose role the consent covers.
 func (s *Server) handleRecipients(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.cfg.Vault.CollectionRecipients(s.caller(r, ""), mux.Vars(r)["id"])
+	rs, err := s.cfg.Vault.CollectionRecipients(s.caller(r, ""), mux.Vars(r)["id"], consentScopes(r)...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
