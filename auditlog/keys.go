@@ -5,28 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/amana-vault/amana/sshsig"
 )
 
 // Key bindings. Every user's keys (the age recipient documents are
 // encrypted to, and the SSH signing key its deposits are signed with) are
 // bound in the log: the event that creates the user, and every event that
-// changes its keys, records them in Detail, in clear (they are public
-// keys). A client that checks a binding event's inclusion in a signed
-// checkpoint knows the server cannot show it keys that it has not
-// recorded, for everyone who reads the log to see.
+// changes its keys, records them in Detail (they are public keys). A client
+// that checks a binding event's inclusion in a signed checkpoint knows that
+// the server cannot give it keys that the log does not show to everyone
+// who reads it.
 //
 // A binding event is a successful event of one of [BindingActions] whose
-// Target is the user and whose Detail holds [DetailRecipient]. It binds
-// the user to exactly that recipient and to [DetailSigningKey] (none when
-// absent) from its sequence number on, until the next binding event of the
-// same user.
+// Target is the user and whose Detail holds [DetailRecipient]. It binds the
+// user to exactly that recipient and to the signing key whose SHA-256
+// fingerprint ("SHA256:…", as ssh-keygen -l shows it) is
+// [DetailSigningKey], or to no signing key when that member is absent or
+// holds anything else (a removal records "removed"), from its sequence
+// number on, until the next binding event of the same user.
 const (
-	DetailRecipient     = "recipient"
-	DetailSigningKey    = "signing_key"
-	DetailOldRecipient  = "old_recipient"   // a key change: the recipient it replaces
-	DetailOldSigningKey = "old_signing_key" // a key change: the signing key it replaces
+	DetailRecipient     = "recipient"       // the age recipient, in full
+	DetailSigningKey    = "signing_key"     // the signing key's fingerprint
+	DetailOldRecipient  = "old_recipient"   // a change: the recipient it replaces
+	DetailOldSigningKey = "old_signing_key" // a change: the fingerprint of the key it replaces
 )
 
 // BindingActions are the actions whose events may bind a user's keys: the
@@ -41,13 +46,28 @@ var ErrNoBinding = errors.New("audit: not a key binding event")
 
 // A KeyBinding is what a binding event records about one user's keys.
 type KeyBinding struct {
-	Seq        int64
-	User       string
-	Recipient  string
-	SigningKey string // "" when the user has none
-	// OldRecipient and OldSigningKey are the keys a change replaced; ""
-	// when that key did not change (or at creation).
+	Seq       int64
+	User      string
+	Recipient string
+	// SigningKey is the signing key's fingerprint, "" when the user has
+	// none.
+	SigningKey string
+	// OldRecipient and OldSigningKey (a fingerprint) are the keys a
+	// change replaced; "" when that key did not change, or at creation.
 	OldRecipient, OldSigningKey string
+}
+
+// fingerprintPrefix begins every signing key fingerprint.
+const fingerprintPrefix = "SHA256:"
+
+// SigningKeyFingerprint returns the fingerprint under which binding events
+// record a signing key ("ssh-ed25519 AAAA…", a comment allowed).
+func SigningKeyFingerprint(key string) (string, error) {
+	pub, err := sshsig.ParsePublicKey(key)
+	if err != nil {
+		return "", err
+	}
+	return sshsig.Fingerprint(pub), nil
 }
 
 // BindingOf returns what e binds, if it is a binding event.
@@ -59,9 +79,15 @@ func BindingOf(e *Event) (KeyBinding, bool) {
 	if !ok || r == "" {
 		return KeyBinding{}, false
 	}
+	fp := func(name string) string {
+		if v := e.Detail[name]; strings.HasPrefix(v, fingerprintPrefix) {
+			return v
+		}
+		return ""
+	}
 	return KeyBinding{
-		Seq: e.Seq, User: e.Target, Recipient: r, SigningKey: e.Detail[DetailSigningKey],
-		OldRecipient: e.Detail[DetailOldRecipient], OldSigningKey: e.Detail[DetailOldSigningKey],
+		Seq: e.Seq, User: e.Target, Recipient: r, SigningKey: fp(DetailSigningKey),
+		OldRecipient: e.Detail[DetailOldRecipient], OldSigningKey: fp(DetailOldSigningKey),
 	}, true
 }
 
@@ -116,8 +142,8 @@ type UserKeys struct {
 //     (a smaller checkpoint, or another at the same size, is a rollback or
 //     a fork and is refused);
 //   - k's event is included in the checkpoint's tree at k.Seq;
-//   - the event binds exactly user to exactly k.Recipient and
-//     k.SigningKey.
+//   - the event binds exactly user to exactly k.Recipient and to
+//     k.SigningKey (by its fingerprint), or to no signing key if it is "".
 //
 // It returns the binding and k's checkpoint, opened; the caller keeps
 // k.Checkpoint as its newest if it is larger than last. It proves that the
@@ -165,7 +191,14 @@ func VerifyUserKeys(k *UserKeys, user, verifierKey string, last []byte) (KeyBind
 		return fail("event %d binds the keys of %q, not %q", b.Seq, b.User, user)
 	case b.Recipient != k.Recipient:
 		return fail("event %d binds another recipient than the one given", b.Seq)
-	case b.SigningKey != k.SigningKey:
+	}
+	fp := ""
+	if k.SigningKey != "" {
+		if fp, err = SigningKeyFingerprint(k.SigningKey); err != nil {
+			return fail("the signing key given: %w", err)
+		}
+	}
+	if fp != b.SigningKey {
 		return fail("event %d binds another signing key than the one given", b.Seq)
 	}
 	return b, cp, nil

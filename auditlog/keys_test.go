@@ -30,7 +30,11 @@ func (l *memLog) appendEvent(t testing.TB, e *Event) {
 func bindingEvent(action, user, recipient, signingKey string) *Event {
 	d := map[string]string{DetailRecipient: recipient}
 	if signingKey != "" {
-		d[DetailSigningKey] = signingKey
+		fp, err := SigningKeyFingerprint(signingKey)
+		if err != nil {
+			panic(err)
+		}
+		d[DetailSigningKey] = fp
 	}
 	return &Event{Time: testTime, Actor: "l.custodian", Action: action, Target: user, Outcome: OutcomeOK, Detail: d}
 }
@@ -46,7 +50,11 @@ func (l *memLog) userKeys(t testing.TB, user string, seq, size, since int64) *Us
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &UserKeys{User: user, Recipient: b.Recipient, SigningKey: b.SigningKey, Seq: seq, Event: l.leaves[seq],
+	sk := ""
+	if b.SigningKey != "" {
+		sk = testSigningKey
+	}
+	k := &UserKeys{User: user, Recipient: b.Recipient, SigningKey: sk, Seq: seq, Event: l.leaves[seq],
 		Proof: p, Checkpoint: string(l.checkpoints[size]), Since: since}
 	if 0 < since && since < size {
 		if k.Consistency, err = l.ProveTree(since, size); err != nil {
@@ -57,9 +65,10 @@ func (l *memLog) userKeys(t testing.TB, user string, seq, size, since int64) *Us
 }
 
 const (
-	testRecipient  = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
-	testRecipient2 = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"
-	testSigningKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN"
+	testRecipient   = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+	testRecipient2  = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"
+	testSigningKey  = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGPGYMyLzyl79FQZU6llmdPxFYeonUhkDO0zOxiIKXrE"
+	testSigningKey2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF6bq4bvq526fEEDW1EZr5bAz0LgcS99szoZh61w3vdB"
 )
 
 func TestVerifyUserKeys(t *testing.T) {
@@ -89,7 +98,7 @@ func TestVerifyUserKeys(t *testing.T) {
 		if err != nil {
 			t.Fatalf("since %d: %v", since, err)
 		}
-		if b.User != "r.hassan" || b.Recipient != testRecipient || b.SigningKey != testSigningKey || b.Seq != 3 || cp.Size != size {
+		if fp, _ := SigningKeyFingerprint(testSigningKey); b.User != "r.hassan" || b.Recipient != testRecipient || b.SigningKey != fp || b.Seq != 3 || cp.Size != size {
 			t.Errorf("since %d: %+v at %d", since, b, cp.Size)
 		}
 	}
@@ -118,7 +127,10 @@ func TestVerifyUserKeys(t *testing.T) {
 		reason string
 	}{
 		{"swapped recipient", "r.hassan", func(k *UserKeys) { k.Recipient = testRecipient2 }, nil, "", "another recipient"},
-		{"swapped signing key", "r.hassan", func(k *UserKeys) { k.SigningKey = "" }, nil, "", "another signing key"},
+		{"swapped signing key", "r.hassan", func(k *UserKeys) { k.SigningKey = testSigningKey2 }, nil, "", "another signing key"},
+		{"signing key dropped", "r.hassan", func(k *UserKeys) { k.SigningKey = "" }, nil, "", "another signing key"},
+		{"signing key added", "a.karim", func(k *UserKeys) { *k = *l.userKeys(t, "a.karim", 9, size, 0); k.SigningKey = testSigningKey }, nil, "", "another signing key"},
+		{"malformed signing key", "r.hassan", func(k *UserKeys) { k.SigningKey = "ssh-ed25519 AAAA" }, nil, "", "signing key given"},
 		{"another user's binding", "r.hassan", func(k *UserKeys) {
 			*k = *l.userKeys(t, "a.karim", 9, size, 0)
 			k.User = "r.hassan"
@@ -176,6 +188,7 @@ func TestBindingOf(t *testing.T) {
 		{bindingEvent("vault.init", "l.custodian", testRecipient, testSigningKey), true},
 		{bindingEvent("user.bind", "l.custodian", testRecipient, testSigningKey), true},
 		{bindingEvent("user.update", "r.hassan", testRecipient, testSigningKey), true},
+		{&Event{Action: "user.update", Target: "r.hassan", Outcome: OutcomeOK, Detail: map[string]string{"recipient": testRecipient, "signing_key": "removed"}}, true},
 		{bindingEvent("user.recipient", "r.hassan", testRecipient, ""), false},
 		{bindingEvent("user.create", "", testRecipient, ""), false},
 		{bindingEvent("user.create", "r.hassan", "", ""), false},
@@ -184,6 +197,10 @@ func TestBindingOf(t *testing.T) {
 		if _, got := BindingOf(c.e); got != c.want {
 			t.Errorf("%s of %q %v: binding %v", c.e.Action, c.e.Target, c.e.Detail, got)
 		}
+	}
+	removed := &Event{Action: "user.update", Target: "r.hassan", Outcome: OutcomeOK, Detail: map[string]string{"recipient": testRecipient, "signing_key": "removed"}}
+	if b, _ := BindingOf(removed); b.SigningKey != "" {
+		t.Errorf("a removal binds signing key %q", b.SigningKey)
 	}
 	if _, err := ParseBinding([]byte(`{"seq":1,"seq":2}`)); err == nil {
 		t.Error("a leaf with two seqs binds")
