@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/sshsig"
 )
 
@@ -20,18 +21,14 @@ func newSigningKey(t testing.TB) string {
 
 // TestSigningKeys: a user's signing public key is validated, stored without
 // its comment, changed and removed by admins only, shown with the
-// recipient, and every change is audited with the key's fingerprint.
+// recipient, and every change is audited with the key, which the log binds
+// to the user (auditlog.KeyBinding).
 func TestSigningKeys(t *testing.T) {
 	f := newFixture(t)
 	a := f.admin.caller()
 	key := newSigningKey(t)
-	pub, err := sshsig.ParsePublicKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp := sshsig.Fingerprint(pub)
-
 	var u *User
+	var err error
 	e := f.expectEvent(t, f.admin.id, "user.create", "ok", func() {
 		u, _, err = f.v.AddUser(a, NewUser{ID: "r.signer", Role: RoleResearcher, Recipient: f.r3.recipient, SigningKey: "  " + key + " rania@laptop\n"})
 	})
@@ -41,8 +38,8 @@ func TestSigningKeys(t *testing.T) {
 	if u.SigningKey != key {
 		t.Errorf("stored %q, want %q without the comment", u.SigningKey, key)
 	}
-	if e.Detail["signing_key"] != fp || e.Detail["role"] != RoleResearcher {
-		t.Errorf("user.create detail %v, want signing_key %s", e.Detail, fp)
+	if e.Detail[auditlog.DetailSigningKey] != key || e.Detail["role"] != RoleResearcher {
+		t.Errorf("user.create detail %v, want signing_key %s", e.Detail, key)
 	}
 
 	// Fellow members see it next to the recipient; a user sees its own.
@@ -68,11 +65,10 @@ func TestSigningKeys(t *testing.T) {
 
 	// Changed, refused, removed.
 	key2 := newSigningKey(t)
-	pub2, _ := sshsig.ParsePublicKey(key2)
 	e = f.expectEvent(t, f.admin.id, "user.update", "ok", func() {
 		u, err = f.v.UpdateUser(a, "r.signer", UserUpdate{SigningKey: &key2})
 	})
-	if err != nil || u.SigningKey != key2 || e.Detail["signing_key"] != sshsig.Fingerprint(pub2) {
+	if err != nil || u.SigningKey != key2 || e.Detail[auditlog.DetailSigningKey] != key2 || e.Detail[auditlog.DetailOldSigningKey] != key {
 		t.Errorf("change: %+v %v, detail %v", u, err, e.Detail)
 	}
 	for _, bad := range []string{"ssh-ed25519 AAAA", "sk-ssh-ed25519@openssh.com AAAA", f.admin.recipient, "-----BEGIN OPENSSH PRIVATE KEY-----"} {
@@ -92,7 +88,7 @@ func TestSigningKeys(t *testing.T) {
 	e = f.expectEvent(t, f.admin.id, "user.update", "ok", func() {
 		u, err = f.v.UpdateUser(a, "r.signer", UserUpdate{SigningKey: &empty})
 	})
-	if err != nil || u.SigningKey != "" || e.Detail["signing_key"] != "removed" {
+	if _, set := e.Detail[auditlog.DetailSigningKey]; err != nil || u.SigningKey != "" || set || e.Detail[auditlog.DetailOldSigningKey] != key2 {
 		t.Errorf("remove: %+v %v, detail %v", u, err, e.Detail)
 	}
 	if _, sk, _ := f.v.UserKeys(a, "r.signer"); sk != "" {
@@ -113,9 +109,8 @@ func TestCreateWithAdminSigningKey(t *testing.T) {
 	if err != nil || u.SigningKey != key {
 		t.Fatalf("admin: %+v %v", u, err)
 	}
-	pub, _ := sshsig.ParsePublicKey(key)
-	if evs := (&fixture{v: v}).eventsFrom(t, 0); evs[0].Action != "vault.init" || evs[0].Detail["signing_key"] != sshsig.Fingerprint(pub) {
-		t.Errorf("vault.init event %+v, want the signing key's fingerprint", evs[0])
+	if evs := (&fixture{v: v}).eventsFrom(t, 0); evs[0].Action != "vault.init" || evs[0].Detail[auditlog.DetailSigningKey] != key {
+		t.Errorf("vault.init event %+v, want the signing key", evs[0])
 	}
 	if _, _, err := Create(filepath.Join(t.TempDir(), "w"), testPassphrase, NewUser{ID: "admin", Recipient: f.admin.recipient, SigningKey: f.admin.recipient}, testOptions(f.clock)); !isInvalidErr(err) || !strings.Contains(err.Error(), "signing_key") {
 		t.Errorf("Create with an age recipient as signing key: %v", err)

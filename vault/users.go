@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/recipient"
 	"github.com/amana-vault/amana/sshsig"
 	"github.com/amana-vault/amana/vault/audit"
@@ -62,16 +63,6 @@ func normalizeSigningKey(s string) (string, error) {
 		return "", invalid("signing_key", "%v", err)
 	}
 	return sshsig.AuthorizedKey(pub), nil
-}
-
-// signingKeyFingerprint is how the audit log names a signing key: its
-// SHA-256 fingerprint, as 'ssh-keygen -l' shows it.
-func signingKeyFingerprint(key string) string {
-	pub, err := sshsig.ParsePublicKey(key)
-	if err != nil {
-		return "invalid"
-	}
-	return sshsig.Fingerprint(pub)
 }
 
 func decodeTOTPSecret(s string) ([]byte, error) {
@@ -193,7 +184,7 @@ func (v *Vault) AddUser(c Caller, nu NewUser) (*User, string, error) {
 		created = u.public()
 		ev.Detail = map[string]string{"role": n.Role}
 		if n.SigningKey != "" {
-			ev.Detail["signing_key"] = signingKeyFingerprint(n.SigningKey)
+			ev.Detail[auditlog.DetailSigningKey] = n.SigningKey
 		}
 		return nil
 	})
@@ -291,16 +282,21 @@ func (v *Vault) UpdateUser(c Caller, id string, up UserUpdate) (*User, error) {
 			u.Recipient = r
 			ev.Detail["recipient"] = "changed"
 		}
-		if up.SigningKey != nil && *up.SigningKey == "" {
-			u.SigningKey = ""
-			ev.Detail["signing_key"] = "removed"
-		} else if up.SigningKey != nil {
-			k, err := normalizeSigningKey(*up.SigningKey)
-			if err != nil {
-				return err
+		if up.SigningKey != nil {
+			// The log binds the user to its signing key (a public key)
+			// in clear: the new one, none when removed, and the old one.
+			k := ""
+			if *up.SigningKey != "" {
+				var err error
+				if k, err = normalizeSigningKey(*up.SigningKey); err != nil {
+					return err
+				}
+				ev.Detail[auditlog.DetailSigningKey] = k
+			}
+			if u.SigningKey != "" {
+				ev.Detail[auditlog.DetailOldSigningKey] = u.SigningKey
 			}
 			u.SigningKey = k
-			ev.Detail["signing_key"] = signingKeyFingerprint(k)
 		}
 		if up.State != nil {
 			switch *up.State {

@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -205,7 +206,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		ev := v.event(Caller{User: admin.ID}, "vault.init")
 		ev.Target = admin.ID
 		if admin.SigningKey != "" {
-			ev.Detail = map[string]string{"signing_key": signingKeyFingerprint(admin.SigningKey)}
+			ev.Detail = map[string]string{auditlog.DetailSigningKey: admin.SigningKey}
 		}
 		ev.Outcome = outcomeOK
 		if err := v.log.Append(tx, ev); err != nil {
