@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -22,16 +21,15 @@ import (
 //
 // A binding event is a successful event of one of [BindingActions] whose
 // Target is the user and whose Detail holds [DetailRecipient]. It binds the
-// user to exactly that recipient and to the signing key whose SHA-256
-// fingerprint ("SHA256:…", as ssh-keygen -l shows it) is
-// [DetailSigningKey], or to no signing key when that member is absent or
-// holds anything else (a removal records "removed"), from its sequence
-// number on, until the next binding event of the same user.
+// user to exactly that recipient and to exactly the signing key
+// [DetailSigningKey] ("TYPE BASE64", without a comment), or to none when
+// that member is absent, from its sequence number on, until the next
+// binding event of the same user.
 const (
-	DetailRecipient     = "recipient"       // the age recipient, in full
-	DetailSigningKey    = "signing_key"     // the signing key's fingerprint
+	DetailRecipient     = "recipient"       // the age recipient
+	DetailSigningKey    = "signing_key"     // the signing key, authorized_keys format
 	DetailOldRecipient  = "old_recipient"   // a change: the recipient it replaces
-	DetailOldSigningKey = "old_signing_key" // a change: the fingerprint of the key it replaces
+	DetailOldSigningKey = "old_signing_key" // a change: the signing key it replaces
 )
 
 // BindingActions are the actions whose events may bind a user's keys: the
@@ -49,19 +47,15 @@ type KeyBinding struct {
 	Seq       int64
 	User      string
 	Recipient string
-	// SigningKey is the signing key's fingerprint, "" when the user has
-	// none.
+	// SigningKey is "" when the user has none.
 	SigningKey string
-	// OldRecipient and OldSigningKey (a fingerprint) are the keys a
-	// change replaced; "" when that key did not change, or at creation.
+	// OldRecipient and OldSigningKey are the keys a change replaced; ""
+	// when that key did not change, or at creation.
 	OldRecipient, OldSigningKey string
 }
 
-// fingerprintPrefix begins every signing key fingerprint.
-const fingerprintPrefix = "SHA256:"
-
-// SigningKeyFingerprint returns the fingerprint under which binding events
-// record a signing key ("ssh-ed25519 AAAA…", a comment allowed).
+// SigningKeyFingerprint returns a signing key's SHA-256 fingerprint,
+// "SHA256:…", as ssh-keygen -l shows it.
 func SigningKeyFingerprint(key string) (string, error) {
 	pub, err := sshsig.ParsePublicKey(key)
 	if err != nil {
@@ -79,15 +73,9 @@ func BindingOf(e *Event) (KeyBinding, bool) {
 	if !ok || r == "" {
 		return KeyBinding{}, false
 	}
-	fp := func(name string) string {
-		if v := e.Detail[name]; strings.HasPrefix(v, fingerprintPrefix) {
-			return v
-		}
-		return ""
-	}
 	return KeyBinding{
-		Seq: e.Seq, User: e.Target, Recipient: r, SigningKey: fp(DetailSigningKey),
-		OldRecipient: e.Detail[DetailOldRecipient], OldSigningKey: fp(DetailOldSigningKey),
+		Seq: e.Seq, User: e.Target, Recipient: r, SigningKey: e.Detail[DetailSigningKey],
+		OldRecipient: e.Detail[DetailOldRecipient], OldSigningKey: e.Detail[DetailOldSigningKey],
 	}, true
 }
 
@@ -142,8 +130,8 @@ type UserKeys struct {
 //     (a smaller checkpoint, or another at the same size, is a rollback or
 //     a fork and is refused);
 //   - k's event is included in the checkpoint's tree at k.Seq;
-//   - the event binds exactly user to exactly k.Recipient and to
-//     k.SigningKey (by its fingerprint), or to no signing key if it is "".
+//   - the event binds exactly user to exactly k.Recipient and
+//     k.SigningKey (none if it is "").
 //
 // It returns the binding and k's checkpoint, opened; the caller keeps
 // k.Checkpoint as its newest if it is larger than last. It proves that the
@@ -191,14 +179,7 @@ func VerifyUserKeys(k *UserKeys, user, verifierKey string, last []byte) (KeyBind
 		return fail("event %d binds the keys of %q, not %q", b.Seq, b.User, user)
 	case b.Recipient != k.Recipient:
 		return fail("event %d binds another recipient than the one given", b.Seq)
-	}
-	fp := ""
-	if k.SigningKey != "" {
-		if fp, err = SigningKeyFingerprint(k.SigningKey); err != nil {
-			return fail("the signing key given: %w", err)
-		}
-	}
-	if fp != b.SigningKey {
+	case b.SigningKey != k.SigningKey:
 		return fail("event %d binds another signing key than the one given", b.Seq)
 	}
 	return b, cp, nil
