@@ -12,6 +12,7 @@ type NewUser struct {
 	Name       string `json:"name,omitempty"`
 	Role       string `json:"role"`
 	Recipient  string `json:"recipient"`
+	SigningKey string `json:"signing_key,omitempty"` // authorized_keys format; needed to deposit
 	TOTPSecret string `json:"totp_secret,omitempty"`
 	QR         bool   `json:"qr,omitempty"`
 }
@@ -53,19 +54,37 @@ func (c *Client) UpdateUser(ctx context.Context, id string, name, state, recipie
 	return &out, c.call(ctx, request{method: http.MethodPatch, path: "/v1/users/" + url.PathEscape(id), body: body, stepUp: true}, &out)
 }
 
-// UserRecipient returns the age recipient of a fellow member.
-func (c *Client) UserRecipient(ctx context.Context, id string) (string, error) {
-	var out struct {
-		Recipient string `json:"recipient"`
-	}
-	return out.Recipient, c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(id) + "/recipient"}, &out)
+// SetSigningKey replaces a user's signing public key, "ssh-ed25519 …" or
+// "sk-ssh-ed25519@openssh.com …"; "" removes it (admins; needs a step-up).
+func (c *Client) SetSigningKey(ctx context.Context, id, key string) (*User, error) {
+	var out User
+	body := map[string]string{"signing_key": key}
+	return &out, c.call(ctx, request{method: http.MethodPatch, path: "/v1/users/" + url.PathEscape(id), body: body, stepUp: true}, &out)
 }
 
-// CreateCollection creates a collection (admins).
+// UserRecipient returns the age recipient of a fellow member.
+func (c *Client) UserRecipient(ctx context.Context, id string) (string, error) {
+	r, _, err := c.UserKeys(ctx, id)
+	return r, err
+}
+
+// UserKeys returns the public keys of a fellow member: its age recipient,
+// and its signing key in authorized_keys format ("" when none is
+// registered), which checks the signed manifests of its deposits.
+func (c *Client) UserKeys(ctx context.Context, id string) (recipient, signingKey string, err error) {
+	var out struct {
+		Recipient  string `json:"recipient"`
+		SigningKey string `json:"signing_key"`
+	}
+	err = c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(id) + "/recipient"}, &out)
+	return out.Recipient, out.SigningKey, err
+}
+
+// CreateCollection creates a collection (admins; needs a step-up).
 func (c *Client) CreateCollection(ctx context.Context, col Collection) (*Collection, error) {
 	var out Collection
 	body := map[string]any{"id": col.ID, "name": col.Name, "members": col.Members, "custodians": col.Custodians}
-	return &out, c.call(ctx, request{method: http.MethodPost, path: "/v1/collections", body: body}, &out)
+	return &out, c.call(ctx, request{method: http.MethodPost, path: "/v1/collections", body: body, stepUp: true}, &out)
 }
 
 // Collections lists the collections the caller may see.
@@ -77,10 +96,16 @@ func (c *Client) Collections(ctx context.Context) ([]Collection, error) {
 }
 
 // Recipients returns the age recipients a deposit into collection must be
-// sealed to (the caller and the custodians), by user id.
-func (c *Client) Recipients(ctx context.Context, collection string) (map[string]string, error) {
+// sealed to, by user id: the caller and the custodians, and given the
+// scopes of the deposit's consent only those whose role the consent covers,
+// which are exactly the key slots the server accepts.
+func (c *Client) Recipients(ctx context.Context, collection string, scopes ...string) (map[string]string, error) {
 	var out struct {
 		Recipients map[string]string `json:"recipients"`
 	}
-	return out.Recipients, c.call(ctx, request{method: http.MethodGet, path: "/v1/collections/" + url.PathEscape(collection) + "/recipients"}, &out)
+	req := request{method: http.MethodGet, path: "/v1/collections/" + url.PathEscape(collection) + "/recipients"}
+	if len(scopes) > 0 {
+		req.query = url.Values{"scopes": scopes}
+	}
+	return out.Recipients, c.call(ctx, req, &out)
 }

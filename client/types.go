@@ -11,12 +11,13 @@ import (
 
 // User is an account as the API shows it.
 type User struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Recipient string    `json:"recipient"`
-	State     string    `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	Recipient  string    `json:"recipient"`
+	SigningKey string    `json:"signing_key,omitempty"` // "" until an admin registers one
+	State      string    `json:"state"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // Collection is a case file or study.

@@ -15,16 +15,17 @@ import (
 
 // userJSON is a user as the API shows it: never a secret.
 type userJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Recipient string    `json:"recipient"`
-	State     string    `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	Recipient  string    `json:"recipient"`
+	SigningKey string    `json:"signing_key,omitempty"`
+	State      string    `json:"state"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 func toUserJSON(u *vault.User) userJSON {
-	return userJSON{ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, State: u.State, CreatedAt: u.CreatedAt}
+	return userJSON{ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, SigningKey: u.SigningKey, State: u.State, CreatedAt: u.CreatedAt}
 }
 
 type createUserRequest struct {
@@ -32,6 +33,7 @@ type createUserRequest struct {
 	Name       string `json:"name"`
 	Role       string `json:"role"`
 	Recipient  string `json:"recipient"`
+	SigningKey string `json:"signing_key,omitempty"`
 	TOTPSecret string `json:"totp_secret,omitempty"`
 	QR         bool   `json:"qr,omitempty"`
 }
@@ -50,7 +52,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, url, err := s.cfg.Vault.AddUser(s.caller(r, ""), vault.NewUser{
-		ID: req.ID, Name: req.Name, Role: req.Role, Recipient: req.Recipient, TOTPSecret: req.TOTPSecret,
+		ID: req.ID, Name: req.Name, Role: req.Role, Recipient: req.Recipient, SigningKey: req.SigningKey, TOTPSecret: req.TOTPSecret,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -84,9 +86,10 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 type updateUserRequest struct {
-	Name      *string `json:"name,omitempty"`
-	State     *string `json:"state,omitempty"`
-	Recipient *string `json:"recipient,omitempty"`
+	Name       *string `json:"name,omitempty"`
+	State      *string `json:"state,omitempty"`
+	Recipient  *string `json:"recipient,omitempty"`
+	SigningKey *string `json:"signing_key,omitempty"`
 }
 
 func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +99,9 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := mux.Vars(r)["id"]
-	u, err := s.cfg.Vault.UpdateUser(s.caller(r, ""), id, vault.UserUpdate{Name: req.Name, State: req.State, Recipient: req.Recipient})
+	u, err := s.cfg.Vault.UpdateUser(s.caller(r, ""), id, vault.UserUpdate{
+		Name: req.Name, State: req.State, Recipient: req.Recipient, SigningKey: req.SigningKey,
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -109,12 +114,12 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleUserRecipient(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	rcpt, err := s.cfg.Vault.UserRecipient(s.caller(r, ""), id)
+	rcpt, signingKey, err := s.cfg.Vault.UserKeys(s.caller(r, ""), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": id, "recipient": rcpt})
+	writeJSON(w, http.StatusOK, map[string]string{"id": id, "recipient": rcpt, "signing_key": signingKey})
 }
 
 type collectionRequest struct {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/internal/demokeys"
+	"github.com/amana-vault/amana/sshsig"
 	"github.com/amana-vault/amana/vault"
 )
 
@@ -24,6 +26,13 @@ type User struct {
 	// absolute path) holds them, for the command line and the browser.
 	Identities   []age.Identity
 	IdentityFile string
+	// SigningKey is the user's signing public key as the vault registers
+	// it ("ssh-ed25519 …"); Signer signs with it, and SigningKeyFile (an
+	// absolute path, next to IdentityFile) holds it in OpenSSH's format.
+	// Empty SigningKey: the user has none.
+	SigningKey     string
+	Signer         ssh.Signer
+	SigningKeyFile string
 	// TOTPSecret is the base32 secret of the user's authenticator.
 	TOTPSecret string
 }
@@ -58,7 +67,7 @@ func KeysDir(t testing.TB) string {
 }
 
 // DemoUsers returns the users of keys-example/users.json, in its order
-// (the admin first), with their identities read.
+// (the admin first), with their identities and signing keys read.
 func DemoUsers(t testing.TB) []*User {
 	t.Helper()
 	dir := KeysDir(t)
@@ -72,17 +81,24 @@ func DemoUsers(t testing.TB) []*User {
 		if err != nil {
 			t.Fatalf("amanatest: %v", err)
 		}
+		signer, err := d.Signer(dir)
+		if err != nil {
+			t.Fatalf("amanatest: %v", err)
+		}
 		users = append(users, &User{
 			ID: d.ID, Role: d.Role, Name: d.Name, Recipient: d.Recipient,
 			Identities: ids, IdentityFile: filepath.Join(dir, d.IdentityFile), TOTPSecret: d.TOTPSecret,
+			SigningKey: sshsig.AuthorizedKey(signer.PublicKey()), Signer: signer,
+			SigningKeyFile: filepath.Join(dir, d.SigningKeyFile),
 		})
 	}
 	return users
 }
 
 // NewUser returns a user with a new identity: X25519, or the post-quantum
-// hybrid if pq. Its identity file is in a temporary directory; its TOTP
-// secret is left for the vault to generate.
+// hybrid if pq, and a new Ed25519 signing key. Its identity and signing
+// key files are in a temporary directory; its TOTP secret is left for the
+// vault to generate.
 func NewUser(t testing.TB, id, role string, pq bool) *User {
 	t.Helper()
 	var ident interface {
@@ -103,11 +119,25 @@ func NewUser(t testing.TB, id, role string, pq bool) *User {
 		}
 		ident, rcpt = k, k.Recipient().String()
 	}
-	file := filepath.Join(t.TempDir(), id+".key")
+	dir := t.TempDir()
+	file := filepath.Join(dir, id+".key")
 	if err := os.WriteFile(file, []byte(ident.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &User{ID: id, Role: role, Recipient: rcpt, Identities: []age.Identity{ident}, IdentityFile: file}
+	pemBytes, signingKey, err := sshsig.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sshsig.ParseSigningKey(pemBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signFile := filepath.Join(dir, id+".sign")
+	if err := os.WriteFile(signFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &User{ID: id, Role: role, Recipient: rcpt, Identities: []age.Identity{ident}, IdentityFile: file,
+		SigningKey: signingKey, Signer: signer, SigningKeyFile: signFile}
 }
 
 // CreateVault creates a vault in dir sealed with passphrase: the first
@@ -126,7 +156,7 @@ func CreateVault(dir, passphrase string, users []*User, collections []vault.Coll
 		return errors.New("amanatest: no admin among the users")
 	}
 	v, created, err := vault.Create(dir, passphrase, vault.NewUser{
-		ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, TOTPSecret: admin.TOTPSecret,
+		ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, SigningKey: admin.SigningKey, TOTPSecret: admin.TOTPSecret,
 	}, opts)
 	if err != nil {
 		return err
@@ -142,7 +172,9 @@ func CreateVault(dir, passphrase string, users []*User, collections []vault.Coll
 		if u == admin {
 			continue
 		}
-		_, otpauth, err := v.AddUser(ac, vault.NewUser{ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret})
+		_, otpauth, err := v.AddUser(ac, vault.NewUser{
+			ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, SigningKey: u.SigningKey, TOTPSecret: u.TOTPSecret,
+		})
 		if err == nil && u.TOTPSecret == "" {
 			u.TOTPSecret, err = secretOf(otpauth)
 		}

@@ -3,8 +3,8 @@
 // 'amana demo', the tests and the benchmark, never real data.
 //
 // keys-example/users.json lists the users as
-// [{"id","role","name","identity_file","recipient","totp_secret"}], with
-// identity_file relative to the directory; passphrase.txt holds the demo
+// [{"id","role","name","identity_file","signing_key_file","recipient","totp_secret"}],
+// with the files relative to the directory; passphrase.txt holds the demo
 // vault's passphrase.
 package demokeys
 
@@ -21,8 +21,10 @@ import (
 	"filippo.io/age"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/sshsig"
 )
 
 // User is one entry of users.json.
@@ -31,8 +33,10 @@ type User struct {
 	Role         string `json:"role"`
 	Name         string `json:"name"`
 	IdentityFile string `json:"identity_file"`
-	Recipient    string `json:"recipient"`
-	TOTPSecret   string `json:"totp_secret"`
+	// SigningKeyFile is an OpenSSH Ed25519 private key file.
+	SigningKeyFile string `json:"signing_key_file"`
+	Recipient      string `json:"recipient"`
+	TOTPSecret     string `json:"totp_secret"`
 }
 
 // Load reads users.json and passphrase.txt from dir.
@@ -83,6 +87,36 @@ func (u User) Identities(dir string) ([]age.Identity, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return ids, nil
+}
+
+// Signer reads u's signing key file, relative to dir unless absolute.
+func (u User) Signer(dir string) (ssh.Signer, error) {
+	if u.SigningKeyFile == "" {
+		return nil, fmt.Errorf("%s has no signing_key_file", u.ID)
+	}
+	name := u.SigningKeyFile
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	b, err := readSmall(name, sshsig.MaxKeySize)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sshsig.ParseSigningKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
+}
+
+// SigningKey returns u's signing public key in authorized_keys format, as
+// the vault registers it.
+func (u User) SigningKey(dir string) (string, error) {
+	s, err := u.Signer(dir)
+	if err != nil {
+		return "", err
+	}
+	return sshsig.AuthorizedKey(s.PublicKey()), nil
 }
 
 // Code returns the TOTP code for secret (base32) at time at: six digits,

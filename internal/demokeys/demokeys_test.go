@@ -3,6 +3,7 @@ package demokeys
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ func TestLoadKeysExample(t *testing.T) {
 		len(ByRole(users, "lawyer")) != 2 || len(ByRole(users, "auditor")) != 1 {
 		t.Fatalf("keys-example: %d users %+v", len(users), users)
 	}
+	keys := map[string]bool{}
 	for _, u := range users {
 		ids, err := u.Identities(dir)
 		if err != nil {
@@ -37,6 +39,18 @@ func TestLoadKeysExample(t *testing.T) {
 		if rcpt.(interface{ String() string }).String() != u.Recipient {
 			t.Errorf("%s: the identity file is not the listed recipient's", u.ID)
 		}
+		// The signing key is an OpenSSH Ed25519 key of its own.
+		if u.SigningKeyFile != u.ID+".sign" {
+			t.Errorf("%s: signing_key_file %q", u.ID, u.SigningKeyFile)
+		}
+		key, err := u.SigningKey(dir)
+		if err != nil || !strings.HasPrefix(key, "ssh-ed25519 ") {
+			t.Errorf("%s: signing key %q %v", u.ID, key, err)
+		}
+		if keys[key] {
+			t.Errorf("%s: signing key shared with another user", u.ID)
+		}
+		keys[key] = true
 		if _, err := Code(u.TOTPSecret, time.Now()); err != nil {
 			t.Errorf("%s: TOTP secret: %v", u.ID, err)
 		}
