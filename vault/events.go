@@ -97,6 +97,9 @@ func (v *Vault) appendEvent(tx *bbolt.Tx, ev *audit.Event) error {
 	if err := v.log.Append(tx, ev); err != nil {
 		return err
 	}
+	if err := indexBinding(tx, ev); err != nil {
+		return err
+	}
 	if ev.Doc == "" {
 		return nil
 	}

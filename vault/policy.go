@@ -77,6 +77,7 @@ user.read              self       allow  allow       allow   allow
 user.read              none       allow  deny        deny    deny
 user.recipient         member     allow  allow       allow   allow
 user.recipient         none       allow  hide        hide    hide
+user.keys              none       allow  allow       allow   allow
 
 collection.create      none       allow  deny        deny    deny
 collection.update      none       allow  deny        deny    deny

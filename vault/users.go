@@ -12,7 +12,6 @@ import (
 	"github.com/pquerna/otp/totp"
 	"go.etcd.io/bbolt"
 
-	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/recipient"
 	"github.com/amana-vault/amana/sshsig"
 	"github.com/amana-vault/amana/vault/audit"
@@ -183,9 +182,7 @@ func (v *Vault) AddUser(c Caller, nu NewUser) (*User, string, error) {
 		}
 		created = u.public()
 		ev.Detail = map[string]string{"role": n.Role}
-		if n.SigningKey != "" {
-			ev.Detail[auditlog.DetailSigningKey] = n.SigningKey
-		}
+		bindKeys(ev, u, nil)
 		return nil
 	})
 	if err != nil {
@@ -266,6 +263,7 @@ func (v *Vault) UpdateUser(c Caller, id string, up UserUpdate) (*User, error) {
 		if err != nil {
 			return err
 		}
+		old := *u
 		ev.Detail = map[string]string{}
 		if up.Name != nil {
 			if err := checkText("name", *up.Name, MaxName, true, false); err != nil {
@@ -280,23 +278,21 @@ func (v *Vault) UpdateUser(c Caller, id string, up UserUpdate) (*User, error) {
 				return invalid("recipient", "%v", err)
 			}
 			u.Recipient = r
-			ev.Detail["recipient"] = "changed"
 		}
 		if up.SigningKey != nil {
-			// The log binds the user to its signing key (a public key)
-			// in clear: the new one, none when removed, and the old one.
 			k := ""
 			if *up.SigningKey != "" {
 				var err error
 				if k, err = normalizeSigningKey(*up.SigningKey); err != nil {
 					return err
 				}
-				ev.Detail[auditlog.DetailSigningKey] = k
-			}
-			if u.SigningKey != "" {
-				ev.Detail[auditlog.DetailOldSigningKey] = u.SigningKey
 			}
 			u.SigningKey = k
+		}
+		if up.Recipient != nil || up.SigningKey != nil {
+			// The log binds the user to its keys, in clear (public
+			// keys): the new ones, and those they replace.
+			bindKeys(ev, u, &old)
 		}
 		if up.State != nil {
 			switch *up.State {

@@ -16,7 +16,6 @@ import (
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -205,11 +204,13 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		}
 		ev := v.event(Caller{User: admin.ID}, "vault.init")
 		ev.Target = admin.ID
-		if admin.SigningKey != "" {
-			ev.Detail = map[string]string{auditlog.DetailSigningKey: admin.SigningKey}
+		u, err := getUser(tx, admin.ID)
+		if err != nil {
+			return err
 		}
+		bindKeys(ev, u, nil)
 		ev.Outcome = outcomeOK
-		if err := v.log.Append(tx, ev); err != nil {
+		if err := v.appendEvent(tx, ev); err != nil {
 			return err
 		}
 		return v.log.Sign(tx)
@@ -285,6 +286,9 @@ func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 	v.commit = newCommitter(db, l.Sign)
 	if err := v.sweep(); err != nil {
 		return nil, fmt.Errorf("vault: sweeping unfinished uploads: %w", err)
+	}
+	if err := v.bindUnbound(); err != nil {
+		return nil, fmt.Errorf("vault: binding users' keys in the audit log: %w", err)
 	}
 	return v, nil
 }
