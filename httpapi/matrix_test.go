@@ -624,6 +624,7 @@ func mxEndpointCases(hassanDoc string) []mxCase {
 		{"GET", "/v1/users", "user.list", nil, "200 403 403 403 403 403 401", none},
 		{"PATCH", "/v1/users/r.ahmed", "user.update", func() string { return `{"name":"Ahmed (fictional)"}` }, "200 403 403 403 403 403 401", none},
 		{"GET", "/v1/users/r.hassan/recipient", "user.recipient", nil, "200 200 200 200 404 404 401", kirkuk},
+		{"GET", "/v1/users/r.hassan/keys", "user.keys", nil, "200 200 200 200 200 200 401", none}, // public keys with their proof: anyone signed in
 		{"POST", "/v1/collections", "collection.create", func() string { return jsonOf(map[string]string{"id": uniq("mx-col-")}) }, "201 403 403 403 403 403 401", none},
 		{"GET", "/v1/collections", "collection.list", nil, "200 200 200 200 200 200 401", listing},
 		{"PATCH", "/v1/collections/kirkuk-2018", "collection.update", func() string { return `{"add_members":["r.ahmed"]}` }, "200 403 403 403 403 403 401", none},

@@ -133,6 +133,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/users", lim(s.stepUp(s.handleListUsers))).Methods(http.MethodGet)
 	r.Handle("/v1/users/{id}", lim(s.stepUp(s.handleUpdateUser))).Methods(http.MethodPatch)
 	r.Handle("/v1/users/{id}/recipient", lim(s.authenticated(s.handleUserRecipient))).Methods(http.MethodGet)
+	r.Handle("/v1/users/{id}/keys", lim(s.authenticated(s.handleUserKeys))).Methods(http.MethodGet)
 
 	r.Handle("/v1/collections", lim(s.stepUp(s.handleCreateCollection))).Methods(http.MethodPost)
 	r.Handle("/v1/collections", lim(s.authenticated(s.handleListCollections))).Methods(http.MethodGet)

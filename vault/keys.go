@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault/audit"
@@ -167,7 +168,7 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 	}
 	// Read after the request's transaction committed: its checkpoint
 	// covers every binding event committed before.
-	out := &auditlog.UserKeys{User: id, Since: since}
+	out := &auditlog.UserKeys{User: id, Since: since, Proof: tlog.RecordProof{}, Consistency: tlog.TreeProof{}}
 	err = v.db.View(func(tx *bbolt.Tx) error {
 		u, err := getUser(tx, id)
 		if err != nil {
@@ -194,15 +195,19 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 			return fmt.Errorf("vault: binding event %d of %s is missing", seq, id)
 		}
 		out.Seq, out.Event, out.Checkpoint = seq, leaves[0], string(cp)
-		if out.Proof, err = audit.InclusionProof(tx, seq, signed.Size); err != nil {
+		p, err := audit.InclusionProof(tx, seq, signed.Size)
+		if err != nil {
 			return err
 		}
+		out.Proof = append(out.Proof, p...)
 		if 0 < since && since < signed.Size {
 			// A since beyond the checkpoint gets no proof: the client
 			// sees a log smaller than one it saw, and refuses it.
-			if out.Consistency, err = audit.ConsistencyProof(tx, since, signed.Size); err != nil {
+			p, err := audit.ConsistencyProof(tx, since, signed.Size)
+			if err != nil {
 				return err
 			}
+			out.Consistency = append(out.Consistency, p...)
 		}
 		return nil
 	})
