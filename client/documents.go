@@ -64,12 +64,17 @@ type Deposited struct {
 }
 
 // Deposit seals req.Content on this machine to a fresh document key, with a
-// key slot for the depositor, every custodian and req.To, and streams it to
-// the server. The server sees only ciphertext.
+// key slot for the depositor and every custodian whose role the consent
+// covers (the server names them) and for req.To, and streams it to the
+// server. The server sees only ciphertext. A depositor whose role the
+// consent does not cover (a researcher without research) holds no slot.
 func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, error) {
-	recips, err := c.Recipients(ctx, req.Collection)
+	recips, err := c.Recipients(ctx, req.Collection, req.Consent.Scopes...)
 	if err != nil {
 		return nil, err
+	}
+	if len(recips) == 0 && len(req.To) == 0 {
+		return nil, fmt.Errorf("the consent (%s) covers neither you nor any custodian of %s: nobody could read the document", strings.Join(req.Consent.Scopes, ", "), req.Collection)
 	}
 	for _, id := range req.To {
 		r, err := c.UserRecipient(ctx, id)

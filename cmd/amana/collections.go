@@ -15,8 +15,8 @@ func newCollectionCmd() *cobra.Command {
 		Use:   "collection",
 		Short: "Manage collections (case files, studies)",
 		Long: `A collection is a case file or study. Its members may deposit into it and
-search it; its custodians receive a key slot for every deposit, so the
-evidence survives a researcher leaving.`,
+search it; its custodians receive a key slot for every deposit whose
+consent covers their role, so the evidence survives a researcher leaving.`,
 		Example: `  amana collection create kirkuk-2018 --name "Kirkuk 2018" --member r.hassan --member a.karim
   amana collection list`,
 	}
@@ -35,10 +35,14 @@ func newCollectionCreateCmd() *cobra.Command {
 		Use:   "create ID [--name N] [--member ID ...] [--custodian ID ...]",
 		Short: "Create a collection (admins)",
 		Long: `Create a collection. Members may deposit and search; custodians get a key
-slot for every deposit. Without --custodian, you (the admin creating it)
-are the custodian.`,
+slot for every deposit whose consent covers their role (a lawyer custodian
+only for deposits whose consent covers legal_proceedings, a researcher
+only for research; an admin for every deposit). Without --custodian, you
+(the admin creating it) are the custodian. Needs a step-up (TOTP) if you
+have not given a code in the last five minutes.`,
 		Example: `  amana collection create kirkuk-2018 --name "Kirkuk 2018" \
-      --member r.hassan --member r.ahmed --member a.karim --custodian l.custodian`,
+      --member r.hassan --member r.ahmed --member a.karim --custodian l.custodian
+  amana collection create mosul-2020 --member r.new --totp "$(oathtool --totp -b "$SECRET")"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := r.connect()
@@ -63,6 +67,7 @@ are the custodian.`,
 		},
 	}
 	r.addServerFlags(cmd, false)
+	r.addTOTPFlag(cmd)
 	cmd.Flags().StringVar(&name, "name", "", "display name (default: the id)")
 	cmd.Flags().StringArrayVar(&members, "member", nil, "a member's user id (repeatable)")
 	cmd.Flags().StringArrayVar(&custodians, "custodian", nil, "a custodian's user id (repeatable; default: you)")

@@ -209,7 +209,7 @@ func seedDemo(ctx context.Context, url, keys string, users []demoUser) (map[stri
 				examples[lawyer] = res.Document.ID
 			}
 		}
-		if examples[d.Depositor] == "" && len(found) > 0 {
+		if examples[d.Depositor] == "" && len(found) > 0 && slices.Contains(res.Document.SlotHolders, d.Depositor) {
 			examples[d.Depositor] = res.Document.ID
 		}
 	}

@@ -69,7 +69,9 @@ func newDepositCmd() *cobra.Command {
     "persons" become pseudonyms such as [PERSON-1], the same in every field;
     what was found is reported on stderr (kind and field, never the value);
   - FILE is encrypted, streaming, to a fresh document key, wrapped for you,
-    the collection's custodians and --to users;
+    the collection's custodians and --to users, each only if the consent
+    covers their role (lawyers: legal_proceedings; researchers, you
+    included: research; admins: any); the server refuses any other slot;
   - private metadata ("private" from META.json, the persons, the original
     file name and media type, the plaintext's SHA-256 and size) is sealed
     with the document key.
@@ -158,6 +160,9 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 			fmt.Fprintf(w, "Deposited %s into %s as %s (%d bytes, sealed to %s).\n",
 				d.ID, d.Collection, d.Kind, res.Digest.PlainSize, strings.Join(d.SlotHolders, ", "))
 			fmt.Fprintf(w, "  plaintext SHA-256:  %s\n  ciphertext SHA-256: %s\n", hex.EncodeToString(res.Digest.PlainSHA256[:]), d.CipherSHA256)
+			if !slices.Contains(d.SlotHolders, k.s.User) {
+				fmt.Fprintf(w, "You hold no key slot for it: its consent (%s) does not cover your role.\n", strings.Join(d.Consent.Scopes, ", "))
+			}
 			return nil
 		},
 	}

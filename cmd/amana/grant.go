@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/amana-vault/amana/client"
 )
 
 func newGrantCmd() *cobra.Command {
@@ -55,8 +57,12 @@ func newRevokeCmd() *cobra.Command {
 		Long: `Remove USER's key slot for DOC. A user who already copied the document key
 could still decrypt the stored ciphertext; with --rekey the content is
 then re-encrypted, on this machine, under a new document key for the
-remaining slot holders (you must hold a slot), so the old key opens
-nothing that is stored. Needs a step-up (TOTP).`,
+remaining slot holders, so the old key opens nothing that is stored. Only
+a keeper may re-encrypt: the depositor, a custodian of the collection, or
+an admin holding a slot; someone granted a slot may read the document but
+not replace it. Revoking also removes a slot that the document's consent
+does not cover (see 'amana check'), a custodian's included. Needs a
+step-up (TOTP).`,
 		Example: `  amana revoke 7f3c9a… a.karim
   amana revoke 7f3c9a… a.karim --rekey --totp 123456`,
 		Args: cobra.ExactArgs(2),
@@ -79,6 +85,10 @@ nothing that is stored. Needs a step-up (TOTP).`,
 				return fmt.Errorf("revoked, but not re-keyed: %w", err)
 			}
 			doc, err := k.c.Rekey(ctx, args[0], ids)
+			var ae *client.Error
+			if errors.As(err, &ae) && ae.Status == 403 && ae.Code == "forbidden" {
+				return errors.New("revoked, but not re-keyed: only the depositor, a custodian or an admin holding a key slot may re-encrypt a document; the content is still under the old key")
+			}
 			if err := k.done(err); err != nil {
 				return fmt.Errorf("revoked, but re-keying failed, the content is still under the old key: %w", err)
 			}

@@ -72,6 +72,7 @@ public metadata; encryption and decryption happen on your machine.`,
 		newVerifyBundleCmd(),
 		newStatsCmd(),
 		newBackupCmd(),
+		newCheckCmd(),
 	)
 	markUsage(root)
 	return root
