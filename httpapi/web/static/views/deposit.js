@@ -107,8 +107,11 @@ export function viewDeposit(main) {
       const col = colSel.value;
       const scopes = SCOPES.filter(s => find(form, '#scope-' + s, HTMLInputElement).checked);
       status(t('deposit.sealing'));
+      // Sealed to the depositor and the custodians whose role the consent
+      // covers, as the server names them: it refuses a key slot for anyone
+      // else (a lawyer custodian of a research-only deposit, say).
       /** @type {{recipients: Record<string, string>}} */
-      const rc = await api('GET', '/v1/collections/' + encodeURIComponent(col) + '/recipients');
+      const rc = await api('GET', '/v1/collections/' + encodeURIComponent(col) + '/recipients?scopes=' + encodeURIComponent(scopes.join(',')));
       const recips = Object.assign({}, rc.recipients);
       const plain = await readFile(file);
       /** @type {{file_name: string, media_type: string, persons?: string[], notes?: string}} */
