@@ -19,8 +19,7 @@ import (
 )
 
 // plantSlot gives u a key slot for document id, wrapped from key, as a
-// vault written before the consent rule could hold it: straight into the
-// slots bucket and the record, without any of the vault's checks.
+// vault written before the consent rule could hold it (plantSlotRaw).
 func (f *fixture) plantSlot(t testing.TB, id string, u testUser, key *envelope.DocKey) {
 	t.Helper()
 	r, err := recipientOf(u)
@@ -31,8 +30,17 @@ func (f *fixture) plantSlot(t testing.TB, id string, u testUser, key *envelope.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = f.v.db.Update(func(tx *bbolt.Tx) error {
-		d, err := f.v.getDoc(tx, id)
+	if err := plantSlotRaw(f.v, id, u.id, slot); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// plantSlotRaw writes slot as user's key slot for document id straight
+// into the slots bucket and the record, without any of the vault's checks:
+// what a vault written before the consent rule holds.
+func plantSlotRaw(v *Vault, id, user string, slot []byte) error {
+	return v.db.Update(func(tx *bbolt.Tx) error {
+		d, err := v.getDoc(tx, id)
 		if err != nil {
 			return err
 		}
@@ -40,18 +48,15 @@ func (f *fixture) plantSlot(t testing.TB, id string, u testUser, key *envelope.D
 		if err != nil {
 			return err
 		}
-		if err := b.Put([]byte(u.id), slot); err != nil {
+		if err := b.Put([]byte(user), slot); err != nil {
 			return err
 		}
-		if !d.HoldsSlot(u.id) {
-			d.SlotHolders = append(d.SlotHolders, u.id)
+		if !d.HoldsSlot(user) {
+			d.SlotHolders = append(d.SlotHolders, user)
 			slices.Sort(d.SlotHolders)
 		}
-		return f.v.putDoc(tx, d)
+		return v.putDoc(tx, d)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func isConsentErr(err error) bool {
