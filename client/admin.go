@@ -71,7 +71,13 @@ func (c *Client) UserRecipient(ctx context.Context, id string) (string, error) {
 // UserKeys returns the public keys of a fellow member: its age recipient,
 // and its signing key in authorized_keys format ("" when none is
 // registered), which checks the signed manifests of its deposits.
+// With c.Keys set, they are the keys it verified.
 func (c *Client) UserKeys(ctx context.Context, id string) (recipient, signingKey string, err error) {
+	return c.verifiedKeys(ctx, id)
+}
+
+// serverKeys returns user id's keys as the server gives them.
+func (c *Client) serverKeys(ctx context.Context, id string) (recipient, signingKey string, err error) {
 	var out struct {
 		Recipient  string `json:"recipient"`
 		SigningKey string `json:"signing_key"`
@@ -107,5 +113,13 @@ func (c *Client) Recipients(ctx context.Context, collection string, scopes ...st
 	if len(scopes) > 0 {
 		req.query = url.Values{"scopes": scopes}
 	}
-	return out.Recipients, c.call(ctx, req, &out)
+	if err := c.call(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	if c.Keys != nil {
+		if err := c.checkRecipients(ctx, out.Recipients); err != nil {
+			return nil, err
+		}
+	}
+	return out.Recipients, nil
 }

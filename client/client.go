@@ -48,6 +48,10 @@ type Client struct {
 	// TOTP, if set, is asked for a fresh code when the server requires a
 	// step-up for a sensitive action; the request is then retried once.
 	TOTP func() (string, error)
+	// Keys, if set, checks every user's keys before the client encrypts to
+	// them or trusts a signature with them (deposits, grants, rekeys,
+	// reads): see KeyPins. Nil trusts the keys the server gives.
+	Keys KeyVerifier
 }
 
 // New returns a client for the server at baseURL.

@@ -409,14 +409,9 @@ func (c *Client) VerifyManifest(ctx context.Context, doc *Document) (*manifest.M
 	return m, nil
 }
 
-// signingKey returns user's signing public key as the server gives it.
+// signingKey returns user's signing public key, verified by c.Keys when
+// it is set.
 func (c *Client) signingKey(ctx context.Context, user string) (string, error) {
-	var out struct {
-		Recipient  string `json:"recipient"`
-		SigningKey string `json:"signing_key"`
-	}
-	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(user) + "/recipient"}, &out); err != nil {
-		return "", err
-	}
-	return out.SigningKey, nil
+	_, sk, err := c.UserKeys(ctx, user)
+	return sk, err
 }
