@@ -345,7 +345,8 @@ func (p *KeyPins) VerifyKeys(ctx context.Context, c *Client, user string) (strin
 // Verify checks user's keys against the audit log and the pin, pins them
 // on first use, and returns them.
 func (p *KeyPins) Verify(ctx context.Context, c *Client, user string) (*PinnedKeys, error) {
-	return p.check(ctx, c, user, "verify", nil)
+	_, pin, err := p.check(ctx, c, user, "verify", nil)
+	return pin, err
 }
 
 // Trust accepts a change of user's keys: it fetches and verifies them
@@ -355,29 +356,23 @@ func (p *KeyPins) Verify(ctx context.Context, c *Client, user string) (*PinnedKe
 // request is recorded in the server's audit log as a "trust" read. It
 // returns the keys pinned before (nil if none) and now.
 func (p *KeyPins) Trust(ctx context.Context, c *Client, user string, confirm func(old, new *PinnedKeys) error) (old, now *PinnedKeys, err error) {
-	now, err = p.check(ctx, c, user, "trust", func(pinned, got *PinnedKeys) error {
-		old = pinned
-		return confirm(pinned, got)
-	})
-	if err == nil && old == nil {
-		old = now
-	}
-	return old, now, err
+	return p.check(ctx, c, user, "trust", confirm)
 }
 
 // check fetches and verifies user's keys, and pins them. With accept, keys
-// that differ from the pinned ones replace them if accept agrees.
-func (p *KeyPins) check(ctx context.Context, c *Client, user, purpose string, accept func(pinned, got *PinnedKeys) error) (*PinnedKeys, error) {
+// that differ from the pinned ones replace them if accept agrees. It
+// returns the keys pinned before (nil if none) and now.
+func (p *KeyPins) check(ctx context.Context, c *Client, user, purpose string, accept func(pinned, got *PinnedKeys) error) (before, now *PinnedKeys, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s, err := p.pins()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	verifier := s.Verifier
 	if verifier == "" {
 		if verifier, err = p.pinVerifier(ctx, c, ""); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var last []byte
@@ -385,12 +380,12 @@ func (p *KeyPins) check(ctx context.Context, c *Client, user, purpose string, ac
 	if s.Checkpoint != "" {
 		last = []byte(s.Checkpoint)
 		if since = lastSize(last, verifier); since < 0 {
-			return nil, fmt.Errorf("the checkpoint kept in %s does not verify with the pinned verifier key", p.File)
+			return nil, nil, fmt.Errorf("the checkpoint kept in %s does not verify with the pinned verifier key", p.File)
 		}
 	}
 	k, err := c.KeyProof(ctx, user, since, purpose)
 	if err != nil {
-		return nil, &KeyError{User: user, Err: err}
+		return nil, nil, &KeyError{User: user, Err: err}
 	}
 	var out *PinnedKeys
 	err = p.update(func(s *ServerPins) error {
@@ -398,6 +393,7 @@ func (p *KeyPins) check(ctx context.Context, c *Client, user, purpose string, ac
 			return fmt.Errorf("%w: it changed in %s during the check", ErrVerifierChanged, p.File)
 		}
 		pinned := s.Users[user]
+		before = pinned
 		pin, keep, err := CheckKeys(user, k, verifier, last, pinned)
 		var ke *KeyError
 		if accept != nil && errors.Is(err, ErrKeyChanged) && errors.As(err, &ke) {
@@ -424,9 +420,9 @@ func (p *KeyPins) check(ctx context.Context, c *Client, user, purpose string, ac
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return before, out, nil
 }
 
 // pins returns the server's pins as the file holds them now.
