@@ -61,7 +61,7 @@ func deposit(v *vault.Vault, d demodata.Document) (string, error) {
 	title, _ := red.Redact(d.Title)
 	summary, _ := red.Redact(d.Summary)
 	transcript, _ := red.Redact(d.Transcript)
-	recips, err := v.CollectionRecipients(c, d.Collection)
+	recips, err := v.CollectionRecipients(c, d.Collection, d.Consent.Scopes...)
 	if err != nil {
 		return "", err
 	}
