@@ -183,6 +183,14 @@ func TestSecurityKeySSHKeygen(t *testing.T) {
 	if err := Verify(k.PublicKey(), DepositNamespace, msg, noUP); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Verify accepted a signature without user presence: %v", err)
 	}
+	// OpenSSH reads the security key's file in testdata.
+	pubLine, err := exec.Command(sshKeygen(t), "-y", "-f", privateKeyFile(t, readTestdata(t, "sk.key"))).Output()
+	if err != nil {
+		t.Fatalf("ssh-keygen -y -f sk.key: %v", err)
+	}
+	if got, err := ParsePublicKey(string(pubLine)); err != nil || AuthorizedKey(got) != AuthorizedKey(testdataKey(t, "sk.pub")) {
+		t.Errorf("ssh-keygen -y -f sk.key: %q %v", pubLine, err)
+	}
 	// The vector in testdata too.
 	vec := AllowedSigners("vector", testdataKey(t, "sk.pub"))
 	if out, ok := keygenVerify(t, vec, "vector", DepositNamespace, readTestdata(t, "message.txt"), readTestdata(t, "sk.sig")); !ok {

@@ -79,7 +79,8 @@ func testdataKey(t *testing.T, name string) ssh.PublicKey {
 // TestVectors checks the signatures in testdata: ed25519.sig and
 // ed25519-sha256.sig were written by 'ssh-keygen -Y sign' (OpenSSH 9.2)
 // with ed25519.key; sk.sig by the emulated security key of newSKSigner,
-// and 'ssh-keygen -Y verify' accepts it (TestSecurityKeySSHKeygen).
+// and 'ssh-keygen -Y verify' accepts it (TestSecurityKeySSHKeygen). All
+// the keys are public test keys.
 func TestVectors(t *testing.T) {
 	msg := readTestdata(t, "message.txt")
 	ed, sk := testdataKey(t, "ed25519.pub"), testdataKey(t, "sk.pub")
@@ -116,6 +117,18 @@ func TestVectors(t *testing.T) {
 	}
 	if AuthorizedKey(newSKSigner("sshsig test vector").PublicKey()) != AuthorizedKey(sk) {
 		t.Error("sk.pub is not the emulated security key's")
+	}
+	// sk.key is the security key's file, with a made-up key handle:
+	// OpenSSH reads its public key (TestSecurityKeySSHKeygen), Amana
+	// sends it to ssh-keygen.
+	skFile := readTestdata(t, "sk.key")
+	if !bytes.Equal(skFile, skKeyFile(t, sk)) {
+		t.Error("sk.key is not the file skKeyFile writes")
+	}
+	_, err = ParseSigningKey(skFile)
+	var hk *HardwareKeyError
+	if !errors.As(err, &hk) || AuthorizedKey(hk.PublicKey) != AuthorizedKey(sk) {
+		t.Errorf("sk.key: %v", err)
 	}
 }
 
