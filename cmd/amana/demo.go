@@ -64,7 +64,7 @@ are public: never use them, or a demo vault, for real data.`,
 			}
 			fresh := false
 			if _, err := os.Stat(filepath.Join(data, vault.DBFile)); errors.Is(err, os.ErrNotExist) {
-				if err := createDemoVault(data, pass, users); err != nil {
+				if err := createDemoVault(data, pass, keys, users); err != nil {
 					return err
 				}
 				fresh = true
@@ -107,13 +107,24 @@ func loadDemoKeys(dir string) ([]demoUser, string, error) {
 
 func demoUserByRole(users []demoUser, role string) []demoUser { return demokeys.ByRole(users, role) }
 
-func createDemoVault(dir, pass string, users []demoUser) error {
+func createDemoVault(dir, pass, keys string, users []demoUser) error {
 	admins := demoUserByRole(users, vault.RoleAdmin)
 	if len(admins) == 0 {
 		return errors.New("demo keys: no admin in users.json")
 	}
 	admin := admins[0]
-	v, _, err := vault.Create(dir, pass, vault.NewUser{ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, TOTPSecret: admin.TOTPSecret}, vault.Options{})
+	// Every demo user can sign deposits: their signing keys are in keys.
+	signingKeys := map[string]string{}
+	for _, u := range users {
+		k, err := u.SigningKey(keys)
+		if err != nil {
+			return fmt.Errorf("demo keys: %w", err)
+		}
+		signingKeys[u.ID] = k
+	}
+	v, _, err := vault.Create(dir, pass, vault.NewUser{
+		ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, SigningKey: signingKeys[admin.ID], TOTPSecret: admin.TOTPSecret,
+	}, vault.Options{})
 	if err != nil {
 		return err
 	}
@@ -122,7 +133,9 @@ func createDemoVault(dir, pass string, users []demoUser) error {
 		if u.ID == admin.ID {
 			continue
 		}
-		if _, _, err := v.AddUser(ac, vault.NewUser{ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}); err != nil {
+		if _, _, err := v.AddUser(ac, vault.NewUser{
+			ID: u.ID, Name: u.Name, Role: u.Role, Recipient: u.Recipient, SigningKey: signingKeys[u.ID], TOTPSecret: u.TOTPSecret,
+		}); err != nil {
 			v.Close()
 			return fmt.Errorf("demo user %s: %w", u.ID, err)
 		}

@@ -10,12 +10,12 @@ import (
 
 func newInitCmd() *cobra.Command {
 	var (
-		data, admin, recipient, passFile string
-		asJSON                           bool
-		workFactor                       int
+		data, admin, recipient, signingKey, passFile string
+		asJSON                                       bool
+		workFactor                                   int
 	)
 	cmd := &cobra.Command{
-		Use:   "init --data DIR --admin ID --admin-recipient RECIPIENT [--passphrase-file F]",
+		Use:   "init --data DIR --admin ID --admin-recipient RECIPIENT [--admin-signing-key KEY] [--passphrase-file F]",
 		Short: "Create a new vault with its first admin",
 		Long: `Create a new vault in DIR with its first admin (custodian).
 
@@ -23,11 +23,14 @@ The server key is generated here and sealed with the passphrase (scrypt);
 'amana serve' needs the same passphrase. The admin's TOTP secret is shown
 once, as an otpauth:// URL to add to an authenticator app. The audit
 verifier key printed here lets auditors check the log's checkpoints: keep a
-copy outside the server. init refuses to touch a directory that already
-holds a vault.`,
+copy outside the server. --admin-signing-key is the admin's signing public
+key ("ssh-ed25519 …", printed by 'amana keygen'); without it the admin
+cannot deposit until one is registered. init refuses to touch a directory
+that already holds a vault.`,
 		Example: `  amana keygen --pq -o admin.key
   amana init --data /srv/amana --admin l.custodian \
       --admin-recipient "$(grep -o 'age1.*' admin.key | head -1)" \
+      --admin-signing-key "$(ssh-keygen -y -f admin.sign)" \
       --passphrase-file /etc/amana/passphrase`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,7 +42,7 @@ holds a vault.`,
 				return err
 			}
 			v, created, err := vault.Create(data, pass, vault.NewUser{
-				ID: admin, Role: vault.RoleAdmin, Recipient: recipient,
+				ID: admin, Role: vault.RoleAdmin, Recipient: recipient, SigningKey: signingKey,
 			}, vault.Options{ScryptWorkFactor: workFactor})
 			if err != nil {
 				return err
@@ -64,6 +67,7 @@ holds a vault.`,
 	cmd.Flags().StringVar(&data, "data", "", "data directory for the new vault")
 	cmd.Flags().StringVar(&admin, "admin", "", "id of the first admin (a lowercase slug)")
 	cmd.Flags().StringVar(&recipient, "admin-recipient", "", "the admin's age recipient (age1…, age1pq1…, ssh-ed25519 …, or a plugin recipient)")
+	cmd.Flags().StringVar(&signingKey, "admin-signing-key", "", `the admin's signing public key, "ssh-ed25519 …" (needed to deposit)`)
 	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "read the vault passphrase from this file (else AMANA_PASSPHRASE, else a prompt)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().IntVar(&workFactor, "scrypt-work-factor", 0, "log2 scrypt work factor for the passphrase (default 18)")

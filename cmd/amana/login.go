@@ -11,27 +11,35 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/sshsig"
 )
 
 func newLoginCmd() *cobra.Command {
 	var (
-		user, identity, totp string
-		asJSON               bool
+		user, identity, totp, signing string
+		asJSON                        bool
 	)
 	cmd := &cobra.Command{
-		Use:   "login --server URL --user ID --identity FILE [--totp CODE]",
+		Use:   "login --server URL --user ID --identity FILE [--signing-key FILE] [--totp CODE]",
 		Short: "Sign in with your age identity and a TOTP code",
 		Long: `Sign in to an Amana server. The server sends a challenge encrypted to your
 age public key; it is decrypted here with your identity file (age, post-
 quantum, SSH or plugin keys, as 'age -i' reads them) and sent back with a
 TOTP code from your authenticator. No password exists anywhere.
 
-The session (server, user, role, token and its expiry, and the PATH of your
-identity file, never its contents) is kept in session.json, mode 0600, under
-$AMANA_CONFIG_DIR or your config directory (e.g. ~/.config/amana). It ends
-after 15 minutes idle or 8 hours. The TOTP code comes from --totp, else
-AMANA_TOTP, else a prompt on the terminal.`,
+Your deposits are signed with your signing key, an OpenSSH Ed25519 key
+file: --signing-key FILE, else the file next to the identity with .key
+replaced by .sign (as 'amana keygen' writes them), if there is one. A
+security key's file (ssh-keygen -t ed25519-sk) works too: ssh-keygen signs
+with it and waits for a touch.
+
+The session (server, user, role, token and its expiry, and the PATHS of your
+identity and signing key files, never their contents) is kept in
+session.json, mode 0600, under $AMANA_CONFIG_DIR or your config directory
+(e.g. ~/.config/amana). It ends after 15 minutes idle or 8 hours. The TOTP
+code comes from --totp, else AMANA_TOTP, else a prompt on the terminal.`,
 		Example: `  amana login --server https://amana.example.org:8443 --user r.hassan --identity ~/.config/amana/me.key
+  amana login --server https://amana.example.org:8443 --user r.hassan --identity me.key --signing-key ~/.ssh/id_ed25519_sk
   amana login --server http://127.0.0.1:8443 --user a.karim \
       --identity keys-example/a.karim.key --totp "$(oathtool --totp -b "$SECRET")"`,
 		Args: cobra.NoArgs,
@@ -50,6 +58,19 @@ AMANA_TOTP, else a prompt on the terminal.`,
 			ids, err := readIdentities(abs)
 			if err != nil {
 				return err
+			}
+			signingFile := defaultSigningKeyFile(abs)
+			if signing != "" {
+				if signingFile, err = filepath.Abs(signing); err != nil {
+					return err
+				}
+			}
+			var sk *signingKey
+			if signingFile != "" {
+				// Checked now, so that a deposit does not fail on it later.
+				if sk, err = loadSigningKey(signingFile); err != nil {
+					return err
+				}
 			}
 			code, err := totpSource(totp, "Login as "+user)()
 			if err != nil {
@@ -73,6 +94,7 @@ AMANA_TOTP, else a prompt on the terminal.`,
 			sess := &session{
 				Server: c.BaseURL, User: s.User, Role: s.Role, Token: s.Token,
 				ExpiresAt: s.ExpiresAt, LoggedInAt: time.Now().UTC(), IdentityFile: abs,
+				SigningKeyFile: signingFile,
 			}
 			if sess.User == "" {
 				sess.User = user
@@ -83,15 +105,25 @@ AMANA_TOTP, else a prompt on the terminal.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd, map[string]any{"server": sess.Server, "user": sess.User, "role": sess.Role, "expires_at": sess.ExpiresAt})
+				out := map[string]any{"server": sess.Server, "user": sess.User, "role": sess.Role, "expires_at": sess.ExpiresAt}
+				if sk != nil {
+					out["signing_key_file"] = sk.File
+					out["signing_key"] = sshsig.AuthorizedKey(sk.PublicKey)
+				}
+				return printJSON(cmd, out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Logged in to %s as %s (%s) until %s if idle.\n",
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Logged in to %s as %s (%s) until %s if idle.\n",
 				sess.Server, sess.User, sess.Role, sess.ExpiresAt.Local().Format(time.RFC3339))
+			if sk != nil {
+				fmt.Fprintf(w, "Deposits are signed with %s (%s).\n", sk.File, sshsig.Fingerprint(sk.PublicKey))
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "your user id")
 	cmd.Flags().StringVar(&identity, "identity", "", "your age identity file (its path is remembered, never its contents)")
+	cmd.Flags().StringVar(&signing, "signing-key", "", "your OpenSSH signing key file (default: the identity's NAME.sign, if any)")
 	cmd.Flags().StringVar(&totp, "totp", "", "TOTP code (else AMANA_TOTP, else a prompt)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the session (without its token) as JSON")
 	return cmd

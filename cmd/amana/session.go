@@ -35,8 +35,8 @@ const (
 )
 
 // session is what 'amana login' remembers between commands. It holds the
-// bearer token, so it lives in a 0600 file; it never holds the identity
-// itself, only the path of the identity file.
+// bearer token, so it lives in a 0600 file; it never holds the identity or
+// the signing key, only the paths of their files.
 type session struct {
 	Server       string    `json:"server"`
 	User         string    `json:"user"`
@@ -45,6 +45,9 @@ type session struct {
 	ExpiresAt    time.Time `json:"expires_at"`    // idle expiry, moved on after each use
 	LoggedInAt   time.Time `json:"logged_in_at"`  // for the absolute limit
 	IdentityFile string    `json:"identity_file"` // absolute path, never the contents
+	// SigningKeyFile is the absolute path of the OpenSSH key that signs
+	// deposits ("" when none was found at login).
+	SigningKeyFile string `json:"signing_key_file,omitempty"`
 }
 
 // configDir is $AMANA_CONFIG_DIR, else the user's config directory/amana.
@@ -158,8 +161,8 @@ func (s *session) touch() {
 
 // remote holds the flags shared by commands that talk to the server.
 type remote struct {
-	cmd            *cobra.Command
-	identity, totp string
+	cmd                        *cobra.Command
+	identity, totp, signingKey string
 }
 
 // addServerFlags binds r to cmd, whose --server is the root's persistent
@@ -171,6 +174,11 @@ func (r *remote) addServerFlags(cmd *cobra.Command, identity bool) {
 	}
 }
 
+// addSigningKeyFlag adds --signing-key for commands that sign.
+func (r *remote) addSigningKeyFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&r.signingKey, "signing-key", "", "OpenSSH signing key file (default: the one you logged in with)")
+}
+
 // addTOTPFlag adds --totp for actions that need a step-up.
 func (r *remote) addTOTPFlag(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&r.totp, "totp", "", "TOTP code for the step-up this action needs (else AMANA_TOTP, else a prompt)")
@@ -178,10 +186,12 @@ func (r *remote) addTOTPFlag(cmd *cobra.Command) {
 
 // conn is a logged-in client for one command.
 type conn struct {
-	s        *session
-	c        *client.Client
-	identity string
-	ids      []age.Identity
+	s          *session
+	c          *client.Client
+	identity   string
+	ids        []age.Identity
+	signingKey string
+	sk         *signingKey
 }
 
 // connect loads the session and returns a client for it. It fails with a
@@ -208,7 +218,11 @@ func (r *remote) connect() (*conn, error) {
 	if r.identity != "" {
 		identity = r.identity
 	}
-	return &conn{s: s, c: c, identity: identity}, nil
+	signing := s.SigningKeyFile
+	if r.signingKey != "" {
+		signing = r.signingKey
+	}
+	return &conn{s: s, c: c, identity: identity, signingKey: signing}, nil
 }
 
 // identities reads the identity file on first use.
@@ -225,6 +239,22 @@ func (k *conn) identities() ([]age.Identity, error) {
 	}
 	k.ids = ids
 	return ids, nil
+}
+
+// signer reads the signing key file on first use.
+func (k *conn) signer() (*signingKey, error) {
+	if k.sk != nil {
+		return k.sk, nil
+	}
+	if k.signingKey == "" {
+		return nil, errors.New("no signing key: log in again with --signing-key FILE (amana keygen writes one next to the identity, NAME.sign)")
+	}
+	sk, err := loadSigningKey(k.signingKey)
+	if err != nil {
+		return nil, err
+	}
+	k.sk = sk
+	return sk, nil
 }
 
 // done turns err into a one-line reason the user can act on, and moves the

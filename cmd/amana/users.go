@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/sshsig"
 )
 
 // roles a user can have, for help and completion.
@@ -17,33 +18,42 @@ func newUserCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage users (admins)",
-		Long: `Add, list and disable users. Adding and disabling users are sensitive:
-the server asks for a fresh TOTP code (step-up) if you have not given one in
-the last five minutes.`,
-		Example: `  amana user add r.hassan --role researcher --recipient age1pq1… --name "Rania Hassan"
+		Long: `Add, list and disable users, and register their signing keys. Managing
+users is sensitive: the server asks for a fresh TOTP code (step-up) if you
+have not given one in the last five minutes.`,
+		Example: `  amana user add r.hassan --role researcher --recipient age1pq1… --signing-key "ssh-ed25519 AAAA…" --name "Rania Hassan"
   amana user list
+  amana user set-signing-key r.hassan "$(cat r.hassan.pub)"
   amana user disable r.hassan`,
 	}
-	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserDisableCmd())
+	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserSetSigningKeyCmd(), newUserDisableCmd())
 	return cmd
 }
 
 func newUserAddCmd() *cobra.Command {
 	var (
-		r                            remote
-		role, recipient, name, totpS string
-		asJSON, noQR                 bool
+		r                                        remote
+		role, recipient, signingKey, name, totpS string
+		asJSON, noQR                             bool
 	)
 	cmd := &cobra.Command{
-		Use:   "add ID --role ROLE --recipient R [--name N] [--totp-secret S]",
+		Use:   "add ID --role ROLE --recipient R [--signing-key KEY] [--name N] [--totp-secret S]",
 		Short: "Create a user and show its TOTP secret once",
 		Long: `Create a user with a role (admin, researcher, lawyer, auditor) and one age
 recipient: age1… (X25519), age1pq1… (post-quantum hybrid), ssh-ed25519 …,
 or a plugin recipient such as age1yubikey1…. The user's TOTP secret is
 shown once, as an otpauth:// URL and a QR code to scan with an
-authenticator app; hand it over in person. Needs a step-up (TOTP).`,
+authenticator app; hand it over in person. Needs a step-up (TOTP).
+
+--signing-key is the public key with which the user signs its deposits,
+"ssh-ed25519 AAAA…" (what 'amana keygen' printed, or a .pub file) or a
+security key's "sk-ssh-ed25519@openssh.com AAAA…". It is optional, but a
+user without one cannot deposit until an admin registers it with
+'amana user set-signing-key'. A comment after the key is dropped.`,
 		Example: `  amana user add a.karim --role lawyer --name "Aveen Karim" \
       --recipient "$(grep -o 'age1.*' a.karim.pub)"
+  amana user add r.new --role researcher --recipient age1pq1… \
+      --signing-key "$(ssh-keygen -y -f r.new.sign)"
   amana user add auditor --role auditor --recipient age1dhvg… --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -58,7 +68,7 @@ authenticator app; hand it over in person. Needs a step-up (TOTP).`,
 				return err
 			}
 			out, err := k.c.AddUser(cmd.Context(), client.NewUser{
-				ID: args[0], Name: name, Role: role, Recipient: recipient, TOTPSecret: totpS,
+				ID: args[0], Name: name, Role: role, Recipient: recipient, SigningKey: signingKey, TOTPSecret: totpS,
 			})
 			if err := k.done(err); err != nil {
 				return err
@@ -67,7 +77,11 @@ authenticator app; hand it over in person. Needs a step-up (TOTP).`,
 				return printJSON(cmd, map[string]string{"id": out.User.ID, "totp_url": out.TOTPURL})
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Created %s (%s).\n\n", out.User.ID, out.User.Role)
+			fmt.Fprintf(w, "Created %s (%s).\n", out.User.ID, out.User.Role)
+			if out.User.SigningKey == "" {
+				fmt.Fprintf(w, "It has no signing key: it cannot deposit until you register one (amana user set-signing-key %s KEY).\n", out.User.ID)
+			}
+			fmt.Fprintln(w)
 			fmt.Fprintf(w, "Add this TOTP secret to the user's authenticator now; it is not shown again:\n  %s\n\n", out.TOTPURL)
 			if !noQR {
 				return writeQR(w, out.TOTPURL)
@@ -79,6 +93,7 @@ authenticator app; hand it over in person. Needs a step-up (TOTP).`,
 	r.addTOTPFlag(cmd)
 	cmd.Flags().StringVar(&role, "role", "", "admin, researcher, lawyer or auditor")
 	cmd.Flags().StringVar(&recipient, "recipient", "", "the user's age recipient (public key)")
+	cmd.Flags().StringVar(&signingKey, "signing-key", "", `the user's signing public key, "ssh-ed25519 …" (needed to deposit)`)
 	cmd.Flags().StringVar(&name, "name", "", "display name")
 	cmd.Flags().StringVar(&totpS, "totp-secret", "", "use this base32 TOTP secret instead of a new one (migrations, demos)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"id","totp_url"} as JSON`)
@@ -124,6 +139,54 @@ func newUserListCmd() *cobra.Command {
 	r.addServerFlags(cmd, false)
 	r.addTOTPFlag(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the users as a JSON array")
+	return cmd
+}
+
+func newUserSetSigningKeyCmd() *cobra.Command {
+	var (
+		r      remote
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "set-signing-key ID KEY",
+		Short: "Register, replace or remove a user's signing key",
+		Long: `Register the public key with which user ID signs its deposits:
+"ssh-ed25519 AAAA…" or a security key's "sk-ssh-ed25519@openssh.com AAAA…",
+as 'amana keygen' printed it or as in a .pub file (a comment is dropped).
+An empty KEY removes it: the user can no longer deposit. Documents
+deposited before keep their manifests, signed with the old key. The audit
+log records the change and both keys. Needs a step-up (TOTP).`,
+		Example: `  amana user set-signing-key r.hassan "$(ssh-keygen -y -f r.hassan.sign)"
+  amana user set-signing-key r.hassan "$(cat ~/.ssh/id_ed25519_sk.pub)" --totp 123456
+  amana user set-signing-key r.hassan ""`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+			u, err := k.c.SetSigningKey(cmd.Context(), args[0], args[1])
+			if err := k.done(err); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, u)
+			}
+			if u.SigningKey == "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "User %s has no signing key now: it cannot deposit.\n", u.ID)
+				return nil
+			}
+			fp := u.SigningKey
+			if pub, err := sshsig.ParsePublicKey(u.SigningKey); err == nil {
+				fp = sshsig.Fingerprint(pub)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User %s signs with %s.\n", u.ID, fp)
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, false)
+	r.addTOTPFlag(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the updated user as JSON")
 	return cmd
 }
 
