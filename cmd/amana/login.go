@@ -17,6 +17,7 @@ import (
 func newLoginCmd() *cobra.Command {
 	var (
 		user, identity, totp, signing string
+		verifier                      string
 		asJSON                        bool
 	)
 	cmd := &cobra.Command{
@@ -37,7 +38,14 @@ The session (server, user, role, token and its expiry, and the PATHS of your
 identity and signing key files, never their contents) is kept in
 session.json, mode 0600, under $AMANA_CONFIG_DIR or your config directory
 (e.g. ~/.config/amana). It ends after 15 minutes idle or 8 hours. The TOTP
-code comes from --totp, else AMANA_TOTP, else a prompt on the terminal.`,
+code comes from --totp, else AMANA_TOTP, else a prompt on the terminal.
+
+Users' keys are never taken on the server's word: each is checked against
+the vault's audit log, whose checkpoints are signed with the verifier key
+that amana init printed, and pinned (see amana keys). Give that key with
+--verifier the first time you log in to a vault; without it, the key the
+server states is pinned, and a server that later states another is
+refused.`,
 		Example: `  amana login --server https://amana.example.org:8443 --user r.hassan --identity ~/.config/amana/me.key
   amana login --server https://amana.example.org:8443 --user r.hassan --identity me.key --signing-key ~/.ssh/id_ed25519_sk
   amana login --server http://127.0.0.1:8443 --user a.karim \
@@ -99,6 +107,10 @@ code comes from --totp, else AMANA_TOTP, else a prompt on the terminal.`,
 			if sess.User == "" {
 				sess.User = user
 			}
+			if err := pinVerifier(cmd.Context(), cmd.ErrOrStderr(), c, verifier); err != nil {
+				c.Logout(context.WithoutCancel(cmd.Context()))
+				return explain(err, nil)
+			}
 			if err := sess.save(); err != nil {
 				// Do not leave a live token behind that nobody can use.
 				c.Logout(context.WithoutCancel(cmd.Context()))
@@ -126,6 +138,7 @@ code comes from --totp, else AMANA_TOTP, else a prompt on the terminal.`,
 	cmd.Flags().StringVar(&signing, "signing-key", "", "your OpenSSH signing key file (default: the identity's NAME.sign, if any)")
 	cmd.Flags().StringVar(&totp, "totp", "", "TOTP code (else AMANA_TOTP, else a prompt)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the session (without its token) as JSON")
+	cmd.Flags().StringVar(&verifier, "verifier", "", "the vault's audit verifier key, as amana init printed it (default: the server's, pinned when first seen)")
 	return cmd
 }
 

@@ -73,6 +73,7 @@ public metadata; encryption and decryption happen on your machine.`,
 		newStatsCmd(),
 		newBackupCmd(),
 		newCheckCmd(),
+		newKeysCmd(),
 	)
 	markUsage(root)
 	return root

@@ -214,6 +214,11 @@ func (r *remote) connect() (*conn, error) {
 	c := client.New(server)
 	c.Token = s.Token
 	c.TOTP = totpSource(r.totp, "Step-up required for "+s.User)
+	pins, err := keyPinsFor(server)
+	if err != nil {
+		return nil, err
+	}
+	c.Keys = pins // every key from the server is checked against the audit log and pinned
 	identity := s.IdentityFile
 	if r.identity != "" {
 		identity = r.identity
@@ -272,6 +277,7 @@ func explain(err error, s *session) error {
 	var ae *client.Error
 	var ue *url.Error
 	var ne net.Error
+	var ke *client.KeyError
 	switch {
 	case errors.As(err, &ae) && ae.Status == 401 && ae.Code == "unauthenticated" && strings.Contains(ae.Message, "session token"):
 		return fmt.Errorf("session expired or revoked: run %s", s.loginHint())
@@ -280,6 +286,8 @@ func explain(err error, s *session) error {
 		return errors.New("the TOTP code was not accepted (wrong, expired or already used): try the next code")
 	case errors.As(err, &ae) && ae.Code == "step_up_required":
 		return errors.New("this action needs a fresh TOTP code: pass --totp CODE or set AMANA_TOTP")
+	case errors.As(err, &ke):
+		return explainKeyError(ke)
 	case errors.As(err, &ae) && ae.Status == 404:
 		return errors.New("not found (or not visible to you)")
 	case errors.As(err, &ae) && ae.Status == 403 && ae.Code == "forbidden":
