@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/auditlog"
+	"github.com/amana-vault/amana/manifest"
+	"github.com/amana-vault/amana/sshsig"
 )
 
 // File names inside a bundle.
@@ -53,26 +56,37 @@ const (
 	FileVerifier   = "verifier"
 	FileReadme     = "README.txt"
 	contentDir     = "content/"
+
+	// The deposit as its depositor signed it: the manifest (package
+	// manifest), its armored SSH signature (namespace amana-deposit), an
+	// OpenSSH allowed_signers file naming the depositor's key, and the
+	// public metadata exactly as sent (the manifest holds its SHA-256).
+	FileDepositManifest  = "deposit/manifest.json"
+	FileDepositSignature = "deposit/manifest.json.sig"
+	FileAllowedSigners   = "deposit/allowed_signers"
+	FileDepositPublic    = "deposit/public.json"
 )
 
 // Manifest describes the bundled document.
 type Manifest struct {
-	Format       string          `json:"format"` // "amana-bundle/1"
-	Document     string          `json:"document"`
-	Collection   string          `json:"collection"`
-	Kind         string          `json:"kind"`
-	Depositor    string          `json:"depositor"`
-	DepositedAt  time.Time       `json:"deposited_at"`
-	Generation   int             `json:"generation"`
-	CipherSHA256 string          `json:"cipher_sha256"`
-	PlainSHA256  string          `json:"plain_sha256"`
-	PlainSize    int64           `json:"plain_size"`
-	FileName     string          `json:"file_name"`
-	MediaType    string          `json:"media_type,omitempty"`
-	Public       json.RawMessage `json:"public"`
-	Consent      json.RawMessage `json:"consent"`
-	ExportedBy   string          `json:"exported_by"`
-	ExportedAt   time.Time       `json:"exported_at"`
+	Format       string    `json:"format"` // "amana-bundle/1"
+	Document     string    `json:"document"`
+	Collection   string    `json:"collection"`
+	Kind         string    `json:"kind"`
+	Depositor    string    `json:"depositor"`
+	DepositedAt  time.Time `json:"deposited_at"`
+	Generation   int       `json:"generation"`
+	CipherSHA256 string    `json:"cipher_sha256"`
+	PlainSHA256  string    `json:"plain_sha256"`
+	PlainSize    int64     `json:"plain_size"`
+	// PlainNonce opens the signed manifest's commitment to the plaintext.
+	PlainNonce string          `json:"plain_nonce"`
+	FileName   string          `json:"file_name"`
+	MediaType  string          `json:"media_type,omitempty"`
+	Public     json.RawMessage `json:"public"`
+	Consent    json.RawMessage `json:"consent"`
+	ExportedBy string          `json:"exported_by"`
+	ExportedAt time.Time       `json:"exported_at"`
 }
 
 const formatName = "amana-bundle/1"
@@ -93,6 +107,15 @@ type Bundle struct {
 	Proofs     []Proof
 	Checkpoint []byte
 	Verifier   string
+	Deposit    Deposit
+}
+
+// Deposit is the deposit's signed identity.
+type Deposit struct {
+	Manifest     []byte // the manifest's exact bytes
+	Signature    []byte // armored SSH signature
+	SigningKey   string // the depositor's public signing key, authorized_keys format
+	PublicSigned []byte // the public metadata as the depositor sent it
 }
 
 // Write writes b as a zip to w, streaming content and ciphertext.
@@ -101,6 +124,13 @@ func Write(w io.Writer, b Bundle) error {
 		return errors.New("bundle: one proof per custody event is needed")
 	}
 	b.Manifest.Format = formatName
+	pub, err := sshsig.ParsePublicKey(b.Deposit.SigningKey)
+	if err != nil {
+		return fmt.Errorf("bundle: the depositor's signing key: %w", err)
+	}
+	if len(b.Deposit.Manifest) == 0 || len(b.Deposit.Signature) == 0 {
+		return errors.New("bundle: the deposit's signed manifest is needed")
+	}
 	name := safeName(b.Manifest.FileName)
 	b.Manifest.FileName = name
 	zw := zip.NewWriter(w)
@@ -138,6 +168,10 @@ func Write(w io.Writer, b Bundle) error {
 		{FileProofs, bytes.NewReader(proofs)},
 		{FileCheckpoint, bytes.NewReader(b.Checkpoint)},
 		{FileVerifier, strings.NewReader(b.Verifier + "\n")},
+		{FileDepositManifest, bytes.NewReader(b.Deposit.Manifest)},
+		{FileDepositSignature, bytes.NewReader(b.Deposit.Signature)},
+		{FileAllowedSigners, bytes.NewReader(sshsig.AllowedSigners(b.Manifest.Depositor, pub))},
+		{FileDepositPublic, bytes.NewReader(b.Deposit.PublicSigned)},
 	} {
 		if err := add(f.name, f.r); err != nil {
 			return fmt.Errorf("bundle: writing %s: %w", f.name, err)
@@ -172,7 +206,17 @@ Or by hand, with the stock age tool and any SHA-256 tool:
      proves each is in the tree whose root the signed note in "checkpoint" states;
      "verifier" is the key that signed it: compare it with the key published by the
      vault's custodians.
-`, m.Document, m.ExportedAt.Format(time.RFC3339), m.ExportedBy, m.FileName, m.FileName)
+  5. The depositor's signature of the deposit, with OpenSSH alone:
+       ssh-keygen -Y verify -f deposit/allowed_signers -I %s -n amana-deposit \
+           -s deposit/manifest.json.sig < deposit/manifest.json
+     must print "Good ... signature"; compare the key in deposit/allowed_signers with
+     the one the vault's audit log binds to %s.
+  6. The content is what was deposited: with N the plain_nonce and S the plain_sha256
+     of manifest.json, and SIZE the content's size in bytes,
+       printf 'amana-plaintext/1 %%s %%s %%d\n' N S SIZE | sha256sum
+     must equal plain_commitment in deposit/manifest.json; sha256sum
+     deposit/public.json must equal its public_sha256.
+`, m.Document, m.ExportedAt.Format(time.RFC3339), m.ExportedBy, m.FileName, m.FileName, m.Depositor, m.Depositor)
 }
 
 // Report is what Verify established.
@@ -182,6 +226,9 @@ type Report struct {
 	CheckpointSize  int64
 	VerifierKey     string
 	VerifierFromZip bool // no key was given: the bundle's own key was used
+	// DepositorKey is the SHA256 fingerprint of the key that signed the
+	// deposit, as deposit/allowed_signers gives it.
+	DepositorKey string
 }
 
 // MaxEntry bounds what Verify reads of one small file in the zip.
@@ -329,7 +376,7 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 	if len(eb) == 0 || len(lines) != len(proofs) {
 		return rep, fmt.Errorf("bundle: %d custody events but %d proofs", len(lines), len(proofs))
 	}
-	lastHash := ""
+	lastHash, depositManifest := "", ""
 	for i, line := range lines {
 		e, err := auditlog.ParseEvent([]byte(line))
 		if err != nil {
@@ -347,6 +394,9 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 		if (e.Action == "document.deposit" || e.Action == "document.rekey") && e.Outcome == auditlog.OutcomeOK {
 			lastHash = e.Detail["cipher_sha256"]
 		}
+		if e.Action == "document.deposit" && e.Outcome == auditlog.OutcomeOK {
+			depositManifest = e.Detail["manifest"]
+		}
 	}
 	rep.Events = len(lines)
 	if lastHash == "" {
@@ -355,7 +405,85 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 	if lastHash != m.CipherSHA256 {
 		return rep, fmt.Errorf("bundle: the signed log records ciphertext %s, the bundle holds %s", lastHash, m.CipherSHA256)
 	}
+
+	// 5. The depositor's signed manifest: signature, fields, commitment, and
+	// the same manifest in the log's deposit event.
+	dm, err := verifyDeposit(small, m, plainSum)
+	if err != nil {
+		return rep, err
+	}
+	rep.DepositorKey = dm.key
+	if depositManifest == "" {
+		return rep, errors.New("bundle: the custody trail's deposit event records no signed manifest")
+	}
+	if depositManifest != string(dm.bytes) {
+		return rep, errors.New("bundle: deposit/manifest.json is not the manifest the signed log recorded at deposit")
+	}
 	return rep, nil
+}
+
+type verifiedDeposit struct {
+	bytes []byte
+	key   string // fingerprint of the depositor's signing key
+}
+
+// verifyDeposit checks the deposit/ files against the bundle's manifest m
+// and the content's SHA-256.
+func verifyDeposit(small func(string) ([]byte, error), m *Manifest, plainSum string) (*verifiedDeposit, error) {
+	mb, err := small(FileDepositManifest)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := small(FileDepositSignature)
+	if err != nil {
+		return nil, err
+	}
+	as, err := small(FileAllowedSigners)
+	if err != nil {
+		return nil, err
+	}
+	pubJSON, err := small(FileDepositPublic)
+	if err != nil {
+		return nil, err
+	}
+	key, err := allowedSigner(as, m.Depositor)
+	if err != nil {
+		return nil, err
+	}
+	dm, err := manifest.Verify(mb, sig, key)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: deposit/manifest.json: %w", err)
+	}
+	var consent struct{ Scopes []string }
+	if err := json.Unmarshal(m.Consent, &consent); err != nil {
+		return nil, fmt.Errorf("bundle: manifest.json consent: %w", err)
+	}
+	scopes := slices.Compact(slices.Sorted(slices.Values(consent.Scopes)))
+	if err := dm.Match(manifest.Expect{ID: m.Document, Collection: m.Collection, Kind: m.Kind, Depositor: m.Depositor,
+		PublicSHA256: manifest.PublicSHA256(pubJSON), ConsentScopes: scopes}); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	sum, err := hex.DecodeString(plainSum)
+	if err != nil || len(sum) != 32 {
+		return nil, errors.New("bundle: content hash")
+	}
+	if err := dm.CheckPlaintext(m.PlainNonce, [32]byte(sum), m.PlainSize); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	pub, _ := sshsig.ParsePublicKey(key)
+	return &verifiedDeposit{bytes: mb, key: sshsig.Fingerprint(pub)}, nil
+}
+
+// allowedSigner returns the key an allowed_signers file gives principal for
+// the deposit namespace.
+func allowedSigner(file []byte, principal string) (string, error) {
+	for _, line := range strings.Split(string(file), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 4 && f[0] == principal && f[1] == `namespaces="`+manifest.Namespace+`"` {
+			return f[2] + " " + f[3], nil
+		}
+	}
+	return "", fmt.Errorf("bundle: deposit/allowed_signers names no key for %s in namespace %s", principal, manifest.Namespace)
 }
 
 func hashEntry(f *zip.File) (string, error) {

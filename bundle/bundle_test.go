@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +18,8 @@ import (
 
 	"github.com/amana-vault/amana/bundle"
 	"github.com/amana-vault/amana/envelope"
-	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/manifest"
+	"github.com/amana-vault/amana/sshsig"
 	"github.com/amana-vault/amana/vault"
 )
 
@@ -24,49 +28,81 @@ type madeBundle struct {
 	zip                   []byte
 	vkey                  string
 	doc, cipherSum, plain string
+	signingKey            string // the depositor's, authorized_keys form
+	made                  func(content []byte, nonce string) []byte
 }
 
-// makeBundle deposits a document in a real vault, reads it back as its
-// depositor and writes the court bundle.
+// makeBundle deposits a document with its signed manifest in a real vault,
+// reads it back as its depositor and writes the court bundle. made writes
+// the same bundle with other content (a keeper's forgery: new content, its
+// hashes, a nonce of the forger's choosing).
 func makeBundle(t testing.TB) madeBundle {
 	t.Helper()
 	now := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
 	opts := vault.Options{ScryptWorkFactor: 10, Now: func() time.Time { return now }}
 	admin, _ := age.GenerateX25519Identity()
 	res, _ := age.GenerateHybridIdentity()
+	signPEM, signKey, err := sshsig.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sshsig.ParseSigningKey(signPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
 	v, _, err := vault.Create(t.TempDir(), "pass", vault.NewUser{ID: "admin", Recipient: admin.Recipient().String()}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
 	ac := vault.Caller{User: "admin"}
-	v.AddUser(ac, vault.NewUser{ID: "r.one", Role: vault.RoleResearcher, Recipient: res.Recipient().String()})
+	if _, _, err := v.AddUser(ac, vault.NewUser{ID: "r.one", Role: vault.RoleResearcher, Recipient: res.Recipient().String(), SigningKey: signKey}); err != nil {
+		t.Fatal(err)
+	}
 	v.CreateCollection(ac, vault.Collection{ID: "c1", Members: []string{"r.one"}})
 	rc := vault.Caller{User: "r.one"}
 
 	content := []byte("fictional statement for the court bundle test\n")
-	key, _ := envelope.NewDocKey()
 	recips, _ := v.CollectionRecipients(rc, "c1")
-	slots := map[string][]byte{}
-	for id, s := range recips {
-		r, _ := recipient.Parse(s)
-		slots[id], _ = envelope.Wrap(key, r)
-	}
-	up, err := v.BeginDeposit(rc, vault.DepositRequest{Collection: "c1", Kind: "testimony",
-		Public:  vault.PublicMeta{Title: "Statement", Language: "en"},
-		Consent: vault.Consent{Scopes: []string{"legal_proceedings"}, RecordedAt: "2025-01-01", RecordedBy: "r.one"},
-		Slots:   slots})
+	rs, err := envelope.ParseRecipients(recips)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := envelope.Encrypt(up, bytes.NewReader(content), key)
+	dep, err := envelope.NewDeposit(rs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := up.Commit(d.CipherSHA256, nil)
+	public := []byte(`{"title":"Statement","language":"en"}`)
+	const docID = "bundletestdocumentaaaaaaaa"
+	up, err := v.BeginDeposit(rc, vault.DepositRequest{ID: docID, Collection: "c1", Kind: "testimony",
+		Public:       vault.PublicMeta{Title: "Statement", Language: "en"},
+		PublicSigned: public,
+		Consent:      vault.Consent{Scopes: []string{"legal_proceedings", "research"}, RecordedAt: "2025-01-01", RecordedBy: "r.one"},
+		Slots:        dep.Slots})
 	if err != nil {
 		t.Fatal(err)
 	}
+	sealed, err := dep.Seal(up, bytes.NewReader(content), map[string]any{"file_name": "statement.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &manifest.Manifest{Format: manifest.Format, ID: docID, Collection: "c1", Kind: "testimony", Depositor: "r.one",
+		DepositedAt: manifest.FormatTime(now), CipherSHA256: hex.EncodeToString(sealed.CipherSHA256[:]),
+		PlainCommitment: sealed.Commitment, PublicSHA256: manifest.PublicSHA256(public), ConsentScopes: []string{"legal_proceedings", "research"}}
+	sig, err := manifest.Sign(m, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.SetManifest(m.Bytes(), sig)
+	doc, err := up.Commit(sealed.CipherSHA256, sealed.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := envelope.OpenPrivateMeta(dep.Key, sealed.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := private[envelope.NonceField].(string)
 	c, err := v.OpenContent(rc, doc.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -82,20 +118,34 @@ func makeBundle(t testing.TB) madeBundle {
 	}
 	pub, _ := json.Marshal(doc.Public)
 	con, _ := json.Marshal(doc.Consent)
-	var buf bytes.Buffer
-	err = bundle.Write(&buf, bundle.Bundle{
-		Manifest: bundle.Manifest{Document: doc.ID, Collection: doc.Collection, Kind: doc.Kind, Depositor: doc.Depositor,
-			DepositedAt: doc.DepositedAt, CipherSHA256: doc.CipherSHA256, PlainSHA256: hex.EncodeToString(d.PlainSHA256[:]),
-			PlainSize: d.PlainSize, FileName: "../../statement.txt", Public: pub, Consent: con, ExportedBy: "r.one", ExportedAt: now},
-		Content: bytes.NewReader(content), Cipher: bytes.NewReader(cipher), DocKey: key.String(),
-		Events: trail.Events, Proofs: proofs, Checkpoint: trail.Checkpoint, Verifier: trail.Verifier,
-	})
-	if err != nil {
-		t.Fatal(err)
+	write := func(content, cipher []byte, nonce string) []byte {
+		sum := sha256.Sum256(content)
+		var buf bytes.Buffer
+		err := bundle.Write(&buf, bundle.Bundle{
+			Manifest: bundle.Manifest{Document: doc.ID, Collection: doc.Collection, Kind: doc.Kind, Depositor: doc.Depositor,
+				DepositedAt: doc.DepositedAt, CipherSHA256: hex.EncodeToString(sha256Of(cipher)), PlainSHA256: hex.EncodeToString(sum[:]),
+				PlainSize: int64(len(content)), PlainNonce: nonce, FileName: "../../statement.txt", Public: pub, Consent: con, ExportedBy: "r.one", ExportedAt: now},
+			Content: bytes.NewReader(content), Cipher: bytes.NewReader(cipher), DocKey: dep.Key.String(),
+			Events: trail.Events, Proofs: proofs, Checkpoint: trail.Checkpoint, Verifier: trail.Verifier,
+			Deposit: bundle.Deposit{Manifest: []byte(doc.Manifest), Signature: []byte(doc.ManifestSig), SigningKey: signKey, PublicSigned: doc.PublicSigned},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
 	}
-	return madeBundle{zip: buf.Bytes(), vkey: v.VerifierKey(), doc: doc.ID, cipherSum: doc.CipherSHA256,
-		plain: hex.EncodeToString(d.PlainSHA256[:])}
+	return madeBundle{zip: write(content, cipher, nonce), vkey: v.VerifierKey(), doc: doc.ID, cipherSum: doc.CipherSHA256,
+		plain: hex.EncodeToString(sealed.PlainSHA256[:]), signingKey: signKey,
+		made: func(other []byte, nonce string) []byte {
+			var ct bytes.Buffer
+			if _, err := envelope.Encrypt(&ct, bytes.NewReader(other), dep.Key); err != nil {
+				t.Fatal(err)
+			}
+			return write(other, ct.Bytes(), nonce)
+		}}
 }
+
+func sha256Of(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 
 // rewrite returns the bundle with one file's content changed by edit.
 func rewrite(t *testing.T, zb []byte, name string, edit func([]byte) []byte) []byte {
@@ -183,6 +233,24 @@ func TestBundleTampering(t *testing.T) {
 		{"other verifier", bundle.FileVerifier, func([]byte) []byte { return []byte(otherVerifier + "\n") }, vkey, "names verifier key"},
 		{"given another key", "", nil, otherVerifier, "names verifier key"},
 		{"missing checkpoint", bundle.FileCheckpoint, func([]byte) []byte { return nil }, vkey, "missing"},
+		{"signature changed", bundle.FileDepositSignature, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("U1NIU0lH"), []byte("U1NIU0lI"), 1)
+		}, vkey, "signature"},
+		{"other signer", bundle.FileAllowedSigners, func([]byte) []byte {
+			_, k, _ := sshsig.GenerateSigningKey()
+			return []byte(`r.one namespaces="amana-deposit" ` + k + "\n")
+		}, vkey, "signature"},
+		{"public metadata changed", bundle.FileDepositPublic, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Statement"), []byte("Statemenu"), 1)
+		}, vkey, "public_sha256"},
+		{"signed manifest missing", bundle.FileDepositManifest, func([]byte) []byte { return nil }, vkey, "missing"},
+		{"nonce changed", bundle.FileManifest, func(b []byte) []byte {
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			m["plain_nonce"] = strings.Repeat("0", 64)
+			out, _ := json.Marshal(m)
+			return out
+		}, vkey, "not what"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,4 +269,65 @@ func TestBundleTampering(t *testing.T) {
 	}
 }
 
-var _ = sha256.Sum256
+// A keeper holding the document key re-encrypts other content and builds a
+// consistent bundle around it (hashes, document key, a nonce of its
+// choosing): the depositor's signed commitment gives it away. (The log's
+// deposit event records the first ciphertext, so a forged bundle must also
+// pass off the ciphertext of a later rekey; the commitment fails first.)
+func TestBundleForgedContent(t *testing.T) {
+	m := makeBundle(t)
+	forged := m.made([]byte("a different statement\n"), strings.Repeat("0", 64))
+	if _, err := verify(forged, m.vkey); err == nil || !strings.Contains(err.Error(), "ciphertext") && !strings.Contains(err.Error(), "not what") {
+		t.Fatalf("forged content: %v", err)
+	}
+}
+
+// The deposit's signature checks with OpenSSH alone, as the bundle's README
+// says, and fails once one byte of the manifest changes.
+func TestBundleSignatureWithSSHKeygen(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Fatal("ssh-keygen (OpenSSH) is needed: apt-get install openssh-client")
+	}
+	m := makeBundle(t)
+	dir := t.TempDir()
+	zr, err := zip.NewReader(bytes.NewReader(m.zip), int64(len(m.zip)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	for _, name := range []string{bundle.FileDepositManifest, bundle.FileDepositSignature, bundle.FileAllowedSigners, bundle.FileDepositPublic} {
+		if len(files[name]) == 0 {
+			t.Fatalf("%s missing from the bundle", name)
+		}
+		os.MkdirAll(filepath.Join(dir, "deposit"), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(string(files[bundle.FileReadme]), "ssh-keygen -Y verify -f deposit/allowed_signers -I r.one -n amana-deposit") {
+		t.Error("the bundle's README does not show the ssh-keygen command")
+	}
+	check := func(manifestBytes []byte) (string, error) {
+		cmd := exec.Command("ssh-keygen", "-Y", "verify", "-f", "deposit/allowed_signers", "-I", "r.one", "-n", "amana-deposit", "-s", "deposit/manifest.json.sig")
+		cmd.Dir = dir
+		cmd.Stdin = bytes.NewReader(manifestBytes)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := check(files[bundle.FileDepositManifest]); err != nil || !strings.Contains(out, "Good") {
+		t.Fatalf("ssh-keygen -Y verify: %v\n%s", err, out)
+	}
+	changed := bytes.Clone(files[bundle.FileDepositManifest])
+	changed[len(changed)/2] ^= 1
+	if out, err := check(changed); err == nil {
+		t.Fatalf("ssh-keygen accepted a changed manifest:\n%s", out)
+	}
+	if _, err := verify(rewrite(t, m.zip, bundle.FileDepositManifest, func([]byte) []byte { return changed }), m.vkey); err == nil {
+		t.Fatal("verify-bundle accepted a changed manifest")
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"golang.org/x/crypto/ssh"
 )
 
 // Error is an error answered by the server.
@@ -52,6 +53,14 @@ type Client struct {
 	// them or trusts a signature with them (deposits, grants, rekeys,
 	// reads): see KeyPins. Nil trusts the keys the server gives.
 	Keys KeyVerifier
+	// User is who the client is logged in as (set by Login), and Signer,
+	// if set, that user's signing key: deposits are signed with it unless
+	// the request brings its own.
+	User   string
+	Signer ssh.Signer
+	// Now is the clock deposits are signed with (nil: time.Now); the
+	// server refuses a manifest dated more than a few minutes from its own.
+	Now func() time.Time
 }
 
 // New returns a client for the server at baseURL.
@@ -241,7 +250,7 @@ func (c *Client) Login(ctx context.Context, user string, ids []age.Identity, tot
 	if err != nil {
 		return nil, err
 	}
-	c.Token = s.Token
+	c.Token, c.User = s.Token, user
 	return &s, nil
 }
 

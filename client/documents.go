@@ -49,7 +49,8 @@ type DepositRequest struct {
 	// Classic makes the document key X25519 instead of post-quantum.
 	Classic bool
 	// Depositor is the caller's user id, and Signer its signing key: the
-	// deposit's manifest is signed with it (manifest.Sign).
+	// deposit's manifest is signed with it (manifest.Sign). Empty: the
+	// client's User and Signer.
 	Depositor string
 	Signer    ssh.Signer
 	// Sign, if set instead of Signer, signs the manifest's bytes (for keys
@@ -95,12 +96,22 @@ func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, e
 	if err != nil {
 		return nil, err
 	}
+	if req.Depositor == "" {
+		req.Depositor = c.User
+	}
+	if req.Signer == nil && req.Sign == nil {
+		req.Signer = c.Signer
+	}
 	if req.Signer == nil && req.Sign == nil {
 		return nil, errors.New("a deposit must be signed: no signing key")
 	}
 	public, err := json.Marshal(req.Public)
 	if err != nil {
 		return nil, err
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
 	}
 	consent := req.Consent
 	consent.Scopes = slices.Compact(slices.Sorted(slices.Values(consent.Scopes)))
@@ -118,7 +129,7 @@ func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, e
 		digest = s.Digest
 		m := &manifest.Manifest{
 			Format: manifest.Format, ID: id, Collection: req.Collection, Kind: req.Kind,
-			Depositor: req.Depositor, DepositedAt: manifest.FormatTime(time.Now()),
+			Depositor: req.Depositor, DepositedAt: manifest.FormatTime(now()),
 			CipherSHA256:    hex.EncodeToString(s.CipherSHA256[:]),
 			PlainCommitment: s.Commitment,
 			PublicSHA256:    manifest.PublicSHA256(public),
@@ -245,8 +256,10 @@ type Got struct {
 	Document *Document
 	Private  map[string]any
 	Digest   envelope.Digest
-	// Manifest is the deposit's signed manifest, verified.
-	Manifest *manifest.Manifest
+	// Manifest is the deposit's signed manifest, verified with
+	// DepositorKey, the depositor's signing key (authorized_keys form).
+	Manifest     *manifest.Manifest
+	DepositorKey string
 }
 
 // Get downloads a document, decrypts it into dst on this machine and
@@ -271,7 +284,7 @@ func (c *Client) Get(ctx context.Context, id string, ids []age.Identity, dst io.
 		return nil, err
 	}
 	defer resp.Body.Close()
-	m, err := c.VerifyManifest(ctx, doc)
+	m, signingKey, err := c.verifyManifest(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +292,7 @@ func (c *Client) Get(ctx context.Context, id string, ids []age.Identity, dst io.
 	if err != nil {
 		return nil, err
 	}
-	return &Got{Document: doc, Private: o.Private, Digest: o.Digest, Manifest: m}, nil
+	return &Got{Document: doc, Private: o.Private, Digest: o.Digest, Manifest: m, DepositorKey: signingKey}, nil
 }
 
 // Content opens the raw ciphertext (an age file) of a document.
@@ -395,18 +408,25 @@ func (c *Client) rekey(ctx context.Context, id string, ids []age.Identity, totp 
 // signed). Readers then check the plaintext against its commitment
 // (envelope.Open). A document without a valid manifest is refused.
 func (c *Client) VerifyManifest(ctx context.Context, doc *Document) (*manifest.Manifest, error) {
+	m, _, err := c.verifyManifest(ctx, doc)
+	return m, err
+}
+
+// verifyManifest is VerifyManifest, also returning the depositor's signing
+// key it used.
+func (c *Client) verifyManifest(ctx context.Context, doc *Document) (*manifest.Manifest, string, error) {
 	key, err := c.signingKey(ctx, doc.Depositor)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	m, err := manifest.VerifyRecord(manifest.Record{
 		ID: doc.ID, Collection: doc.Collection, Kind: doc.Kind, Depositor: doc.Depositor, ConsentScopes: doc.Consent.Scopes,
 		Manifest: []byte(doc.Manifest), ManifestSig: []byte(doc.ManifestSig), PublicSigned: doc.PublicSigned,
 	}, key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrIntegrity, err)
 	}
-	return m, nil
+	return m, key, nil
 }
 
 // signingKey returns user's signing public key, verified by c.Keys when

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -19,19 +20,22 @@ import (
 //
 //	meta     application/json     what the document is, and its key slots
 //	content  application/octet-stream  the age file (ciphertext)
-//	final    application/json     {"cipher_sha256": hex, "private": base64 age file}
+//	final    application/json     {"cipher_sha256": hex, "private": base64 age file,
+//	                               "manifest": text, "manifest_sig": armored SSH signature}
 //
-// The vault checks the ciphertext against cipher_sha256 before the document
-// becomes visible.
+// The vault checks the ciphertext against cipher_sha256, and a deposit's
+// signed manifest against the deposit and the depositor's signing key,
+// before the document becomes visible (docs/document-protocol.md).
 const (
 	maxMetaPart  = 4 << 20 // public metadata (transcript up to 1 MiB) and key slots
 	maxFinalPart = 2 << 20 // private metadata up to 1 MiB, base64
 )
 
 type depositMeta struct {
+	ID         string            `json:"id"`
 	Collection string            `json:"collection"`
 	Kind       string            `json:"kind"`
-	Public     vault.PublicMeta  `json:"public"`
+	Public     json.RawMessage   `json:"public"` // kept as sent: the manifest signs its bytes
 	Consent    vault.Consent     `json:"consent"`
 	Slots      map[string][]byte `json:"slots"` // base64 in JSON
 }
@@ -39,6 +43,8 @@ type depositMeta struct {
 type depositFinal struct {
 	CipherSHA256 string `json:"cipher_sha256"`
 	Private      []byte `json:"private,omitempty"` // base64 in JSON
+	Manifest     string `json:"manifest,omitempty"`
+	ManifestSig  string `json:"manifest_sig,omitempty"`
 }
 
 // multipartParts opens a multipart body and returns a function that yields
@@ -86,8 +92,9 @@ func decodePart(p *multipart.Part, max int64, v any) error {
 }
 
 // streamUpload copies the content part into up and commits it with the
-// final part. On any failure the upload is aborted: nothing is left.
-func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *vault.Upload) (*vault.Document, error) {
+// final part, which for a deposit must carry the signed manifest. On any
+// failure the upload is aborted: nothing is left.
+func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *vault.Upload, deposit bool) (*vault.Document, error) {
 	p, err := next("content")
 	if err != nil {
 		up.Abort()
@@ -121,6 +128,16 @@ func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *va
 		up.Abort()
 		return nil, newError(http.StatusBadRequest, "invalid", "cipher_sha256 must be 64 hex digits")
 	}
+	switch {
+	case deposit && (fin.Manifest == "" || fin.ManifestSig == ""):
+		up.Abort()
+		return nil, newError(http.StatusBadRequest, "manifest_required", "a deposit must carry the depositor's signed manifest (manifest, manifest_sig)")
+	case !deposit && (fin.Manifest != "" || fin.ManifestSig != ""):
+		up.Abort()
+		return nil, newError(http.StatusBadRequest, "invalid", "a rekey keeps the deposit's manifest: send none")
+	case deposit:
+		up.SetManifest([]byte(fin.Manifest), []byte(fin.ManifestSig))
+	}
 	return up.Commit([32]byte(sum), fin.Private)
 }
 
@@ -141,7 +158,7 @@ func (w *vaultWriter) Write(p []byte) (int, error) {
 
 // upload runs a multipart deposit or rekey: it decodes the meta part into
 // meta, lets begin start the vault upload from it, and streams the rest.
-func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, begin func() (*vault.Upload, error)) (*vault.Document, error) {
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, deposit bool, begin func() (*vault.Upload, error)) (*vault.Document, error) {
 	next, err := s.multipartParts(w, r)
 	if err != nil {
 		return nil, err
@@ -157,14 +174,22 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, begin 
 	if err != nil {
 		return nil, err
 	}
-	return s.streamUpload(next, up)
+	return s.streamUpload(next, up, deposit)
 }
 
 func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
 	var meta depositMeta
-	doc, err := s.upload(w, r, &meta, func() (*vault.Upload, error) {
+	doc, err := s.upload(w, r, &meta, true, func() (*vault.Upload, error) {
+		var public vault.PublicMeta
+		if len(meta.Public) == 0 {
+			return nil, newError(http.StatusBadRequest, "invalid", "public metadata is required")
+		}
+		if err := strictJSON(meta.Public, &public); err != nil {
+			return nil, newError(http.StatusBadRequest, "bad_json", "part \"meta\": public: %s", err.Error())
+		}
 		return s.cfg.Vault.BeginDeposit(s.caller(r, ""), vault.DepositRequest{
-			Collection: meta.Collection, Kind: meta.Kind, Public: meta.Public, Consent: meta.Consent, Slots: meta.Slots,
+			ID: meta.ID, Collection: meta.Collection, Kind: meta.Kind, Public: public, Consent: meta.Consent, Slots: meta.Slots,
+			PublicSigned: meta.Public,
 		})
 	})
 	if err != nil {
@@ -183,7 +208,7 @@ type rekeyMeta struct {
 // document key, with new slots for exactly the current holders.
 func (s *Server) handleRekey(w http.ResponseWriter, r *http.Request) {
 	var meta rekeyMeta
-	doc, err := s.upload(w, r, &meta, func() (*vault.Upload, error) {
+	doc, err := s.upload(w, r, &meta, false, func() (*vault.Upload, error) {
 		return s.cfg.Vault.BeginRekey(s.caller(r, ""), mux.Vars(r)["id"], meta.Slots)
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/httpapi"
@@ -23,6 +24,7 @@ type tuser struct {
 	identity age.Identity
 	secret   string
 	rcpt     string
+	signer   ssh.Signer
 }
 
 // syncBuffer collects the server's log lines.
@@ -90,7 +92,7 @@ func newEnv(t testing.TB, cfg ...func(*httpapi.Config)) *env {
 	e := &env{t: t, url: srv.URL, v: srv.Vault, ix: srv.Index, clock: srv.Clock,
 		users: map[string]*tuser{}, logs: logs, srv: srv}
 	for _, u := range users {
-		e.users[u.ID] = &tuser{id: u.ID, role: u.Role, identity: u.Identities[0], secret: u.TOTPSecret, rcpt: u.Recipient}
+		e.users[u.ID] = &tuser{id: u.ID, role: u.Role, identity: u.Identities[0], secret: u.TOTPSecret, rcpt: u.Recipient, signer: u.Signer}
 	}
 	return e
 }

@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -23,6 +25,7 @@ import (
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/httpapi"
+	"github.com/amana-vault/amana/manifest"
 	"github.com/amana-vault/amana/vault"
 )
 
@@ -171,17 +174,35 @@ func newDepositParts(t *testing.T, e *env, depositor, collection string) *deposi
 	if err != nil {
 		t.Fatal(err)
 	}
-	slots, private := dep.Slots, d.Private
+	public := []byte(`{"title":"Hand-made deposit for hostile tests","language":"en","governorate":"Kirkuk","incident_date":"2017-06"}`)
+	id := hostileDocID(t)
+	m := &manifest.Manifest{Format: manifest.Format, ID: id, Collection: collection, Kind: "testimony", Depositor: depositor,
+		DepositedAt: manifest.FormatTime(e.clock.Now()), CipherSHA256: hex.EncodeToString(d.CipherSHA256[:]),
+		PlainCommitment: d.Commitment, PublicSHA256: manifest.PublicSHA256(public), ConsentScopes: []string{"research"}}
+	sig, err := manifest.Sign(m, e.users[depositor].signer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &depositParts{
 		meta: map[string]any{
-			"collection": collection, "kind": "testimony",
-			"public":  map[string]any{"title": "Hand-made deposit for hostile tests", "language": "en", "governorate": "Kirkuk", "incident_date": "2017-06"},
+			"id": id, "collection": collection, "kind": "testimony",
+			"public":  json.RawMessage(public),
 			"consent": map[string]any{"scopes": []string{"research"}, "recorded_at": "2018-03-02", "recorded_by": depositor},
-			"slots":   slots,
+			"slots":   dep.Slots,
 		},
 		content: content.Bytes(),
-		final:   map[string]any{"cipher_sha256": hex.EncodeToString(d.CipherSHA256[:]), "private": private},
+		final: map[string]any{"cipher_sha256": hex.EncodeToString(d.CipherSHA256[:]), "private": d.Private,
+			"manifest": string(m.Bytes()), "manifest_sig": string(sig)},
 	}
+}
+
+// hostileDocID is a fresh document id as clients make them.
+func hostileDocID(t *testing.T) string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
 const h2boundary = "h2-boundary-0123456789"
@@ -331,7 +352,9 @@ func TestHostileInput2(t *testing.T) {
 		{name: "escaped NUL in collection id", as: admin, method: "POST", path: "/v1/collections", body: str(`{"id":"a\u0000b"}`), ct: jsonCT, want: 400},
 		{name: "escaped NUL in collection name", as: admin, method: "POST", path: "/v1/collections", body: str(`{"id":"nul-name","name":"a\u0000b"}`), ct: jsonCT, want: 400},
 		{name: "escaped NUL in deposit title", as: r, method: "POST", path: "/v1/documents",
-			body: variant(func(d *depositParts) { d.meta["public"].(map[string]any)["title"] = "Title\x00with NUL" }), ct: h2multipart, want: 400},
+			body: variant(func(d *depositParts) {
+				d.meta["public"] = json.RawMessage(`{"title":"Title\u0000with NUL","language":"en"}`)
+			}), ct: h2multipart, want: 400},
 		{name: "NUL in document id", as: r, method: "GET", path: "/v1/documents/%00", want: 404},
 		{name: "NUL inside document id", as: r, method: "GET", path: "/v1/documents/" + docID[:10] + "%00" + docID[11:], want: 404},
 		{name: "NUL in search date", as: r, method: "GET", path: "/v1/search?incident_from=2017%00", want: 400},

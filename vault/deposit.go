@@ -24,11 +24,17 @@ import (
 // consent's scopes), may hold more for members the consent covers, and
 // may hold none for anyone the consent does not cover.
 type DepositRequest struct {
+	// ID is the document id the client chose (and signed in its manifest):
+	// 26 lower-case base32 characters. Empty: the vault makes one.
+	ID         string
 	Collection string
 	Kind       string
 	Public     PublicMeta
 	Consent    Consent
 	Slots      map[string][]byte
+	// PublicSigned is the public metadata exactly as the depositor sent
+	// and signed it (Public is its decoded, normalised form).
+	PublicSigned []byte
 }
 
 // uploadRecord marks chunks that are not yet part of a document. Whatever
@@ -69,7 +75,9 @@ type Upload struct {
 	done    bool
 
 	pending *pendingDeposit // set for a deposit
-	rekeyOf *pendingRekey   // set for a rekey
+
+	manifest, manifestSig []byte        // the deposit's signed manifest (SetManifest)
+	rekeyOf               *pendingRekey // set for a rekey
 
 	inflight chan flushResult // the batch being written, if any
 }
@@ -80,8 +88,15 @@ func (u *Upload) DocID() string { return u.doc }
 // BeginDeposit checks that the caller may deposit what req describes and
 // returns an Upload for its ciphertext.
 func (v *Vault) BeginDeposit(c Caller, req DepositRequest) (*Upload, error) {
-	docID := newID()
+	docID := req.ID
+	if docID == "" {
+		docID = newID()
+	}
 	ev := v.event(c, "document.deposit")
+	if !validDocID(docID) {
+		ev.Collection = req.Collection
+		return nil, v.recordFailure(ev, invalid("id", "a document id is 26 lower-case base32 characters"))
+	}
 	ev.Doc, ev.Collection = docID, req.Collection
 	up, err := v.beginDeposit(c, docID, req)
 	if err != nil {
@@ -467,6 +482,10 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 		if tx.Bucket(bucketDocs).Get([]byte(u.doc)) != nil {
 			return ErrConflict
 		}
+		signed, err := u.checkManifest(user, req, sum)
+		if err != nil {
+			return err
+		}
 		d := &docRecord{
 			Document: Document{
 				ID:           u.doc,
@@ -482,6 +501,9 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 			},
 			Blob:      u.blob,
 			ChunkSize: u.chunkSize,
+		}
+		if signed != nil {
+			d.Manifest, d.ManifestSig, d.PublicSigned = string(u.manifest), string(u.manifestSig), clone(req.PublicSigned)
 		}
 		for id := range req.Slots {
 			d.SlotHolders = append(d.SlotHolders, id)
@@ -502,6 +524,11 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 			return err
 		}
 		ev.Detail = map[string]string{"size": fmt.Sprint(u.n), "kind": req.Kind, "cipher_sha256": d.CipherSHA256}
+		if signed != nil {
+			// The manifest and its signature go into the log itself: what
+			// readers and court bundles check content against.
+			ev.Detail["manifest"], ev.Detail["manifest_sig"] = string(u.manifest), string(u.manifestSig)
+		}
 		out = d.Document
 		return tx.Bucket(bucketUploads).Delete([]byte(u.id))
 	})

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -134,6 +135,12 @@ type Document struct {
 	State        string     `json:"state"`
 	ShreddedAt   time.Time  `json:"shredded_at,omitzero"`
 	Generation   int        `json:"generation"` // bumped by every rekey
+	// The deposit's signed manifest (package manifest), the depositor's SSH
+	// signature of it, and the public metadata exactly as signed; kept
+	// through every rekey.
+	Manifest     string          `json:"manifest,omitempty"`
+	ManifestSig  string          `json:"manifest_sig,omitempty"`
+	PublicSigned json.RawMessage `json:"public_signed,omitempty"`
 }
 
 // HoldsSlot reports whether user holds a key slot for d.

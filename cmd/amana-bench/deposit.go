@@ -143,6 +143,7 @@ func benchDeposit(ctx context.Context, cfg *config, w *world, srv *server) (*dep
 	if _, err := c.Login(ctx, w.Depositor.ID, ids, code); err != nil {
 		return nil, fmt.Errorf("depositor login: %w", err)
 	}
+	c.Signer = w.Depositor.Signer
 	for round := range cfg.rounds {
 		logf("deposit round %d/%d: age -r", round+1, cfg.rounds)
 		run, err := runTimed(io.Discard, cfg.age, "-r", rcpt, "-o", "/dev/null", plain)

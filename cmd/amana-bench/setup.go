@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"github.com/amana-vault/amana/sshsig"
+	"golang.org/x/crypto/ssh"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +25,8 @@ type benchUser struct {
 	Identity   age.Identity
 	Recipient  string
 	TOTPSecret string
+	SigningKey string // authorized_keys form
+	Signer     ssh.Signer
 }
 
 func newBenchUser(id, role string, pq bool) (*benchUser, error) {
@@ -43,6 +47,14 @@ func newBenchUser(id, role string, pq bool) (*benchUser, error) {
 	secret := make([]byte, 20)
 	rand.Read(secret)
 	u.TOTPSecret = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret)
+	pemBytes, authorized, err := sshsig.GenerateSigningKey()
+	if err != nil {
+		return nil, err
+	}
+	if u.Signer, err = sshsig.ParseSigningKey(pemBytes); err != nil {
+		return nil, err
+	}
+	u.SigningKey = authorized
 	return u, nil
 }
 
@@ -135,7 +147,7 @@ func createWorld(cfg *config) (*world, error) {
 	for range 8 {
 		wg.Go(func() {
 			for u := range work {
-				if _, _, err := v.AddUser(ac, vault.NewUser{ID: u.ID, Role: u.Role, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}); err != nil {
+				if _, _, err := v.AddUser(ac, vault.NewUser{ID: u.ID, Role: u.Role, Recipient: u.Recipient, SigningKey: u.SigningKey, TOTPSecret: u.TOTPSecret}); err != nil {
 					errs <- fmt.Errorf("user %s: %w", u.ID, err)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/ssh"
 	"io"
 	"maps"
 	mrand "math/rand/v2"
@@ -56,7 +57,8 @@ const crashPassphrase = "crash harness passphrase"
 // crashUser is a keys-example user with its identity.
 type crashUser struct {
 	demoUser
-	ids []age.Identity
+	ids    []age.Identity
+	signer ssh.Signer
 }
 
 // crashTOTP hands out TOTP codes for the real clock. The server accepts a
@@ -192,7 +194,7 @@ func crashUsers(list []*amanatest.User) map[string]crashUser {
 	users := map[string]crashUser{}
 	for _, u := range list {
 		users[u.ID] = crashUser{demoUser: demoUser{ID: u.ID, Role: u.Role, Name: u.Name, IdentityFile: u.IdentityFile,
-			Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}, ids: u.Identities}
+			Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}, ids: u.Identities, signer: u.Signer}
 	}
 	return users
 }
@@ -293,6 +295,7 @@ func crashCycle(t *testing.T, cycle int, data, passFile string, users map[string
 				if _, err := c.Login(context.Background(), id, u.ids, code); err != nil {
 					t.Fatalf("cycle %d: login %s: %v\n%s", cycle, id, err, logs.String())
 				}
+				c.Signer = u.signer
 				return c
 			}
 			time.Sleep(time.Until(time.Unix((time.Now().Unix()/30+1)*30, 0)) + 200*time.Millisecond)

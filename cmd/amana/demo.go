@@ -165,6 +165,11 @@ func demoLogin(ctx context.Context, url, keys string, u demoUser) (*client.Clien
 	if _, err := c.Login(ctx, u.ID, ids, code); err != nil {
 		return nil, nil, fmt.Errorf("demo login as %s: %w", u.ID, err)
 	}
+	if u.SigningKeyFile != "" {
+		if c.Signer, err = u.Signer(keys); err != nil {
+			return nil, nil, err
+		}
+	}
 	return c, ids, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/manifest"
 	"github.com/amana-vault/amana/redact"
 )
 
@@ -137,10 +138,16 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			sk, err := k.signer()
+			if err != nil {
+				return err
+			}
 			bar := newProgress(st.Size(), "sealing")
 			res, err := k.c.Deposit(ctx, client.DepositRequest{
 				Collection: collection, Kind: kind, Public: pub, Consent: meta.Consent,
 				Private: private, To: to, Content: bar.reader(f), Classic: classic,
+				Depositor: k.s.User,
+				Sign:      func(m []byte) ([]byte, error) { return sk.Sign(manifest.Namespace, m) },
 			})
 			bar.end(err)
 			if err := k.done(err); err != nil {
@@ -167,6 +174,7 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 		},
 	}
 	r.addServerFlags(cmd, false)
+	r.addSigningKeyFlag(cmd)
 	cmd.Flags().StringVar(&collection, "collection", "", "collection to deposit into")
 	cmd.Flags().StringVar(&kind, "kind", "", "testimony, interview, case_study, report or media")
 	cmd.Flags().StringVar(&metaFile, "meta", "", "META.json with public metadata, consent, persons and private metadata")

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/amana-vault/amana/bundle"
+	"github.com/amana-vault/amana/envelope"
 )
 
 func newExportCmd() *cobra.Command {
@@ -89,6 +90,7 @@ handle it as the evidence itself. Check it with 'amana verify-bundle'.`,
 			con, _ := json.Marshal(got.Document.Consent)
 			name, _ := got.Private["file_name"].(string)
 			media, _ := got.Private["media_type"].(string)
+			nonce, _ := got.Private[envelope.NonceField].(string)
 			if _, err := tmp.Seek(0, 0); err != nil {
 				return err
 			}
@@ -99,11 +101,13 @@ handle it as the evidence itself. Check it with 'amana verify-bundle'.`,
 					Document: d.ID, Collection: d.Collection, Kind: d.Kind, Depositor: d.Depositor,
 					DepositedAt: d.DepositedAt, Generation: d.Generation, CipherSHA256: d.CipherSHA256,
 					PlainSHA256: hex.EncodeToString(got.Digest.PlainSHA256[:]), PlainSize: got.Digest.PlainSize,
-					FileName: name, MediaType: media, Public: pub, Consent: con,
+					PlainNonce: nonce, FileName: name, MediaType: media, Public: pub, Consent: con,
 					ExportedBy: k.s.User, ExportedAt: time.Now().UTC(),
 				},
 				Content: tmp, Cipher: cipher, DocKey: key.String(),
 				Events: events, Proofs: proofs, Checkpoint: []byte(trail.Checkpoint), Verifier: trail.Verifier,
+				Deposit: bundle.Deposit{Manifest: []byte(d.Manifest), Signature: []byte(d.ManifestSig),
+					SigningKey: got.DepositorKey, PublicSigned: d.PublicSigned},
 			})
 			if err != nil {
 				return err

@@ -190,6 +190,7 @@ func (s *Server) Login(id string) *client.Client {
 		s.Step()
 		return demokeys.Code(u.TOTPSecret, s.Clock.Now())
 	}
+	c.Signer, c.Now = u.Signer, s.Clock.Now
 	return c
 }
 
