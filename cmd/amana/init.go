@@ -22,8 +22,9 @@ func newInitCmd() *cobra.Command {
 The server key is generated here and sealed with the passphrase (scrypt);
 'amana serve' needs the same passphrase. The admin's TOTP secret is shown
 once, as an otpauth:// URL to add to an authenticator app. The audit
-verifier key printed here lets auditors check the log's checkpoints: keep a
-copy outside the server. --admin-signing-key is the admin's signing public
+verifier key printed here lets auditors check the log's checkpoints, and
+every user's client check the keys it encrypts to ('amana login
+--verifier KEY'): keep a copy outside the server. --admin-signing-key is the admin's signing public
 key ("ssh-ed25519 …", printed by 'amana keygen'); without it the admin
 cannot deposit until one is registered. init refuses to touch a directory
 that already holds a vault.`,
@@ -59,7 +60,7 @@ that already holds a vault.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Created a vault in %s.\n\n", data)
 			fmt.Fprintf(w, "Admin %s: add this TOTP secret to an authenticator app now; it is not shown again:\n  %s\n\n", created.AdminID, created.TOTPURL)
-			fmt.Fprintf(w, "Audit verifier key (give it to your auditors, keep a copy off this server):\n  %s\n\n", created.VerifierKey)
+			fmt.Fprintf(w, "Audit verifier key (give it to your auditors and users, for amana login --verifier; keep a copy off this server):\n  %s\n\n", created.VerifierKey)
 			fmt.Fprintf(w, "Start the server with: amana serve --data %s\n", data)
 			return nil
 		},
