@@ -166,4 +166,3 @@ func TestDepositManifestChecked(t *testing.T) {
 	}
 	t.Fatal("no deposit event")
 }
-
