@@ -148,7 +148,7 @@ func newSigningKey(t *testing.T) string {
 
 // TestKeysSwappedByServer: a server (or anyone between client and server)
 // that hands out another recipient or signing key than the one the audit
-// log binds stops deposits, grants and reads, for a client that pinned the
+// log binds stops deposits, grants, rekeys and reads, for a client that pinned the
 // keys before and for a fresh one, with an error that names the user.
 func TestKeysSwappedByServer(t *testing.T) {
 	e := newKeysEnv(t)
@@ -203,6 +203,10 @@ func TestKeysSwappedByServer(t *testing.T) {
 				Public:  client.PublicMeta{Title: "Another testimony", Language: "en"},
 				Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2018-05-02", RecordedBy: "r.hassan"},
 				Content: strings.NewReader("x"), To: []string{"a.karim"}, Depositor: "r.hassan", Signer: e.s.Users["r.hassan"].Signer})
+			return err
+		}, "r.hassan"},
+		{"rekey", "a.karim", e.s.Users["a.karim"].Recipient, attacker, func(c *client.Client) error {
+			_, err := c.Rekey(ctx, d.Document.ID, e.ids("r.hassan"))
 			return err
 		}, "r.hassan"},
 		{"read", "r.hassan", e.s.Users["r.hassan"].SigningKey, newSigningKey(t), func(c *client.Client) error {
