@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -99,8 +98,11 @@ func TestKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	rcpt := next.Recipient().String()
-	if _, err := srv.Login("l.custodian").UpdateUser(context.Background(), "a.karim", nil, nil, &rcpt); err != nil {
-		t.Fatal(err)
+	e.stepUpDue()
+	e.fail("l.custodian", "a TOTP code is needed", "user", "set-recipient", "a.karim", rcpt)
+	r = e.ok("l.custodian", "user", "set-recipient", "a.karim", rcpt, "--totp", e.code("l.custodian"))
+	if !strings.Contains(r.stdout, client.Fingerprint(rcpt)) {
+		t.Errorf("user set-recipient: %s", r.stdout)
 	}
 	e.ok("r.hassan", "revoke", doc, "a.karim", "--totp", e.code("r.hassan"))
 	r = e.fail("r.hassan", "amana keys trust a.karim", "grant", doc, "a.karim", "--totp", e.code("r.hassan"))

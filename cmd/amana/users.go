@@ -26,7 +26,7 @@ have not given one in the last five minutes.`,
   amana user set-signing-key r.hassan "$(cat r.hassan.pub)"
   amana user disable r.hassan`,
 	}
-	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserSetSigningKeyCmd(), newUserDisableCmd())
+	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserSetSigningKeyCmd(), newUserSetRecipientCmd(), newUserDisableCmd())
 	return cmd
 }
 
