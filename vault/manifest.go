@@ -8,8 +8,10 @@ import (
 	"github.com/amana-vault/amana/manifest"
 )
 
-// manifestSkew is how far a manifest's time may be from the vault's clock.
-const manifestSkew = 10 * time.Minute
+// manifestSkew is how far a manifest's time may be from the vault's clock:
+// wide enough for a field laptop's drifting clock, narrow enough that a
+// manifest cannot claim another day.
+const manifestSkew = time.Hour
 
 // maxManifestSig bounds an armored SSH signature.
 const maxManifestSig = 4 << 10

@@ -54,6 +54,7 @@ func TestMain(m *testing.M) {
 // server's.
 type env struct {
 	t     *testing.T
+	srv   *amanatest.Server
 	url   string
 	clock *fakeclock.Clock
 	users map[string]demoUser
@@ -63,7 +64,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv := amanatest.NewServer(t, amanatest.Options{Passphrase: "cli test passphrase"})
-	e := &env{t: t, url: srv.URL, clock: srv.Clock, users: map[string]demoUser{}, cfg: map[string]string{}}
+	e := &env{t: t, srv: srv, url: srv.URL, clock: srv.Clock, users: map[string]demoUser{}, cfg: map[string]string{}}
 	for id, u := range srv.Users {
 		e.users[id] = demoUser{ID: u.ID, Role: u.Role, Name: u.Name, IdentityFile: u.IdentityFile, Recipient: u.Recipient, TOTPSecret: u.TOTPSecret}
 	}

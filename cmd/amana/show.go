@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/manifest"
 )
 
 func newShowCmd() *cobra.Command {
@@ -43,7 +45,15 @@ server never sees it in clear.`,
 				return k.done(err)
 			}
 			var private map[string]any
+			var signed *manifest.Manifest
 			note := ""
+			if doc.State != "shredded" {
+				// What the depositor signed at deposit, checked before anything
+				// about the document is shown as fact.
+				if signed, err = k.c.VerifyManifest(ctx, doc); err != nil {
+					return k.done(err)
+				}
+			}
 			switch {
 			case doc.State == "shredded":
 				note = "shredded: content, private metadata and key slots were destroyed"
@@ -51,14 +61,18 @@ server never sees it in clear.`,
 				note = "you hold no key slot for this document"
 			default:
 				private, note = openPrivate(ctx, k, doc)
+				if err := checkPrivate(signed, private); err != nil {
+					return k.done(err)
+				}
 			}
 			k.done(nil)
 			if asJSON {
 				return printJSON(cmd, struct {
 					*client.Document
-					Private     map[string]any `json:"private,omitempty"`
-					PrivateNote string         `json:"private_note,omitempty"`
-				}{doc, private, note})
+					ManifestVerified bool           `json:"manifest_verified"`
+					Private          map[string]any `json:"private,omitempty"`
+					PrivateNote      string         `json:"private_note,omitempty"`
+				}{doc, signed != nil, private, note})
 			}
 			printDocument(cmd.OutOrStdout(), doc, private, note)
 			return nil
@@ -67,6 +81,27 @@ server never sees it in clear.`,
 	r.addServerFlags(cmd, true)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the document (and private metadata, if you hold a slot) as JSON")
 	return cmd
+}
+
+// checkPrivate compares the plaintext hash and size sealed in the private
+// metadata with the signed manifest's commitment: private metadata re-sealed
+// around substituted content does not match it, and show says so without
+// downloading the content.
+func checkPrivate(m *manifest.Manifest, private map[string]any) error {
+	if m == nil || private == nil {
+		return nil
+	}
+	sum, _ := private[envelope.PlainSHA256Field].(string)
+	nonce, _ := private[envelope.NonceField].(string)
+	b, err := hex.DecodeString(sum)
+	size, serr := strconv.ParseInt(fmt.Sprint(private[envelope.PlainSizeField]), 10, 64)
+	if err != nil || len(b) != 32 || serr != nil {
+		return fmt.Errorf("%w: the private metadata records no valid plaintext hash and size", client.ErrIntegrity)
+	}
+	if err := m.CheckPlaintext(nonce, [32]byte(b), size); err != nil {
+		return fmt.Errorf("%w: %w", client.ErrIntegrity, err)
+	}
+	return nil
 }
 
 // openPrivate opens the caller's key slot and decrypts the private
@@ -125,6 +160,9 @@ func printDocument(w io.Writer, d *client.Document, private map[string]any, note
 	line("generation", fmt.Sprint(d.Generation))
 	line("size", fmt.Sprintf("%d bytes (ciphertext)", d.Size))
 	line("cipher sha256", d.CipherSHA256)
+	if d.Manifest != "" && d.State != "shredded" {
+		line("signed", "by "+d.Depositor+" at deposit; the signature and the record verified")
+	}
 	fmt.Fprintln(w)
 	if private == nil {
 		fmt.Fprintf(w, "Private metadata: %s.\n", note)
