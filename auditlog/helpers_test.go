@@ -73,8 +73,15 @@ func testEvent(i int) *Event {
 // add appends the next test event and signs the new size.
 func (l *memLog) add(t testing.TB) {
 	t.Helper()
+	l.appendEvent(t, testEvent(len(l.leaves)))
+}
+
+// appendEvent appends e (its Seq set to the next) and signs the new size.
+func (l *memLog) appendEvent(t testing.TB, e *Event) {
+	t.Helper()
 	n := int64(len(l.leaves))
-	leaf, err := testEvent(int(n)).Leaf()
+	e.Seq = n
+	leaf, err := e.Leaf()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,24 +9,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// appendEvent appends e (its Seq set to the next) and signs the new size.
-func (l *memLog) appendEvent(t testing.TB, e *Event) {
-	t.Helper()
-	n := int64(len(l.leaves))
-	e.Seq = n
-	leaf, err := e.Leaf()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs, err := tlog.StoredHashes(n, leaf, l.hashes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.hashes = append(l.hashes, hs...)
-	l.leaves = append(l.leaves, leaf)
-	l.sign(t)
-}
-
 func bindingEvent(action, user, recipient, signingKey string) *Event {
 	d := map[string]string{DetailRecipient: recipient}
 	if signingKey != "" {
