@@ -191,6 +191,7 @@ which proves consistency but not origin. It says exactly what fails.`,
 					res["checkpoint_size"] = rep.CheckpointSize
 					res["verifier_key"] = rep.VerifierKey
 					res["verifier_from_bundle"] = rep.VerifierFromZip
+					res["depositor_key"] = rep.DepositorKey
 				}
 				if err != nil {
 					res["error"] = err.Error()
@@ -206,6 +207,7 @@ which proves consistency but not origin. It says exactly what fails.`,
 				w := cmd.OutOrStdout()
 				m := rep.Manifest
 				fmt.Fprintf(w, "OK: %s (%s, %s) — content %s\n", m.Document, m.Kind, m.FileName, m.PlainSHA256)
+				fmt.Fprintf(w, "Deposited and signed by %s (key %s); the content matches the signed manifest.\n", m.Depositor, rep.DepositorKey)
 				fmt.Fprintf(w, "%d custody events proven in a checkpoint of %d events signed by %s\n", rep.Events, rep.CheckpointSize, rep.VerifierKey)
 				if rep.VerifierFromZip {
 					fmt.Fprintln(w, "Note: checked with the key inside the bundle; compare it with the key the vault's custodians published (--verifier).")

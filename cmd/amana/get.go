@@ -94,10 +94,11 @@ deleted and nothing is left. An existing OUT is not overwritten without
 				return printJSON(cmd, map[string]any{
 					"id": got.Document.ID, "output": out, "size": got.Digest.PlainSize,
 					"plain_sha256": plain, "cipher_sha256": got.Document.CipherSHA256,
+					"depositor": got.Document.Depositor, "manifest_verified": true,
 				})
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s (%d bytes); both SHA-256 hashes verified.\n  plaintext SHA-256: %s\n",
-				out, got.Digest.PlainSize, plain)
+			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s (%d bytes); both SHA-256 hashes verified, and the content is what %s deposited and signed.\n  plaintext SHA-256: %s\n",
+				out, got.Digest.PlainSize, got.Document.Depositor, plain)
 			return nil
 		},
 	}
