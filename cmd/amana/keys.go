@@ -59,6 +59,10 @@ func pinVerifier(ctx context.Context, w io.Writer, c *client.Client, given strin
 
 // explainKeyError adds what to do to a key error.
 func explainKeyError(ke *client.KeyError) error {
+	var ae *client.Error
+	if errors.As(ke.Err, &ae) && ae.Status == 404 {
+		return fmt.Errorf("the keys of %s cannot be checked: the server knows no user %s", ke.User, ke.User)
+	}
 	if errors.Is(ke, client.ErrKeyChanged) {
 		return fmt.Errorf("%v: confirm the change with %s out of band (in person, by phone), then accept it with: amana keys trust %s", ke, ke.User, ke.User)
 	}
@@ -265,8 +269,15 @@ recorded in the vault's audit log.`,
 				changed = true
 				o, n := toKeyJSON(user, old), toKeyJSON(user, new)
 				fmt.Fprintf(w, "The keys of %s changed (audit event %d, pinned from event %d):\n", user, n.Seq, o.Seq)
-				fmt.Fprintf(w, "  recipient   %s -> %s\n", o.RecipientFingerprint, n.RecipientFingerprint)
-				fmt.Fprintf(w, "  signing key %s -> %s\n", orNone(o.SigningKeyFingerprint), orNone(n.SigningKeyFingerprint))
+				change := func(name, old, new string) {
+					if old == new {
+						fmt.Fprintf(w, "  %-11s %s (unchanged)\n", name, orNone(new))
+					} else {
+						fmt.Fprintf(w, "  %-11s %s -> %s\n", name, orNone(old), orNone(new))
+					}
+				}
+				change("recipient", o.RecipientFingerprint, n.RecipientFingerprint)
+				change("signing key", o.SigningKeyFingerprint, n.SigningKeyFingerprint)
 				if yes {
 					return nil
 				}
