@@ -13,7 +13,6 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/agessh"
 	"filippo.io/age/armor"
-	"filippo.io/age/plugin"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -32,10 +31,11 @@ const (
 //
 // ui is given to plugins, and asked for the passphrase of an encrypted SSH
 // key; nil means nobody can be asked, so such prompts fail. Errors for bad
-// input wrap ErrMalformed and never quote the file.
-func ParseIdentities(r io.Reader, ui *plugin.ClientUI) ([]age.Identity, error) {
+// input wrap ErrMalformed and never quote the file. Compiled for a browser
+// (GOOS=js), it refuses plugin identities: a page cannot run a plugin.
+func ParseIdentities(r io.Reader, ui *UI) ([]age.Identity, error) {
 	if ui == nil {
-		ui = &plugin.ClientUI{}
+		ui = &UI{}
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxIdentityFile+1))
 	if err != nil {
@@ -56,7 +56,7 @@ func ParseIdentities(r io.Reader, ui *plugin.ClientUI) ([]age.Identity, error) {
 	return parseIdentityLines(data, ui)
 }
 
-func parseIdentityLines(data []byte, ui *plugin.ClientUI) ([]age.Identity, error) {
+func parseIdentityLines(data []byte, ui *UI) ([]age.Identity, error) {
 	var ids []age.Identity
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, maxIdentityFile)
@@ -76,7 +76,7 @@ func parseIdentityLines(data []byte, ui *plugin.ClientUI) ([]age.Identity, error
 		case strings.HasPrefix(line, "AGE-SECRET-KEY-1"):
 			id, err = age.ParseX25519Identity(line)
 		case strings.HasPrefix(line, "AGE-PLUGIN-"):
-			id, err = plugin.NewIdentity(line, ui)
+			id, err = pluginIdentity(line, ui)
 		case strings.HasPrefix(line, "age1"), strings.HasPrefix(line, "ssh-"):
 			err = errors.New("this is a recipient (public key), not an identity")
 		default:
@@ -97,7 +97,7 @@ func parseIdentityLines(data []byte, ui *plugin.ClientUI) ([]age.Identity, error
 	return ids, nil
 }
 
-func parseSSHIdentity(pem []byte, ui *plugin.ClientUI) ([]age.Identity, error) {
+func parseSSHIdentity(pem []byte, ui *UI) ([]age.Identity, error) {
 	if len(pem) > maxPEMFile {
 		return nil, fmt.Errorf("%w: SSH key file larger than %d bytes", ErrMalformed, maxPEMFile)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
-	"filippo.io/age/plugin"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -35,6 +34,8 @@ const (
 //
 // Plugin recipients are returned as *plugin.Recipient with a non-interactive
 // UI: a plugin that asks the user something while wrapping is told no.
+// Compiled for a browser (GOOS=js), plugin recipients are refused: a page
+// cannot run a plugin.
 func Parse(s string) (age.Recipient, error) {
 	p, err := parse(s)
 	if err != nil {
@@ -105,15 +106,7 @@ func parse(s string) (*parsed, error) {
 	// Bech32 data never contains '1', so a second '1' means the
 	// human-readable part is "age1NAME": a plugin. This is the age CLI's rule.
 	case strings.HasPrefix(s, "age1") && strings.Count(s, "1") > 1:
-		name, data, err := plugin.ParseRecipient(s)
-		if err != nil {
-			return nil, malformed("plugin recipient", s, err)
-		}
-		r, err := plugin.NewRecipient(s, &plugin.ClientUI{})
-		if err != nil {
-			return nil, malformed("plugin recipient", s, err)
-		}
-		return &parsed{r: r, kind: kindPlugin + name, canonical: plugin.EncodeRecipient(name, data)}, nil
+		return parsePlugin(s)
 
 	case strings.HasPrefix(s, "age1"):
 		r, err := age.ParseX25519Recipient(s)
