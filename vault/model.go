@@ -81,7 +81,8 @@ type User struct {
 }
 
 // Collection is a case file or study. Members may deposit into it and see
-// its public metadata; custodians receive a key slot for every deposit.
+// its public metadata; custodians receive a key slot for every deposit
+// whose consent covers their role.
 type Collection struct {
 	ID         string    `json:"id"`
 	Name       string    `json:"name"`
