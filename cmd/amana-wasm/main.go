@@ -1,28 +1,41 @@
 //go:build js && wasm
 
 // Command wasm is the web interface's WebAssembly module: it exposes
-// package inbrowser to the page as globalThis.amanaWasm. Identities loaded
-// here stay in WebAssembly memory until forget() or the page is closed.
+// package inbrowser to the page as globalThis.amanaWasm. Identities and the
+// signing key loaded here stay in WebAssembly memory until forget() or the
+// page is closed.
 package main
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"syscall/js"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/cmd/amana-wasm/inbrowser"
-	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/manifest"
 )
 
-var keys *inbrowser.Keyring
+var (
+	keys   *inbrowser.Keyring
+	signer *inbrowser.SigningKey
+)
 
 // fail reports an error to the page, with the document protocol's code
-// ("wrong_identity", "malformed", "integrity" or "error").
+// ("wrong_identity", "malformed", "integrity" or "error") or the page's
+// own (inbrowser.ErrorCode).
 func fail(err error) any {
-	return map[string]any{"error": err.Error(), "code": envelope.ErrorCode(err)}
+	return map[string]any{"error": err.Error(), "code": inbrowser.ErrorCode(err)}
+}
+
+// optString is a string argument, "" when absent.
+func optString(v js.Value) string {
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
 }
 
 func bytesOf(v js.Value) []byte {
@@ -69,9 +82,22 @@ func main() {
 			keys = k
 			return map[string]any{"ok": true}
 		}),
+		"loadSigningKey": fn(func(a []js.Value) any {
+			b := bytesOf(a[0])
+			k, err := inbrowser.ParseSigningKey(b)
+			clear(b)
+			if err != nil {
+				return fail(err)
+			}
+			signer.Forget()
+			signer = k
+			return map[string]any{"public_key": k.PublicKey(), "fingerprint": k.Fingerprint()}
+		}),
 		"forget": fn(func(a []js.Value) any {
 			keys.Forget()
 			keys = nil
+			signer.Forget()
+			signer = nil
 			return map[string]any{"ok": true}
 		}),
 		"answerChallenge": fn(func(a []js.Value) any {
@@ -115,27 +141,51 @@ func main() {
 			}
 			return map[string]any{"slot": b64(s)}
 		}),
-		"seal": fn(func(a []js.Value) any {
-			var recips map[string]string
-			var private map[string]any
-			if err := json.Unmarshal([]byte(a[0].String()), &recips); err != nil {
+		"sealDeposit": fn(func(a []js.Value) any {
+			var req inbrowser.DepositRequest
+			if err := json.Unmarshal([]byte(a[0].String()), &req); err != nil {
 				return fail(err)
 			}
-			if err := json.Unmarshal([]byte(a[1].String()), &private); err != nil {
-				return fail(err)
-			}
-			plain := bytesOf(a[2])
-			s, err := inbrowser.Seal(recips, private, plain)
+			plain := bytesOf(a[1])
+			d, err := signer.SealDeposit(req, plain, time.Now())
 			clear(plain)
 			if err != nil {
 				return fail(err)
 			}
 			slots := map[string]any{}
-			for id, b := range s.Slots {
+			for id, b := range d.Slots {
 				slots[id] = b64(b)
 			}
-			return map[string]any{"slots": slots, "content": toJS(s.Content), "private": b64(s.Private),
-				"cipher_sha256": s.CipherSHA256, "plain_sha256": s.PlainSHA256}
+			scopes := make([]any, len(d.ConsentScopes))
+			for i, sc := range d.ConsentScopes {
+				scopes[i] = sc
+			}
+			return map[string]any{"id": d.ID, "public": string(d.Public), "consent_scopes": scopes,
+				"manifest": string(d.Manifest), "manifest_sig": string(d.ManifestSig),
+				"slots": slots, "content": toJS(d.Content), "private": b64(d.Private),
+				"cipher_sha256": d.CipherSHA256, "plain_sha256": d.PlainSHA256}
+		}),
+		"checkKeys": fn(func(a []js.Value) any {
+			// user, the answer of GET /v1/users/{id}/keys (JSON text), the
+			// verifier key, the last checkpoint ("" for none), the keys
+			// pinned (JSON, "" for none), and whether to accept a change.
+			var pinned *inbrowser.PinnedKeys
+			if p := optString(a[4]); p != "" {
+				if err := json.Unmarshal([]byte(p), &pinned); err != nil {
+					return fail(err)
+				}
+			}
+			var last []byte
+			if l := optString(a[3]); l != "" {
+				last = []byte(l)
+			}
+			pin, keep, err := inbrowser.CheckKeys(a[0].String(), []byte(a[1].String()), a[2].String(), last, pinned, a[5].Truthy())
+			if err != nil {
+				return fail(err)
+			}
+			pj, _ := json.Marshal(pin)
+			return map[string]any{"recipient": pin.Recipient, "signing_key": pin.SigningKey, "seq": float64(pin.Seq),
+				"pin": string(pj), "checkpoint": string(keep)}
 		}),
 		"redact": fn(func(a []js.Value) any {
 			var persons, names []string

@@ -17,18 +17,20 @@ var ErrIntegrity = envelope.ErrIntegrity
 // Sealed is a deposit sealed in the browser, ready to upload: key slots,
 // the content as an age file, the sealed private metadata and the
 // ciphertext's SHA-256, as the multipart parts meta, content and final
-// carry them.
+// carry them, and the commitment to the plaintext that the signed manifest
+// holds.
 type Sealed struct {
 	Slots        map[string][]byte
 	Content      []byte
 	Private      []byte
 	CipherSHA256 string
 	PlainSHA256  string
+	Commitment   string
 }
 
 // Seal is the document protocol's deposit (envelope.NewDeposit and
 // Deposit.Seal), as the command line does it, for recipients given as user
-// id → age recipient.
+// id → age recipient; SealDeposit signs its manifest.
 func Seal(recipients map[string]string, private map[string]any, plain []byte) (*Sealed, error) {
 	rs, err := envelope.ParseRecipients(recipients)
 	if err != nil {
@@ -49,6 +51,7 @@ func Seal(recipients map[string]string, private map[string]any, plain []byte) (*
 		Private:      s.Private,
 		CipherSHA256: hex.EncodeToString(s.CipherSHA256[:]),
 		PlainSHA256:  hex.EncodeToString(s.PlainSHA256[:]),
+		Commitment:   s.Commitment,
 	}, nil
 }
 
