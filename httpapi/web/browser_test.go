@@ -111,19 +111,32 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// login logs user in through the page: user id, identity file, TOTP code.
+// browserLogin logs user in through the page: user id, identity file,
+// signing key file, TOTP code.
 func (e *env) browserLogin(t *testing.T, ctx context.Context, user string) {
 	t.Helper()
-	run(t, ctx,
+	e.browserLoginWith(t, ctx, user, e.users[user].SigningKeyFile)
+}
+
+// browserLoginWith logs user in with signingKeyFile, or without a signing
+// key if it is "".
+func (e *env) browserLoginWith(t *testing.T, ctx context.Context, user, signingKeyFile string) {
+	t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{
 		// A new query string makes this a full page load, not a fragment change.
 		chromedp.Navigate(fmt.Sprintf("%s/?login=%d#/login", e.url, time.Now().UnixNano())),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"] #login-form`)),
-		chromedp.SendKeys(chromedp.CSS(`#user`), user),
-		chromedp.SetUploadFiles(chromedp.CSS(`#identity`), []string{e.users[user].IdentityFile}),
-		chromedp.SendKeys(chromedp.CSS(`#totp`), e.code(user)),
+		chromedp.SendKeys(chromedp.CSS(`#login-user`), user),
+		chromedp.SetUploadFiles(chromedp.CSS(`#login-identity`), []string{e.users[user].IdentityFile}),
+	}
+	if signingKeyFile != "" {
+		actions = append(actions, chromedp.SetUploadFiles(chromedp.CSS(`#login-signing-key`), []string{signingKeyFile}))
+	}
+	run(t, ctx, append(actions,
+		chromedp.SendKeys(chromedp.CSS(`#login-totp`), e.code(user)),
 		chromedp.Click(chromedp.CSS(`#login-submit`)),
 		chromedp.WaitVisible(chromedp.CSS(`#logout`)),
-	)
+	)...)
 }
 
 func TestBrowserLoginEachRole(t *testing.T) {
@@ -137,30 +150,41 @@ func TestBrowserLoginEachRole(t *testing.T) {
 		if who := text(t, ctx, "#who"); !strings.Contains(who, id) {
 			t.Errorf("%s: header says %q", id, who)
 		}
-		// Nothing but the language and the audit witness is stored.
-		keys := eval[[]string](t, ctx, `Object.keys(localStorage).filter(k => k !== 'amana.lang' && !k.startsWith('amana.witness.'))`)
+		// Nothing but the language, the audit witness and pinned public keys is stored.
+		keys := eval[[]string](t, ctx, `Object.keys(localStorage).filter(k => k !== 'amana.lang' && k !== 'amana.keys' && !k.startsWith('amana.witness.'))`)
 		if n := eval[int](t, ctx, `sessionStorage.length`); len(keys) > 0 || n > 0 {
 			t.Errorf("%s: storage holds %v, session storage %d items", id, keys, n)
 		}
 		run(t, ctx, chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
-		// Logout cleared the identity from WebAssembly memory.
+		// Logout cleared the identity and the signing key from WebAssembly memory.
 		if msg := eval[string](t, ctx, `amanaWasm.answerChallenge('x').error`); !strings.Contains(msg, "no identity") {
 			t.Errorf("%s: after logout the module still holds an identity: %q", id, msg)
+		}
+		if code := eval[string](t, ctx, sealProbe); code != "no_signing_key" {
+			t.Errorf("%s: after logout the module still holds a signing key: %q", id, code)
 		}
 	}
 	// A wrong code is refused with a message, and nothing is kept.
 	run(t, ctx,
 		chromedp.Evaluate[chromedp.Void](`location.hash='#/login'`),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"] #login-form`)),
-		chromedp.SendKeys(chromedp.CSS(`#user`), "a.karim"),
-		chromedp.SetUploadFiles(chromedp.CSS(`#identity`), []string{e.users["a.karim"].IdentityFile}),
-		chromedp.SendKeys(chromedp.CSS(`#totp`), "000000"),
+		chromedp.SendKeys(chromedp.CSS(`#login-user`), "a.karim"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#login-identity`), []string{e.users["a.karim"].IdentityFile}),
+		chromedp.SetUploadFiles(chromedp.CSS(`#login-signing-key`), []string{e.users["a.karim"].SigningKeyFile}),
+		chromedp.SendKeys(chromedp.CSS(`#login-totp`), "000000"),
 		chromedp.Click(chromedp.CSS(`#login-submit`)))
 	run(t, ctx, chromedp.Poll[chromedp.Void](`document.getElementById('login-error').textContent.length > 0`))
 	if msg := eval[string](t, ctx, `amanaWasm.answerChallenge('x').error`); !strings.Contains(msg, "no identity") {
 		t.Errorf("after a refused login the module still holds an identity: %q", msg)
 	}
+	if code := eval[string](t, ctx, sealProbe); code != "no_signing_key" {
+		t.Errorf("after a refused login the module still holds a signing key: %q", code)
+	}
 }
+
+// sealProbe asks the module to sign a deposit: its error code, or "" if it
+// signed.
+const sealProbe = `(amanaWasm.sealDeposit(JSON.stringify({recipients: {}, private: {}, collection: 'c', kind: 'testimony', depositor: 'x', consent_scopes: ['research'], public: {title: 't'}}), new Uint8Array(1)).code || '')`
 
 func TestBrowserSearchArabicRTL(t *testing.T) {
 	e := newEnv(t)
@@ -319,6 +343,16 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 			}
 		}
 	}
+	// Nor the signing key: the lines of its private key file.
+	if k, err := os.ReadFile(e.users["r.ahmed"].SigningKeyFile); err == nil {
+		for _, line := range strings.Split(string(k), "\n") {
+			if len(line) > 20 && !strings.HasPrefix(line, "-----") {
+				secretKeys = append(secretKeys, line)
+			}
+		}
+	} else {
+		t.Fatal(err)
+	}
 	needles := append([]string{"PLAINTEXT-CANARY", "NOTES-CANARY", "Layla", "770 123", "7701234567", "770%20123", "notes", "persons"}, secretKeys...)
 	check := func(where, s string) {
 		for _, n := range needles {
@@ -338,6 +372,9 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 			sawDeposit = true
 			if !bytes.Contains(r.Body, []byte("age-encryption.org/v1")) {
 				t.Error("the deposit's content part is not an age file")
+			}
+			if !bytes.Contains(r.Body, []byte(`"manifest_sig":"-----BEGIN SSH SIGNATURE-----`)) || !bytes.Contains(r.Body, []byte(`{\"format\":\"amana-deposit/1\"`)) {
+				t.Error("the deposit carries no signed manifest")
 			}
 		}
 	}

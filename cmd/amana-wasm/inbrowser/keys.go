@@ -70,7 +70,7 @@ func CheckKeys(user string, answer []byte, verifierKey string, last []byte, pinn
 		// An older binding is never accepted, not even as a change: it may
 		// hold keys the user has since replaced.
 		if b.Seq < pinned.Seq {
-			return nil, nil, &KeyError{User: user, Changed: true, Err: fmt.Errorf("%w: the audit log gave event %d, older than event %d the keys were pinned from", ErrKeyChanged, b.Seq, pinned.Seq)}
+			return nil, nil, &KeyError{User: user, Err: fmt.Errorf("the audit log gave event %d, older than event %d the keys were pinned from", b.Seq, pinned.Seq)}
 		}
 		var diffs []string
 		if got.Recipient != pinned.Recipient {

@@ -11,8 +11,14 @@
 /** A failure reported by the module instead of a result. */
 interface AmanaWasmError {
   error: string;
-  /** Absent only for a panic inside the module ("internal error"). */
-  code?: "wrong_identity" | "malformed" | "integrity" | "error";
+  /**
+   * Absent only for a panic inside the module ("internal error"). The
+   * document protocol's codes, and the module's own (inbrowser.ErrorCode):
+   * a signing key file of a security key or protected by a passphrase, no
+   * signing key loaded, and a user's keys that differ from the pinned ones
+   * or that the audit log does not prove.
+   */
+  code?: "wrong_identity" | "malformed" | "integrity" | "error" | "security_key" | "passphrase" | "no_signing_key" | "key_changed" | "key_unproven";
 }
 
 /** The result of a call: its value, or an error and never both. */
@@ -31,7 +37,17 @@ interface AmanaWasmOpened {
   plain_sha256: string;
 }
 
-interface AmanaWasmSealed {
+/** A deposit sealed and signed: what the parts meta, content and final carry. */
+interface AmanaWasmSignedDeposit {
+  /** The new document's id (26 lower-case base32 characters). */
+  id: string;
+  /** The public metadata as hashed into the manifest: send exactly this text as the meta part's "public". */
+  public: string;
+  /** The consent scopes as signed: sorted, distinct. */
+  consent_scopes: string[];
+  /** The signed manifest (one line of JSON and a newline) and its armored SSH signature. */
+  manifest: string;
+  manifest_sig: string;
   /** Key slots by user id, base64. */
   slots: Record<string, string>;
   /** The age-encrypted content. */
@@ -40,6 +56,33 @@ interface AmanaWasmSealed {
   private: string;
   cipher_sha256: string;
   plain_sha256: string;
+}
+
+/** What sealDeposit's JSON text describes. */
+interface AmanaDepositRequest {
+  /** User id to age recipient, each proven by the audit log (checkKeys). */
+  recipients: Record<string, string>;
+  private: Record<string, unknown>;
+  collection: string;
+  kind: string;
+  /** The logged-in user, whose signing key signs. */
+  depositor: string;
+  consent_scopes: string[];
+  /** The redacted public metadata. */
+  public: Record<string, unknown>;
+}
+
+/** A user's keys as proven by the audit log, and what to keep. */
+interface AmanaWasmCheckedKeys {
+  recipient: string;
+  /** "" when the user has no signing key. */
+  signing_key: string;
+  /** The audit event that binds them. */
+  seq: number;
+  /** The keys to pin (JSON text, given back to checkKeys next time). */
+  pin: string;
+  /** The newest verified checkpoint, to keep as the last one. */
+  checkpoint: string;
 }
 
 interface AmanaWasmCheckpoint {
@@ -61,7 +104,9 @@ interface AmanaRedaction {
 interface AmanaWasm {
   /** Parses an age identity file and keeps its identities in the module, replacing any before. */
   loadIdentity(file: Uint8Array): AmanaWasmResult<AmanaWasmOK>;
-  /** Drops the identities. */
+  /** Parses an OpenSSH Ed25519 signing key file (NAME.sign) and keeps it in the module, replacing any before. */
+  loadSigningKey(file: Uint8Array): AmanaWasmResult<{ public_key: string; fingerprint: string }>;
+  /** Drops the identities and the signing key. */
   forget(): AmanaWasmResult<AmanaWasmOK>;
   /** Decrypts the server's armored login challenge; the response to send back. */
   answerChallenge(challenge: string): AmanaWasmResult<{ response: string }>;
@@ -71,8 +116,10 @@ interface AmanaWasm {
   openDocument(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, record: string, signingKey: string): AmanaWasmResult<AmanaWasmOpened>;
   /** Wraps the document key of a slot for another user's recipient; the new slot in base64. */
   rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
-  /** Seals a deposit for the recipients (JSON object, user id to age recipient) with its private metadata (JSON object). */
-  seal(recipientsJSON: string, privateJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSealed>;
+  /** Seals a deposit (an AmanaDepositRequest as JSON text) and signs its manifest with the signing key loaded. */
+  sealDeposit(requestJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSignedDeposit>;
+  /** Checks a user's keys: the answer of GET /v1/users/{id}/keys (its exact text), with the vault's verifier key, the last checkpoint verified ("" for none), the keys pinned for the user (a pin's JSON, "" for none), and whether to accept keys that differ from the pinned ones. */
+  checkKeys(user: string, answer: string, verifierKey: string, lastCheckpoint: string, pinnedJSON: string, accept: boolean): AmanaWasmResult<AmanaWasmCheckedKeys>;
   /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array); json is an AmanaRedaction. */
   redact(personsJSON: string, namesJSON: string, fieldsJSON: string): AmanaWasmResult<{ json: string }>;
   /** Verifies a signed checkpoint note against the verifier key. */

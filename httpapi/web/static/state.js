@@ -1,8 +1,9 @@
 // The page's mutable state, all of it, in one object. Secrets (the age
-// identity, plaintext, private metadata) are never here: they live only in
-// the WebAssembly module and in local variables. The session token lives
-// only in state.session. localStorage holds the chosen language and the
-// last audit checkpoint this browser verified, nothing else.
+// identity, the signing key, plaintext, private metadata) are never here:
+// they live only in the WebAssembly module and in local variables. The
+// session token lives only in state.session. localStorage holds the chosen
+// language, the last audit checkpoint this browser verified and the users'
+// public keys it pinned (keys.js), nothing else.
 
 /** @typedef {'admin' | 'researcher' | 'lawyer' | 'auditor'} Role */
 
@@ -12,6 +13,7 @@
  * @property {string} user
  * @property {Role} role
  * @property {string} expiresAt
+ * @property {{publicKey: string, fingerprint: string} | null} signingKey the public part of the signing key loaded at login, if any
  */
 
 /** @typedef {Record<string, Record<string, string>>} Catalogue messages by language, then key */

@@ -31,7 +31,7 @@ export function wasmCall(r) {
   return r;
 }
 
-/** Drops the identities from the module, if it runs. */
+/** Drops the identities and the signing key from the module, if it runs. */
 export function forgetIdentity() {
   if (globalThis.amanaWasm) globalThis.amanaWasm.forget();
 }

@@ -1,12 +1,15 @@
 // Deposit: the file is sealed here to the collection's recipients by the
 // WebAssembly module, after a redaction preview made by the same code as
-// the command line's; only ciphertext and redacted public metadata leave.
+// the command line's, and the deposit's manifest is signed with the signing
+// key loaded at login; only ciphertext, redacted public metadata and the
+// signed manifest leave.
 
 import { currentSession } from '../state.js';
 import { t, fmtNum } from '../i18n.js';
 import { h, find, status } from '../dom.js';
 import { api, errText, upload } from '../api.js';
 import { loadWasm, wasmCall, readFile } from '../wasm.js';
+import { verifiedKeys, keyErrorView, KeyCheckError } from '../keys.js';
 
 const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
 const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'];
@@ -56,6 +59,11 @@ export function viewDeposit(main) {
     h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview),
     h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), progress, result);
   main.append(h('h1', {}, t('deposit.heading')), form);
+  if (!session.signingKey) {
+    // Without a signing key the server would refuse the deposit: say so now.
+    form.prepend(h('p', { class: 'alert', id: 'no-signing-key', role: 'alert' }, t('deposit.nokey')));
+    find(form, '#deposit-submit', HTMLButtonElement).disabled = true;
+  }
 
   api('GET', '/v1/collections').then((/** @type {{collections?: Collection[]}} */ r) => {
     colSel.replaceChildren(...(r.collections || []).filter(c => (c.members || []).includes(session.user) || (c.custodians || []).includes(session.user)).map(c => h('option', { value: c.id }, c.id)));
@@ -97,6 +105,8 @@ export function viewDeposit(main) {
     ev.preventDefault();
     result.replaceChildren();
     const btn = find(form, '#deposit-submit', HTMLButtonElement);
+    const signingKey = session.signingKey;
+    if (!signingKey) return;
     btn.disabled = true;
     try {
       redacted = await updatePreview();
@@ -106,20 +116,28 @@ export function viewDeposit(main) {
       if (!file) throw new Error(t('deposit.file'));
       const col = colSel.value;
       const scopes = SCOPES.filter(s => find(form, '#scope-' + s, HTMLInputElement).checked);
+      if (!scopes.length) throw new Error(t('deposit.noscope'));
       status(t('deposit.sealing'));
       // Sealed to the depositor and the custodians whose role the consent
       // covers, as the server names them: it refuses a key slot for anyone
-      // else (a lawyer custodian of a research-only deposit, say).
+      // else (a lawyer custodian of a research-only deposit, say). Each
+      // recipient, and the depositor's own signing key, must be what the
+      // audit log binds to the user.
       /** @type {{recipients: Record<string, string>}} */
       const rc = await api('GET', '/v1/collections/' + encodeURIComponent(col) + '/recipients?scopes=' + encodeURIComponent(scopes.join(',')));
-      const recips = Object.assign({}, rc.recipients);
+      const keys = await verifiedKeys([session.user, ...Object.keys(rc.recipients)]);
+      /** @type {Record<string, string>} */
+      const recips = {};
+      for (const [u, r] of Object.entries(rc.recipients)) {
+        if (keys[u].recipient !== r) throw new KeyCheckError(u, 'mismatch', '');
+        recips[u] = keys[u].recipient;
+      }
+      if (keys[session.user].signingKey !== signingKey.publicKey) throw new Error(t('deposit.wrongkey', { user: session.user }));
       const plain = await readFile(file);
       /** @type {{file_name: string, media_type: string, persons?: string[], notes?: string}} */
       const priv = { file_name: file.name, media_type: file.type || 'application/octet-stream' };
       if (persons().length) priv.persons = persons();
       if (val('notes').trim()) priv.notes = val('notes');
-      const sealed = wasmCall(w.seal(JSON.stringify(recips), JSON.stringify(priv), plain));
-      plain.fill(0);
       /** @type {Record<string, string | string[]>} */
       const pub = { title: redacted.title, language: val('doclang') };
       if (redacted.summary) pub.summary = redacted.summary;
@@ -129,17 +147,23 @@ export function viewDeposit(main) {
       const red = redacted;
       const tg = tags().map((_, i) => red['tag' + i]);
       if (tg.length) pub.tags = tg;
-      const meta = { collection: col, kind: val('kind'), public: pub, consent: { scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: sealed.slots };
+      /** @type {AmanaDepositRequest} */
+      const req = { recipients: recips, private: priv, collection: col, kind: val('kind'), depositor: session.user, consent_scopes: scopes, public: pub };
+      const sealed = wasmCall(w.sealDeposit(JSON.stringify(req), plain));
+      plain.fill(0);
+      // The public metadata goes exactly as signed: its text is spliced in, not serialised again.
+      const head = JSON.stringify({ id: sealed.id, collection: col, kind: req.kind, consent: { scopes: sealed.consent_scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: sealed.slots });
+      const meta = head.slice(0, -1) + ',"public":' + sealed.public + '}';
       const fd = new FormData();
-      fd.append('meta', new Blob([JSON.stringify(meta)], { type: 'application/json' }));
+      fd.append('meta', new Blob([meta], { type: 'application/json' }));
       fd.append('content', new Blob([sealed.content], { type: 'application/octet-stream' }), 'content.age');
-      fd.append('final', new Blob([JSON.stringify({ cipher_sha256: sealed.cipher_sha256, private: sealed.private })], { type: 'application/json' }));
+      fd.append('final', new Blob([JSON.stringify({ cipher_sha256: sealed.cipher_sha256, private: sealed.private, manifest: sealed.manifest, manifest_sig: sealed.manifest_sig })], { type: 'application/json' }));
       progress.hidden = false;
       const doc = await upload(fd, pct => { progress.value = pct; });
-      result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done'), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
-      status(t('deposit.done'), 'ok');
+      result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done', { fp: signingKey.fingerprint }), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
+      status(t('deposit.done', { fp: signingKey.fingerprint }), 'ok');
     } catch (e) {
-      result.replaceChildren(h('p', { class: 'error' }, errText(e)));
+      result.replaceChildren(keyErrorView(e, errText(e), () => {}));
     } finally { btn.disabled = false; }
   });
 }

@@ -6,6 +6,7 @@ import { t, fmtNum, fmtDate, dirOf } from '../i18n.js';
 import { h, kv, byId, find, status } from '../dom.js';
 import { api, APIError, errText, needsStepUp } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
+import { verifiedKeys, keyErrorView } from '../keys.js';
 
 /**
  * @typedef {object} Doc a document as GET /v1/documents/ID returns it
@@ -34,7 +35,12 @@ export function viewDoc(main, id, app) {
   (async () => {
     /** @type {Doc} */
     let doc;
-    try { doc = await api('GET', '/v1/documents/' + encodeURIComponent(id)); } catch (e) {
+    // The record's exact text: its public_signed is hashed as the server sent it.
+    let record = '';
+    try {
+      record = await api('GET', '/v1/documents/' + encodeURIComponent(id), { as: 'text' });
+      doc = JSON.parse(record);
+    } catch (e) {
       box.replaceChildren(h('p', { class: 'alert', id: 'doc-refused', role: 'alert' }, e instanceof APIError && (e.status === 404 || e.status === 403) ? t('doc.noaccess') : errText(e)));
       return;
     }
@@ -64,7 +70,7 @@ export function viewDoc(main, id, app) {
       h('h2', {}, t('doc.holders')),
       h('ul', { id: 'holders' }, (doc.slot_holders || []).map(u => h('li', {}, h('bdi', {}, u),
         (holder || session.role === 'admin') && u !== session.user ? [' ', h('button', { type: 'button', class: 'secondary', 'data-revoke': u, onclick: () => revoke(u) }, t('doc.revoke'))] : null))),
-      openSection(doc, holder),
+      openSection(doc, record, holder),
       holder ? grantSection(doc, app) : null,
       (holder || session.role === 'admin') ? h('div', { class: 'field' }, h('label', { for: 'revoke-totp' }, t('doc.revoke.totp')), h('input', { type: 'text', id: 'revoke-totp', inputmode: 'numeric', autocomplete: 'one-time-code', dir: 'ltr' })) : null,
       h('h2', {}, t('doc.custody')),
@@ -89,12 +95,16 @@ export function viewDoc(main, id, app) {
 
 /**
  * The content, opened in the browser: the key slot, private metadata and
- * content are fetched encrypted and opened by the WebAssembly module.
+ * content are fetched encrypted and opened by the WebAssembly module, which
+ * first verifies the deposit's signed manifest against the record with the
+ * depositor's signing key, as the audit log proves it, and then the
+ * content against the manifest. Nothing is shown unless all of it holds.
  * @param {Doc} doc
+ * @param {string} record the record's JSON text, as the server sent it
  * @param {boolean} holder whether the user holds a key slot
  * @returns {HTMLElement}
  */
-function openSection(doc, holder) {
+function openSection(doc, record, holder) {
   const out = h('div', { id: 'opened' });
   const sec = h('section', { 'aria-labelledby': 'open-h' }, h('h2', { id: 'open-h' }, t('doc.content')),
     holder ? h('p', { class: 'hint' }, t('doc.open.hint')) : h('p', { class: 'notice', id: 'no-slot' }, t('doc.noslot')),
@@ -105,9 +115,17 @@ function openSection(doc, holder) {
     try {
       const w = await loadWasm();
       const slot = await api('GET', base + '/keyslot', { as: 'bytes' });
+      const depositorKey = (await verifiedKeys([doc.depositor]))[doc.depositor].signingKey;
       const priv = await api('GET', base + '/private', { as: 'bytes' });
       const content = await api('GET', base + '/content', { as: 'bytes' });
-      const r = wasmCall(w.open(slot, priv, content, doc.cipher_sha256));
+      const opened = w.openDocument(slot, priv, content, record, depositorKey);
+      if (opened.error !== undefined && opened.code === 'integrity') {
+        out.replaceChildren(h('div', { class: 'alert', id: 'open-error', 'data-code': 'integrity', role: 'alert' },
+          h('p', {}, h('strong', {}, t('doc.integrity.title'))), h('p', {}, t('doc.integrity', { user: doc.depositor })),
+          h('p', { class: 'hint', dir: 'ltr' }, opened.error)));
+        return;
+      }
+      const r = wasmCall(opened);
       /** @type {Record<string, unknown>} */
       const pm = JSON.parse(r.private || 'null') || {};
       const mt = typeof pm.media_type === 'string' ? pm.media_type.split(';')[0].trim().toLowerCase() : '';
@@ -125,13 +143,13 @@ function openSection(doc, holder) {
       /** @type {[string, string, {dir: string}][]} */
       const shown = Object.entries(pm).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v), { dir: 'auto' }]);
       out.replaceChildren(
-        h('p', { class: 'ok', id: 'verified' }, t('doc.verified', { sha: r.plain_sha256.slice(0, 16) })),
+        h('p', { class: 'ok', id: 'verified' }, t('doc.verified', { user: doc.depositor, sha: r.plain_sha256.slice(0, 16) })),
         h('p', {}, h('a', { href: url, download: name, id: 'download' }, t('doc.download', { name }))),
         preview || '',
         h('h3', {}, t('doc.private')),
         h('div', { id: 'private' }, kv(shown)));
     } catch (e) {
-      out.replaceChildren(h('p', { class: 'alert', id: 'open-error', role: 'alert' }, e instanceof APIError && (e.status === 403 || e.status === 404) ? t('doc.noslot.refused') : t('doc.openfailed', { msg: errText(e) })));
+      out.replaceChildren(h('div', { id: 'open-error' }, keyErrorView(e, e instanceof APIError && (e.status === 403 || e.status === 404) ? t('doc.noslot.refused') : t('doc.openfailed', { msg: errText(e) }), open)));
     }
   }
   return sec;
@@ -159,8 +177,8 @@ function grantSection(doc, app) {
     const base = '/v1/documents/' + encodeURIComponent(doc.id);
     try {
       const w = await loadWasm();
-      /** @type {{recipient: string}} */
-      const rc = await api('GET', '/v1/users/' + encodeURIComponent(user) + '/recipient');
+      // Wrapped only for the recipient the audit log binds to the user.
+      const rc = (await verifiedKeys([user]))[user];
       const slot = await api('GET', base + '/keyslot', { as: 'bytes' });
       const r = wasmCall(w.rewrap(slot, rc.recipient));
       await api('POST', base + '/grants', { json: { user, slot: r.slot }, headers: { 'X-Amana-TOTP': find(form, '#grant-totp', HTMLInputElement).value.trim() } });
