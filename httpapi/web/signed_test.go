@@ -135,7 +135,8 @@ func TestBrowserKeeperForgeryRefused(t *testing.T) {
 	for _, lang := range []string{"en", "ar", "ckb"} {
 		setLang(t, ctx, lang)
 		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#open`)), chromedp.Click(chromedp.CSS(`#open`)),
-			chromedp.WaitVisible(chromedp.CSS(`#open-error[data-code="integrity"]`)))
+			chromedp.WaitVisible(chromedp.CSS(`#open-error[data-code="integrity"]`)),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('open-error').scrollIntoView({block: 'center'})`))
 		screenshot(t, ctx, "document-integrity-"+lang)
 	}
 }
@@ -192,26 +193,36 @@ func TestBrowserLoginSigningKey(t *testing.T) {
 		t.Error("#login-signing-key is not an optional, labelled file input")
 	}
 
+	// A security key's file: refused before anything is sent, with the
+	// reason in the page's language.
+	var cat map[string]map[string]string
+	if b, err := os.ReadFile("static/messages.json"); err != nil || json.Unmarshal(b, &cat) != nil {
+		t.Fatal("messages.json")
+	}
 	skFile := filepath.Join(amanatest.KeysDir(t), "..", "sshsig", "testdata", "sk.key")
-	run(t, ctx,
-		chromedp.SendKeys(chromedp.CSS(`#login-user`), "r.hassan"),
-		chromedp.SetUploadFiles(chromedp.CSS(`#login-identity`), []string{e.users["r.hassan"].IdentityFile}),
-		chromedp.SetUploadFiles(chromedp.CSS(`#login-signing-key`), []string{skFile}),
-		chromedp.SendKeys(chromedp.CSS(`#login-totp`), e.code("r.hassan")),
-		chromedp.Click(chromedp.CSS(`#login-submit`)),
-		chromedp.Poll[chromedp.Void](`document.getElementById('login-error').textContent.length > 0`))
-	if s := text(t, ctx, "#login-error"); !strings.Contains(s, "security key") || !strings.Contains(s, "cannot sign in a browser") {
-		t.Errorf("security key refused with %q", s)
-	}
-	if eval[bool](t, ctx, `!document.getElementById('logout').hidden`) {
-		t.Error("logged in with a security key file")
-	}
-	if msg := eval[string](t, ctx, `amanaWasm.answerChallenge('x').error`); !strings.Contains(msg, "no identity") {
-		t.Errorf("after a refused signing key the module still holds an identity: %q", msg)
-	}
-	for _, lang := range []string{"ar", "ckb"} {
+	for _, lang := range []string{"en", "ar", "ckb"} {
 		setLang(t, ctx, lang)
-		screenshot(t, ctx, "login-signing-key-"+lang)
+		run(t, ctx,
+			chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+			chromedp.SendKeys(chromedp.CSS(`#login-user`), "r.hassan"),
+			chromedp.SetUploadFiles(chromedp.CSS(`#login-identity`), []string{e.users["r.hassan"].IdentityFile}),
+			chromedp.SetUploadFiles(chromedp.CSS(`#login-signing-key`), []string{skFile}),
+			chromedp.SendKeys(chromedp.CSS(`#login-totp`), "000000"),
+			chromedp.Click(chromedp.CSS(`#login-submit`)),
+			chromedp.Poll[chromedp.Void](`document.getElementById('login-error').textContent.length > 0`))
+		if s := text(t, ctx, "#login-error"); s != cat[lang]["login.signing.sk"] {
+			t.Errorf("%s: security key refused with %q", lang, s)
+		}
+		if eval[bool](t, ctx, `!document.getElementById('logout').hidden`) {
+			t.Errorf("%s: logged in with a security key file", lang)
+		}
+		if msg := eval[string](t, ctx, `amanaWasm.answerChallenge('x').error`); !strings.Contains(msg, "no identity") {
+			t.Errorf("after a refused signing key the module still holds an identity: %q", msg)
+		}
+		screenshot(t, ctx, "login-security-key-"+lang)
+	}
+	if !strings.Contains(cat["en"]["login.signing.sk"], "cannot sign in a browser") {
+		t.Errorf("the English message does not say why: %q", cat["en"]["login.signing.sk"])
 	}
 	setLang(t, ctx, "en")
 

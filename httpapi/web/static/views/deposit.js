@@ -61,7 +61,7 @@ export function viewDeposit(main) {
   main.append(h('h1', {}, t('deposit.heading')), form);
   if (!session.signingKey) {
     // Without a signing key the server would refuse the deposit: say so now.
-    form.prepend(h('p', { class: 'alert', id: 'no-signing-key', role: 'alert' }, t('deposit.nokey')));
+    form.prepend(h('p', { class: 'alert', id: 'no-signing-key', role: 'alert' }, t('deposit.nokey', { user: session.user })));
     find(form, '#deposit-submit', HTMLButtonElement).disabled = true;
   }
 
