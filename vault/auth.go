@@ -1,7 +1,10 @@
 package vault
 
 import (
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -32,10 +35,13 @@ const (
 
 var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
-// Lockout: the first few failures cost nothing, then each doubles the wait
-// up to maxLockDelay; after maxFailures consecutive failures (NIST SP
-// 800-63B allows at most 100) the account is locked until an admin
-// reactivates it.
+// Lockout: only failures of someone who proved possession of the user's age
+// identity count (a correct challenge response with a wrong or replayed
+// TOTP code, or a wrong step-up code in a live session); anyone else's fail
+// without touching the account. The first few cost nothing, then each
+// doubles the wait up to maxLockDelay, and the wait ends by itself; after
+// maxFailures consecutive failures (NIST SP 800-63B allows at most 100) the
+// account is locked until an admin makes it active again.
 const (
 	freeFailures = 5
 	maxLockDelay = 15 * time.Minute
@@ -54,13 +60,14 @@ func lockDelay(failures int) time.Duration {
 // work as known ones.
 const dummySecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
-// LoginUser returns the recipient to encrypt a login challenge to, and
-// whether the user exists and may log in. The caller must answer unknown
-// users exactly like known ones.
+// LoginUser returns the recipient to encrypt a login challenge for id to,
+// and whether the vault holds a user id, whatever its state: a locked or
+// disabled user gets a challenge to its own key like everyone else, and
+// fails afterwards. The caller must answer names the vault does not hold
+// exactly like those it holds.
 func (v *Vault) LoginUser(id string) (recipient string, ok bool) {
 	v.db.View(func(tx *bbolt.Tx) error {
-		u, err := getUser(tx, id)
-		if err == nil && u.State != StateDisabled {
+		if u, err := getUser(tx, id); err == nil {
 			recipient, ok = u.Recipient, true
 		}
 		return nil
@@ -68,12 +75,46 @@ func (v *Vault) LoginUser(id string) (recipient string, ok bool) {
 	return recipient, ok
 }
 
+// LoginRecipients calls fn with the recipient of every user, in no order:
+// the mix of key types that login challenges show.
+func (v *Vault) LoginRecipients(fn func(recipient string)) error {
+	return v.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, data []byte) error {
+			var u struct {
+				Recipient string `json:"recipient"`
+			}
+			if err := json.Unmarshal(data, &u); err != nil {
+				return err
+			}
+			fn(u.Recipient)
+			return nil
+		})
+	})
+}
+
+// LoginDecoyKey returns a secret derived from the server key for the login
+// challenges of names the vault does not hold: it stays the same across
+// restarts, so that such a name's challenges look alike over time, as a
+// real user's do.
+func (v *Vault) LoginDecoyKey() []byte {
+	k, err := hkdf.Key(sha256.New, v.keys.hmac, nil, "amana login decoys v1", 32)
+	if err != nil {
+		panic(err) // only for lengths HKDF cannot give
+	}
+	return k
+}
+
 // CheckTOTP verifies a TOTP code for user as one audited action (action is
-// "auth.login" or "auth.stepup"). proofOK says whether the user also proved
-// possession of its age identity; a false proof fails like a wrong code. A
-// code is accepted once only: codes at or before the last accepted time
-// step are replays (RFC 6238 §5.2). Failures count towards the lockout.
-// It returns the user's role on success.
+// "auth.login" or "auth.stepup"). proofOK says whether the caller proved
+// possession of the user's age identity (a correct challenge response, or
+// a live session). A code is accepted once only: codes at or before the
+// last accepted time step are replays (RFC 6238 §5.2). Only failures with
+// proofOK count towards the lockout, and only they learn that the account
+// must wait (LockedError). Without proofOK the attempt fails with ErrAuth
+// whoever the user is, and whether it exists or not, after the same work
+// (a TOTP check against a dummy secret), and the user's record is not
+// touched: so nobody who holds only a user name can lock that user out or
+// learn anything about it. It returns the user's role on success.
 func (v *Vault) CheckTOTP(c Caller, action, user, code string, proofOK bool) (string, error) {
 	var role string
 	var locked *LockedError
@@ -82,6 +123,13 @@ func (v *Vault) CheckTOTP(c Caller, action, user, code string, proofOK bool) (st
 		ev.Actor, ev.Target = user, user
 		locked, failed = nil, false
 		now := v.opts.Now()
+		if !proofOK {
+			matchStep(dummySecret, code, now, 0)
+			ev.Outcome = outcomeDenied
+			ev.Detail = map[string]string{"reason": "challenge"}
+			failed = true
+			return nil
+		}
 		u, err := getUser(tx, user)
 		if err != nil || u.State == StateDisabled {
 			matchStep(dummySecret, code, now, 0)
@@ -102,7 +150,7 @@ func (v *Vault) CheckTOTP(c Caller, action, user, code string, proofOK bool) (st
 		}
 		step, ok := matchStep(string(secret), code, now, u.TOTPLastStep)
 		clear(secret)
-		if ok && proofOK {
+		if ok {
 			u.TOTPLastStep = step
 			u.Failures = 0
 			u.LockedUntil = time.Time{}
@@ -115,12 +163,7 @@ func (v *Vault) CheckTOTP(c Caller, action, user, code string, proofOK bool) (st
 			u.State = StateLocked
 		}
 		ev.Outcome = outcomeDenied
-		ev.Detail = map[string]string{"failures": fmt.Sprint(u.Failures)}
-		if !proofOK {
-			ev.Detail["reason"] = "challenge"
-		} else {
-			ev.Detail["reason"] = "totp"
-		}
+		ev.Detail = map[string]string{"failures": fmt.Sprint(u.Failures), "reason": "totp"}
 		failed = true
 		return putUser(tx, u) // the failure count commits with its event
 	})

@@ -1,9 +1,11 @@
 package vault
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +184,98 @@ func TestTOTPLockout(t *testing.T) {
 	f.clock.Add(30 * time.Second)
 	if err := login(totpCode(t, secret, f.clock.Now())); err != nil {
 		t.Fatalf("after reactivation: %v", err)
+	}
+}
+
+// TestFailuresWithoutProofNeverLock is the attack of someone who knows only
+// a user name: logins without a correct challenge response, with wrong
+// codes and even with the right one, as many as NIST's limit and more.
+// None counts, none learns that the account must wait, and the user logs in.
+func TestFailuresWithoutProofNeverLock(t *testing.T) {
+	f := newFixture(t)
+	secret := secretOf(t, f.r1)
+	login := func(code string, proof bool) error {
+		_, err := f.v.CheckTOTP(Caller{Addr: "198.51.100.7"}, "auth.login", f.r1.id, code, proof)
+		return err
+	}
+	for i := 0; i < 2*maxFailures; i++ {
+		code := "000000"
+		if i%2 == 1 {
+			code = totpCode(t, secret, f.clock.Now())
+		}
+		if err := login(code, false); !errors.Is(err, ErrAuth) {
+			t.Fatalf("attempt %d without proof: %v, want ErrAuth", i, err)
+		}
+	}
+	u, _ := f.v.GetUser(f.admin.caller(), f.r1.id)
+	if u.Failures != 0 || !u.LockedUntil.IsZero() || u.State != StateActive {
+		t.Fatalf("after %d attempts without proof: failures %d, locked until %v, state %s", 2*maxFailures, u.Failures, u.LockedUntil, u.State)
+	}
+	e := f.expectEvent(t, f.r1.id, "auth.login", "denied", func() { login("000000", false) })
+	if e.Detail["reason"] != "challenge" || e.Detail["failures"] != "" {
+		t.Errorf("event of an attempt without proof: %+v", e.Detail)
+	}
+	if err := login(totpCode(t, secret, f.clock.Now()), true); err != nil {
+		t.Fatalf("the user's own login: %v", err)
+	}
+
+	// The user's own failures (with proof) delay it; attempts without
+	// proof meanwhile get ErrAuth, as for a name nobody has, never the
+	// LockedError that would tell the account apart.
+	f.clock.Add(30 * time.Second)
+	for i := 0; i < freeFailures; i++ {
+		login("000000", true)
+	}
+	var locked *LockedError
+	if err := login(totpCode(t, secret, f.clock.Now()), true); !errors.As(err, &locked) {
+		t.Fatalf("with proof during the delay: %v, want LockedError", err)
+	}
+	for _, id := range []string{f.r1.id, "nobody"} {
+		if _, err := f.v.CheckTOTP(Caller{}, "auth.login", id, totpCode(t, secret, f.clock.Now()), false); !errors.Is(err, ErrAuth) {
+			t.Errorf("%s without proof during the delay: %v, want ErrAuth", id, err)
+		}
+	}
+	// The delay ends by itself.
+	f.clock.Set(locked.Until.Add(time.Second))
+	if err := login(totpCode(t, secret, f.clock.Now()), true); err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
+}
+
+func TestLoginUserAndRecipients(t *testing.T) {
+	f := newFixture(t)
+	if r, ok := f.v.LoginUser(f.r1.id); !ok || r != f.r1.recipient {
+		t.Fatalf("LoginUser(%s) = %q, %v", f.r1.id, r, ok)
+	}
+	if _, ok := f.v.LoginUser("nobody"); ok {
+		t.Fatal("LoginUser(nobody) found a user")
+	}
+	// A disabled user still gets its own recipient: its challenges look
+	// as before, and its logins fail after them.
+	st := StateDisabled
+	if _, err := f.v.UpdateUser(f.admin.caller(), f.r3.id, UserUpdate{State: &st}); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := f.v.LoginUser(f.r3.id); !ok || r != f.r3.recipient {
+		t.Fatalf("LoginUser of a disabled user = %q, %v", r, ok)
+	}
+	var got []string
+	if err := f.v.LoginRecipients(func(r string) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 {
+		t.Fatalf("LoginRecipients: %d recipients, want 6", len(got))
+	}
+	for _, u := range []testUser{f.r2, f.r3} {
+		stored, _ := f.v.LoginUser(u.id)
+		if !slices.Contains(got, stored) {
+			t.Errorf("LoginRecipients lacks %s's recipient", u.id)
+		}
+	}
+	// The decoy key survives a restart and is not the audit HMAC key.
+	k := f.v.LoginDecoyKey()
+	f.reopen(t)
+	if k2 := f.v.LoginDecoyKey(); len(k) != 32 || !bytes.Equal(k, k2) || bytes.Equal(k, f.v.keys.hmac) {
+		t.Fatal("LoginDecoyKey is not a stable, separate key")
 	}
 }
