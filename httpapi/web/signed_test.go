@@ -275,6 +275,26 @@ func TestBrowserKeyPins(t *testing.T) {
 	eval[bool](t, ctx, `(()=>{const p=JSON.parse(localStorage.getItem('amana.keys')); p.verifier='other+00000000+AAAA'; localStorage.setItem('amana.keys', JSON.stringify(p)); return true})()`)
 	openInPage(t, ctx, id)
 	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#key-error[data-code="verifier"]`)))
+
+	// A grant wraps the document key for the recipient the audit log
+	// proves, and pins it (pins start afresh here).
+	eval[bool](t, ctx, `(localStorage.removeItem('amana.keys'), true)`)
+	e.browserLogin(t, ctx, "r.ahmed")
+	ungranted := e.docs["ungranted"].ID
+	run(t, ctx,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash='#/doc/%s'`, ungranted)),
+		chromedp.WaitVisible(chromedp.CSS(`#grant-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#grant-user`), "r.hassan"),
+		chromedp.SendKeys(chromedp.CSS(`#grant-totp`), e.code("r.ahmed")),
+		chromedp.Click(chromedp.CSS(`#grant-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-revoke="r.hassan"]`)))
+	if s := eval[string](t, ctx, `JSON.parse(localStorage.getItem('amana.keys')).users['r.hassan'].recipient`); s != e.users["r.hassan"].Recipient {
+		t.Errorf("r.hassan's recipient pinned as %q", s)
+	}
+	var got bytes.Buffer
+	if _, err := e.login("r.hassan").Get(context.Background(), ungranted, e.users["r.hassan"].Identities, &got); err != nil || !bytes.Equal(got.Bytes(), e.docs["ungranted"].Content) {
+		t.Errorf("r.hassan reading what the page granted: %v", err)
+	}
 }
 
 // inbrowser.CheckKeys, the page's check of a user's keys, decides as
