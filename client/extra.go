@@ -30,7 +30,8 @@ func (c *Client) Custody(ctx context.Context, id string) (*Custody, error) {
 	return &out, c.call(ctx, request{method: http.MethodGet, path: docPath(id, "custody")}, &out)
 }
 
-// StatsCell is one group of advocacy statistics; Count may be "<5".
+// StatsCell is one group of advocacy statistics; Count is a number or
+// "suppressed".
 type StatsCell struct {
 	Key   map[string]string `json:"key"`
 	Count string            `json:"count"`

@@ -19,7 +19,9 @@ type statsResponse struct {
 }
 
 // handleStats answers advocacy statistics: counts of documents whose
-// consent includes advocacy, with counts below 5 reported as "<5".
+// consent includes advocacy, with complementary suppression (see
+// vault.Stats): counts below 5, and enough others that none of them can be
+// derived, are reported as "suppressed".
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	var by []string
 	for _, v := range r.URL.Query()["by"] {

@@ -18,8 +18,15 @@ func newStatsCmd() *cobra.Command {
 		Use:   "stats [--by governorate,year,kind]",
 		Short: "Advocacy statistics, small cells suppressed",
 		Long: `Count the documents of your collections whose consent includes advocacy,
-grouped by governorate, incident year and/or kind. Counts below 5 are shown
-as "<5" (computed on the server), so that no survivor can be singled out.`,
+grouped by governorate, incident year and/or kind.
+
+Statistics use complementary suppression, decided on the server: every count
+below 5 is shown as "suppressed", and so are enough other counts (some of
+them may be empty) that no suppressed count can be worked out from the
+published ones, by subtracting from a total, a row or a column, or by
+putting together the tables of every combination of --by. A suppressed
+count says nothing about its size. Counts are not rounded: every number
+shown is exact.`,
 		Example: `  amana stats --by governorate,year
   amana stats --by kind --json`,
 		Args: cobra.NoArgs,
@@ -53,7 +60,7 @@ as "<5" (computed on the server), so that no survivor can be singled out.`,
 				fmt.Fprintln(tw, strings.Join(append(row, c.Count), "\t"))
 			}
 			tw.Flush()
-			fmt.Fprintf(cmd.OutOrStdout(), "Total with advocacy consent: %s (counts below %d shown as <%d)\n", st.Total, st.SmallCell, st.SmallCell)
+			fmt.Fprintf(cmd.OutOrStdout(), "Total with advocacy consent: %s (counts below %d, and enough others to protect them, suppressed)\n", st.Total, st.SmallCell)
 			return nil
 		},
 	}
