@@ -59,10 +59,11 @@ func (c *Client) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (
 	return out.Proof, c.call(ctx, request{method: http.MethodGet, path: "/v1/audit/proof/consistency", query: q}, &out)
 }
 
-// HMAC returns the keyed hash under which the log records value (admins).
+// HMAC returns the keyed hash under which the log records value (admins,
+// step-up; the server allows each user a few a minute).
 func (c *Client) HMAC(ctx context.Context, value string) (string, error) {
 	var out struct {
 		HMAC string `json:"hmac"`
 	}
-	return out.HMAC, c.call(ctx, request{method: http.MethodPost, path: "/v1/audit/hmac", body: map[string]string{"value": value}}, &out)
+	return out.HMAC, c.call(ctx, request{method: http.MethodPost, path: "/v1/audit/hmac", body: map[string]string{"value": value}, stepUp: true}, &out)
 }

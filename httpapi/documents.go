@@ -63,6 +63,9 @@ func (s *Server) multipartParts(w http.ResponseWriter, r *http.Request) (func(na
 			if errors.As(err, &mbe) {
 				return nil, err
 			}
+			if bodyTimedOut(err) {
+				return nil, errBodyTimeout
+			}
 			return nil, newError(http.StatusBadRequest, "bad_multipart", "expected part %q: malformed or missing", name)
 		}
 		if p.FormName() != name {
@@ -79,6 +82,9 @@ func decodePart(p *multipart.Part, max int64, v any) error {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
+		}
+		if bodyTimedOut(err) {
+			return errBodyTimeout
 		}
 		return newError(http.StatusBadRequest, "bad_multipart", "part %q: truncated", p.FormName())
 	}
@@ -110,6 +116,9 @@ func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *va
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
+		}
+		if bodyTimedOut(err) {
+			return nil, newError(http.StatusRequestTimeout, "timeout", "the upload stalled: no data arrived in time")
 		}
 		return nil, newError(http.StatusBadRequest, "bad_multipart", "reading content: upload interrupted or malformed")
 	}

@@ -71,6 +71,8 @@ func classify(err error) *apiError {
 		return newError(http.StatusBadRequest, "bad_query", "%s", err.Error())
 	case errors.Is(err, search.ErrBadRequest):
 		return newError(http.StatusBadRequest, "invalid", "%s", err.Error())
+	case bodyTimedOut(err):
+		return errBodyTimeout
 	}
 	return newError(http.StatusInternalServerError, "internal", "internal error")
 }
@@ -86,6 +88,7 @@ type errorBody struct {
 // with the request id; their details never reach the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := classify(err)
+	noteRefusal(r, ae)
 	if ae.status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(r), "route", routeName(r), "err", err.Error())
 	}

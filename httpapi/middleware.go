@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,6 +31,10 @@ const (
 type reqInfo struct {
 	id    string
 	route string
+	// body is the request's body under its read deadline, if it has one.
+	body *deadlineBody
+	// refusal is set when the request was refused (writeError).
+	refusal *refusal
 }
 
 func info(r *http.Request) *reqInfo {
@@ -199,6 +205,28 @@ func (l *limiter) allow(addr string) bool {
 	}
 	e.seen = now
 	return e.l.Allow()
+}
+
+// wait is how many seconds one more token of the limiter takes to come
+// (at least 1), for Retry-After.
+func (l *limiter) wait() int {
+	if l.r <= 0 {
+		return 60
+	}
+	return max(1, int(math.Ceil(1/float64(l.r))))
+}
+
+// perUser limits the requests of each signed-in user (inside
+// authenticated).
+func (s *Server) perUser(l *limiter, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !l.allow(sessionOf(r).user) {
+			w.Header().Set("Retry-After", strconv.Itoa(l.wait()))
+			s.writeError(w, r, newError(http.StatusTooManyRequests, "rate_limited", "too many requests from this user; slow down"))
+			return
+		}
+		next(w, r)
+	}
 }
 
 func (s *Server) rateLimited(l *limiter, next http.Handler) http.Handler {

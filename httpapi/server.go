@@ -41,7 +41,34 @@ type Config struct {
 	// a whole deposit request (default: the vault's content limit + 8 MiB).
 	MaxJSON    int64
 	MaxDeposit int64
+
+	// BodyTimeout bounds how long a request's body may take to arrive, from
+	// the start of the request (default DefaultBodyTimeout; negative:
+	// unbounded). StallTimeout is how long an authenticated upload
+	// (deposit, rekey) may go without sending a byte; it may take as long
+	// as it keeps sending (default DefaultStallTimeout; negative: the
+	// upload is bounded by BodyTimeout too). Both need a connection
+	// that supports read deadlines (net/http's own).
+	BodyTimeout  time.Duration
+	StallTimeout time.Duration
+
+	// RefusalWindow is how long refusals from one source are folded into
+	// one audit event (default DefaultRefusalWindow).
+	RefusalWindow time.Duration
+
+	// HMACRate and HMACBurst limit POST /v1/audit/hmac per user (default
+	// DefaultHMACRate, DefaultHMACBurst).
+	HMACRate  rate.Limit
+	HMACBurst int
 }
+
+// Defaults of Config.HMACRate and Config.HMACBurst: ten values a minute, in
+// bursts of ten. Each answer is a test of a guess at an address or search
+// text the log holds hashed.
+const (
+	DefaultHMACRate  = rate.Limit(10.0 / 60)
+	DefaultHMACBurst = 10
+)
 
 // Server is the /v1 HTTP API. It is an http.Handler.
 type Server struct {
@@ -53,6 +80,8 @@ type Server struct {
 	challenges *challenges
 	authLimit  *limiter
 	limit      *limiter
+	hmacLimit  *limiter
+	refusals   *refusals
 }
 
 // New returns a Server for cfg.
@@ -75,6 +104,18 @@ func New(cfg Config) *Server {
 	if cfg.MaxDeposit == 0 {
 		cfg.MaxDeposit = 8<<30 + 8<<20
 	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.StallTimeout == 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	if cfg.RefusalWindow <= 0 {
+		cfg.RefusalWindow = DefaultRefusalWindow
+	}
+	if cfg.HMACRate == 0 {
+		cfg.HMACRate, cfg.HMACBurst = DefaultHMACRate, DefaultHMACBurst
+	}
 	s := &Server{
 		cfg:        cfg,
 		log:        cfg.Logger,
@@ -82,6 +123,8 @@ func New(cfg Config) *Server {
 		challenges: newChallenges(cfg.Now),
 		authLimit:  newLimiter(cfg.AuthRate, cfg.AuthBurst),
 		limit:      newLimiter(cfg.Rate, cfg.Burst),
+		hmacLimit:  newLimiter(cfg.HMACRate, cfg.HMACBurst),
+		refusals:   newRefusals(cfg.RefusalWindow),
 	}
 	s.router = s.routes()
 	var h http.Handler = s.router
@@ -93,6 +136,8 @@ func New(cfg Config) *Server {
 	h = withSecurityHeaders(h)
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)
+	h = s.withBodyDeadline(h)
+	h = s.withRefusals(h)
 	h = withRequestID(h)
 	s.handler = h
 	return s
@@ -140,11 +185,11 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/collections/{id}", lim(s.stepUp(s.handleUpdateCollection))).Methods(http.MethodPatch)
 	r.Handle("/v1/collections/{id}/recipients", lim(s.authenticated(s.handleRecipients))).Methods(http.MethodGet)
 
-	r.Handle("/v1/documents", lim(s.authenticated(s.handleDeposit))).Methods(http.MethodPost)
+	r.Handle("/v1/documents", lim(s.authenticated(s.streamed(s.handleDeposit)))).Methods(http.MethodPost)
 	r.Handle("/v1/documents/{id}", lim(s.authenticated(s.handleGetDocument))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/keyslot", lim(s.authenticated(s.handleKeySlot))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/content", lim(s.authenticated(s.handleContent))).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/v1/documents/{id}/content", lim(s.stepUp(s.handleRekey))).Methods(http.MethodPut)
+	r.Handle("/v1/documents/{id}/content", lim(s.stepUp(s.streamed(s.handleRekey)))).Methods(http.MethodPut)
 	r.Handle("/v1/documents/{id}/private", lim(s.authenticated(s.handlePrivate))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/grants", lim(s.stepUp(s.handleGrant))).Methods(http.MethodPost)
 	r.Handle("/v1/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
@@ -162,7 +207,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/audit/verifier", lim(s.authenticated(s.handleVerifier))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/proof/inclusion", lim(s.authenticated(s.handleInclusion))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/proof/consistency", lim(s.authenticated(s.handleConsistency))).Methods(http.MethodGet)
-	r.Handle("/v1/audit/hmac", lim(s.authenticated(s.handleHMAC))).Methods(http.MethodPost)
+	r.Handle("/v1/audit/hmac", lim(s.stepUp(s.perUser(s.hmacLimit, s.handleHMAC)))).Methods(http.MethodPost)
 
 	// The web interface: its page and assets only, so that every other
 	// path, /v1 included, still gets the API's JSON 404.
@@ -186,6 +231,9 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
+		}
+		if bodyTimedOut(err) {
+			return errBodyTimeout
 		}
 		return newError(http.StatusBadRequest, "bad_json", "reading the body failed")
 	}

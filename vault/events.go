@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
+	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 
@@ -97,6 +99,11 @@ func (v *Vault) appendEvent(tx *bbolt.Tx, ev *audit.Event) error {
 	if err := v.log.Append(tx, ev); err != nil {
 		return err
 	}
+	if ev.Outcome != outcomeOK && ev.RequestID != "" {
+		if f, ok := v.watched.Load(ev.RequestID); ok {
+			f.(*atomic.Bool).Store(true)
+		}
+	}
 	if err := indexBinding(tx, ev); err != nil {
 		return err
 	}
@@ -140,4 +147,59 @@ func validDocID(s string) bool {
 		}
 	}
 	return true
+}
+
+// Outcomes of refused requests, for Refusal.Outcome.
+const (
+	OutcomeDenied   = outcomeDenied
+	OutcomeInvalid  = outcomeInvalid
+	OutcomeConflict = outcomeConflict
+)
+
+// ActionRefused is the action of the events of requests the server refused
+// before they reached the vault (RecordRefusal).
+const ActionRefused = "request.refused"
+
+// Refusal is what the audit log keeps of requests the server refused before
+// they reached the vault: no valid session, no fresh step-up, a malformed
+// or oversize body, a rate limit. The caller is the refused one (its user
+// when known).
+type Refusal struct {
+	// Doc, Collection and Target name what the requests were about, when
+	// they named it; ids that are not well formed are kept only as a
+	// short hash, as for any event.
+	Doc, Collection, Target string
+	// Outcome is OutcomeDenied, OutcomeInvalid or OutcomeConflict.
+	Outcome string
+	// Detail holds the route, the reason, the count and times.
+	Detail map[string]string
+}
+
+// RecordRefusal appends the event of one or more refused requests
+// ("request.refused").
+func (v *Vault) RecordRefusal(c Caller, r Refusal) error {
+	switch r.Outcome {
+	case outcomeDenied, outcomeInvalid, outcomeConflict:
+	default:
+		return invalid("outcome", "a refusal is denied, invalid or conflict")
+	}
+	return v.update(c, ActionRefused, func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc, ev.Collection, ev.Target = r.Doc, r.Collection, r.Target
+		ev.Outcome = r.Outcome
+		ev.Detail = maps.Clone(r.Detail)
+		return nil
+	})
+}
+
+// WatchRefusals watches for the refusals the vault records for request id
+// (a denied, invalid or failed action). The function it returns stops
+// watching and reports whether there was one, so that the API audits
+// itself only the refusals the vault did not.
+func (v *Vault) WatchRefusals(requestID string) (stop func() (refused bool)) {
+	f := new(atomic.Bool)
+	v.watched.Store(requestID, f)
+	return func() bool {
+		v.watched.Delete(requestID)
+		return f.Load()
+	}
 }

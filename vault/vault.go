@@ -91,6 +91,11 @@ type Vault struct {
 	log    *audit.Log
 	commit *committer
 
+	// watched holds, for requests whose refusals the API watches
+	// (WatchRefusals), whether the vault recorded one: request id →
+	// *atomic.Bool.
+	watched sync.Map
+
 	closeOnce sync.Once
 }
 

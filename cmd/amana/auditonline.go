@@ -36,6 +36,12 @@ document and time. --since takes a date (2026-01-31), an RFC 3339 time or a
 duration back from now (24h, 90m). Search text and client addresses appear
 only as keyed hashes. Reading the log is itself audited.
 
+Refused requests are there too: those the vault refused under the action
+they asked for (outcome denied or invalid, with the reason), the others
+(no valid session, no fresh TOTP, a malformed, oversize or late body, a rate
+limit) as request.refused, with the route and the reason, and how many
+refusals of one client address, user, route and reason the event counts.
+
 With --json it prints an array of the events with every field the log
 holds: seq, time, actor, action, outcome, and doc, collection or target
 where there is one. ('amana audit export' keeps their exact bytes.)`,
@@ -88,7 +94,7 @@ where there is one. ('amana audit export' keeps their exact bytes.)`,
 				return printJSON(cmd, events)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tOUTCOME\tON")
+			fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tOUTCOME\tON\tDETAIL")
 			for _, e := range parsed {
 				on := e.Doc
 				if on == "" {
@@ -97,7 +103,7 @@ where there is one. ('amana audit export' keeps their exact bytes.)`,
 				if on == "" {
 					on = e.Target
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Outcome, on)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Outcome, on, eventNote(e))
 			}
 			return tw.Flush()
 		},
@@ -109,6 +115,23 @@ where there is one. ('amana audit export' keeps their exact bytes.)`,
 	cmd.Flags().Int64Var(&after, "after", 0, "start at this sequence number")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the events as a JSON array")
 	return cmd
+}
+
+// eventNote is the DETAIL column of audit log: for a refusal, the route
+// and how many it counts; for a failed action, its reason.
+func eventNote(e *auditlog.Event) string {
+	d := e.Detail
+	if e.Action == "request.refused" {
+		note := d["route"] + " " + d["reason"]
+		if d["count"] != "1" {
+			note += " (" + d["count"] + " times)"
+		}
+		if d["sources"] == "many" {
+			note += " (many sources)"
+		}
+		return note
+	}
+	return d["reason"]
 }
 
 // parseSince reads --since: a duration back from now, a date or a time.

@@ -40,7 +40,10 @@ var demoMembers = map[string][]string{
 const demoDocuments = 240
 
 func newDemoCmd() *cobra.Command {
-	var data, listen, keys string
+	var (
+		data, listen, keys string
+		limits             connLimits
+	)
 	cmd := &cobra.Command{
 		Use:   "demo [--data DIR] [--listen ADDR]",
 		Short: "Start a demo vault with example users and synthetic data",
@@ -53,11 +56,16 @@ addresses, so redaction can be seen working), sealed and uploaded. Then it
 serves on 127.0.0.1 and prints how to log in as each role.
 
 Running it again reuses the existing demo vault. The keys in keys-example/
-are public: never use them, or a demo vault, for real data.`,
+are public: never use them, or a demo vault, for real data.
+
+` + connLimitsHelp + ``,
 		Example: `  go run ./cmd/amana demo
   go run ./cmd/amana demo --data /tmp/amana-demo --listen 127.0.0.1:9443`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := limits.check(); err != nil {
+				return err
+			}
 			users, pass, err := loadDemoKeys(keys)
 			if err != nil {
 				return err
@@ -74,7 +82,7 @@ are public: never use them, or a demo vault, for real data.`,
 				return fmt.Errorf("%w (is another amana demo running? use --listen)", err)
 			}
 			out := cmd.OutOrStdout()
-			return serve(cmd.Context(), ln, serveOptions{data: data, listen: listen, authRate: 10, authBurst: 60}, pass, func(url string) {
+			return serve(cmd.Context(), ln, serveOptions{data: data, listen: listen, authRate: 10, authBurst: 60, limits: limits}, pass, func(url string) {
 				if fresh {
 					fmt.Fprintf(out, "Loading %d synthetic documents into %s …\n", demoDocuments, data)
 					ids, err := seedDemo(cmd.Context(), url, keys, users)
@@ -91,6 +99,7 @@ are public: never use them, or a demo vault, for real data.`,
 	cmd.Flags().StringVar(&data, "data", "amana-demo", "data directory of the demo vault")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to serve on")
 	cmd.Flags().StringVar(&keys, "keys", "keys-example", "directory of the demo users' keys (public; demo only)")
+	addLimitFlags(cmd, &limits)
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
@@ -25,6 +26,42 @@ type serveOptions struct {
 	data, listen, passFile, tlsCert, tlsKey string
 	authRate                                float64
 	authBurst                               int
+	limits                                  connLimits
+}
+
+// connLimits are how long a connection may take over each part of a
+// request.
+type connLimits struct {
+	header, body, stall, idle time.Duration
+}
+
+// connLimitsHelp is what serve and demo say about their limits.
+const connLimitsHelp = `A connection must send a request's headers within --header-timeout, and
+its body within --body-timeout of the start of the request, signed in or
+not: a client that announces a body and sends nothing, or sends it a byte
+at a time, is answered and cut off then. A signed-in deposit or rekey
+(PUT /v1/documents/ID/content) may take as long as it keeps sending, and is
+cut off after --stall-timeout without a byte. An idle connection is closed
+after --idle-timeout.`
+
+// addLimitFlags adds the connection limits' flags, with their defaults.
+func addLimitFlags(cmd *cobra.Command, l *connLimits) {
+	cmd.Flags().DurationVar(&l.header, "header-timeout", server.DefaultHeaderTimeout, "time a client has to send a request's headers")
+	cmd.Flags().DurationVar(&l.body, "body-timeout", server.DefaultBodyTimeout, "time a client has to send a request's body, from the start of the request")
+	cmd.Flags().DurationVar(&l.stall, "stall-timeout", server.DefaultStallTimeout, "time a signed-in deposit or rekey may go without sending a byte")
+	cmd.Flags().DurationVar(&l.idle, "idle-timeout", server.DefaultIdleTimeout, "time an idle connection is kept open")
+}
+
+func (l connLimits) check() error {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"--header-timeout", l.header}, {"--body-timeout", l.body}, {"--stall-timeout", l.stall}, {"--idle-timeout", l.idle}} {
+		if f.d <= 0 {
+			return usageError("%s must be positive", f.name)
+		}
+	}
+	return nil
 }
 
 func newServeCmd() *cobra.Command {
@@ -36,7 +73,13 @@ func newServeCmd() *cobra.Command {
 passphrase refuses to start. On SIGINT or SIGTERM the server stops taking
 requests, lets those in flight finish, and closes the index and the vault
 cleanly. Without --tls-cert and --tls-key it speaks plain HTTP: keep it on
-loopback or behind a TLS-terminating proxy on the same host.`,
+loopback or behind a TLS-terminating proxy on the same host.
+
+` + connLimitsHelp + `
+
+Requests the server refuses are audited, with their route and reason; the
+refusals of one client address, user, route and reason are counted in at
+most two events a minute, so that nobody can flood the log with them.`,
 		Example: `  amana serve --data /srv/amana --passphrase-file /etc/amana/passphrase
   amana serve --data /srv/amana --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
 		Args: cobra.NoArgs,
@@ -46,6 +89,9 @@ loopback or behind a TLS-terminating proxy on the same host.`,
 			}
 			if (o.tlsCert == "") != (o.tlsKey == "") {
 				return usageError("--tls-cert and --tls-key go together")
+			}
+			if err := o.limits.check(); err != nil {
+				return err
 			}
 			pass, err := readPassphrase(o.passFile, false)
 			if err != nil {
@@ -65,6 +111,7 @@ loopback or behind a TLS-terminating proxy on the same host.`,
 	cmd.Flags().StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	cmd.Flags().Float64Var(&o.authRate, "auth-rate", 10, "login requests per second allowed per client address")
 	cmd.Flags().IntVar(&o.authBurst, "auth-burst", 60, "burst of login requests allowed per client address (an office behind one address)")
+	addLimitFlags(cmd, &o.limits)
 	return cmd
 }
 
@@ -76,8 +123,10 @@ func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase stri
 	return server.Run(ctx, server.Config{
 		DataDir: o.data, Passphrase: passphrase,
 		Listener: ln, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
-		Logger:  slog.New(slog.NewJSONHandler(os.Stderr, nil)),
-		Version: version,
+		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Version:       version,
+		HeaderTimeout: o.limits.header, BodyTimeout: o.limits.body,
+		StallTimeout: o.limits.stall, IdleTimeout: o.limits.idle,
 		API: func(c *httpapi.Config) {
 			c.AuthRate, c.AuthBurst = rate.Limit(o.authRate), o.authBurst
 		},

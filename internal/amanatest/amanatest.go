@@ -66,6 +66,9 @@ type Options struct {
 	// Interval of the checkpoint and index ticker (default: none, so that
 	// nothing happens behind the test's back).
 	Interval time.Duration
+	// HeaderTimeout, BodyTimeout, StallTimeout and IdleTimeout, as in
+	// server.Config (default: the server's defaults).
+	HeaderTimeout, BodyTimeout, StallTimeout, IdleTimeout time.Duration
 }
 
 // Server is a running Amana server. Its fields are for reading, except
@@ -82,6 +85,8 @@ type Server struct {
 	Dir, Passphrase string
 	Vault           *vault.Vault
 	Index           *search.Index
+	// API is the HTTP API the server serves.
+	API *httpapi.Server
 	// Clock is the time of the vault and the API.
 	Clock *fakeclock.Clock
 	// Users by id.
@@ -136,12 +141,14 @@ func NewServer(t testing.TB, opts Options) *Server {
 		DataDir: s.Dir, Passphrase: s.Passphrase, Vault: vopts,
 		Listener: ln, Logger: logger, Version: "test", Now: s.Clock.Now,
 		API: opts.API, Wrap: opts.Wrap, MaxHeaderBytes: opts.MaxHeaderBytes, Interval: interval,
+		HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
+		StallTimeout: opts.StallTimeout, IdleTimeout: opts.IdleTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.URL, s.Listener, s.Config = s.srv.URL(), ln, s.srv.HTTPServer()
-	s.Vault, s.Index = s.srv.Vault(), s.srv.Index()
+	s.Vault, s.Index, s.API = s.srv.Vault(), s.srv.Index(), s.srv.API()
 	t.Cleanup(s.Close)
 	return s
 }

@@ -42,6 +42,16 @@ const (
 	DefaultInterval        = 10 * time.Second
 	DefaultMaxHeaderBytes  = 64 << 10
 	DefaultShutdownTimeout = 30 * time.Second
+
+	// A connection must send a request's headers within HeaderTimeout of
+	// its first byte, and its body within BodyTimeout of the headers; an
+	// authenticated upload may take longer while it keeps sending, but
+	// no more than StallTimeout without a byte. A connection is closed
+	// after IdleTimeout without a request.
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultBodyTimeout   = httpapi.DefaultBodyTimeout
+	DefaultStallTimeout  = httpapi.DefaultStallTimeout
+	DefaultIdleTimeout   = 60 * time.Second
 )
 
 // Config says what to serve and how. Only DataDir and Passphrase are
@@ -84,6 +94,13 @@ type Config struct {
 	// ShutdownTimeout bounds how long Run waits for requests in flight
 	// (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+
+	// HeaderTimeout, BodyTimeout, StallTimeout and IdleTimeout bound how
+	// long a connection may take to send a request's headers, its body,
+	// the next bytes of an authenticated upload, and its next request
+	// (defaults DefaultHeaderTimeout…). BodyTimeout and StallTimeout go
+	// to the API's configuration, where API may still change them.
+	HeaderTimeout, BodyTimeout, StallTimeout, IdleTimeout time.Duration
 }
 
 // Server is a running server.
@@ -93,6 +110,7 @@ type Server struct {
 	url     string
 	ln      net.Listener
 	http    *http.Server
+	api     *httpapi.Server
 	v       *vault.Vault
 	ix      *search.Index
 	indexer *indexer.Indexer
@@ -134,6 +152,18 @@ func Start(cfg Config) (s *Server, err error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	if cfg.Now != nil {
 		cfg.Vault.Now = cfg.Now
 	}
@@ -172,18 +202,20 @@ func Start(cfg Config) (s *Server, err error) {
 
 	api := httpapi.Config{
 		Vault: s.v, Index: s.ix, Indexer: s.indexer, Logger: s.log, Version: cfg.Version, Now: cfg.Now,
+		BodyTimeout: cfg.BodyTimeout, StallTimeout: cfg.StallTimeout,
 	}
 	if cfg.API != nil {
 		cfg.API(&api)
 	}
-	var h http.Handler = httpapi.New(api)
+	s.api = httpapi.New(api)
+	var h http.Handler = s.api
 	if cfg.Wrap != nil {
 		h = cfg.Wrap(h)
 	}
 	s.http = &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
@@ -222,6 +254,8 @@ func (s *Server) tick(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// Refusals first, so that the checkpoint covers them.
+			s.api.FlushRefusals(false)
 			if err := s.v.SignCheckpoint(); err != nil {
 				s.log.Error("signing checkpoint", "err", err.Error())
 			}
@@ -244,6 +278,9 @@ func (s *Server) Handler() http.Handler { return s.http.Handler }
 
 // HTTPServer is the http.Server that serves Handler.
 func (s *Server) HTTPServer() *http.Server { return s.http }
+
+// API is the HTTP API that Handler serves.
+func (s *Server) API() *httpapi.Server { return s.api }
 
 // Vault is the unsealed vault.
 func (s *Server) Vault() *vault.Vault { return s.v }
@@ -281,6 +318,8 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.stopTick()
 	s.ticking.Wait()
+	// The refusals still folded, before the vault closes.
+	s.api.FlushRefusals(true)
 	// No request and no tick runs now: leave the index in step, so that
 	// the next start has nothing to repair. What fails here stays in the
 	// vault's outbox for that repair.
