@@ -27,7 +27,16 @@ every user's client check the keys it encrypts to ('amana login
 --verifier KEY'): keep a copy outside the server. --admin-signing-key is the admin's signing public
 key ("ssh-ed25519 …", printed by 'amana keygen'); without it the admin
 cannot deposit until one is registered. init refuses to touch a directory
-that already holds a vault.`,
+that already holds a vault.
+
+The passphrase must resist an estimated 60 bits of guessing: whoever copies
+the database can try passphrases offline for as long as they like. init
+estimates it the way guessing tools attack, from its length and the kinds
+of characters it uses, discounting common passwords and words, repeats,
+sequences (abc, 1234), keyboard walks (qwerty) and years, and refuses one
+below the bar. Five or more words picked at random (diceware), or 16 or
+more random characters, pass; words you choose yourself are weaker than
+they look, whatever the estimate says.`,
 		Example: `  amana keygen --pq -o admin.key
   amana init --data /srv/amana --admin l.custodian \
       --admin-recipient "$(grep -o 'age1.*' admin.key | head -1)" \
@@ -40,6 +49,9 @@ that already holds a vault.`,
 			}
 			pass, err := readPassphrase(passFile, true)
 			if err != nil {
+				return err
+			}
+			if err := checkPassphrase(pass); err != nil {
 				return err
 			}
 			v, created, err := vault.Create(data, pass, vault.NewUser{

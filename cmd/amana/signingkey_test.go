@@ -263,7 +263,7 @@ func TestInitAdminSigningKey(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	pass := filepath.Join(dir, "pass")
-	os.WriteFile(pass, []byte("an init test passphrase\n"), 0o600)
+	os.WriteFile(pass, []byte(initPassphrase+"\n"), 0o600)
 	_, key, _ := sshsig.GenerateSigningKey()
 	admin := newEnvUsersRecipient(t)
 	data := filepath.Join(dir, "vault")
@@ -272,7 +272,7 @@ func TestInitAdminSigningKey(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("init: %s", r.stderr)
 	}
-	v, err := vault.Open(data, "an init test passphrase", vault.Options{})
+	v, err := vault.Open(data, initPassphrase, vault.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
