@@ -1,107 +1,18 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
-	"sync"
+	"strconv"
 	"time"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
 
 	"github.com/amana-vault/amana/recipient"
 	"github.com/amana-vault/amana/vault"
 )
-
-const (
-	challengeTTL   = 2 * time.Minute
-	maxChallenges  = 50000
-	challengeBytes = 32
-)
-
-// challenge is an outstanding login challenge: the hash of its plaintext,
-// for whom, and until when.
-type challenge struct {
-	user    string
-	sum     [32]byte
-	expires time.Time
-}
-
-type challenges struct {
-	mu    sync.Mutex
-	m     map[string]*challenge
-	now   func() time.Time
-	decoy age.Recipient // for unknown users, so their challenges look real
-}
-
-func newChallenges(now func() time.Time) *challenges {
-	decoy, err := age.GenerateHybridIdentity()
-	if err != nil {
-		panic(err) // crypto/rand failure at start-up
-	}
-	return &challenges{m: map[string]*challenge{}, now: now, decoy: decoy.Recipient()}
-}
-
-// issue makes a challenge for user, encrypted to r, and returns its id and
-// the armored age file.
-func (cs *challenges) issue(user string, r age.Recipient) (id, armored string, expires time.Time, err error) {
-	secret := make([]byte, challengeBytes)
-	rand.Read(secret)
-	plain := hex.EncodeToString(secret)
-	var buf bytes.Buffer
-	aw := armor.NewWriter(&buf)
-	w, err := age.Encrypt(aw, r)
-	if err != nil {
-		return "", "", time.Time{}, err
-	}
-	w.Write([]byte(plain))
-	if err := w.Close(); err != nil {
-		return "", "", time.Time{}, err
-	}
-	if err := aw.Close(); err != nil {
-		return "", "", time.Time{}, err
-	}
-	idb := make([]byte, 16)
-	rand.Read(idb)
-	id = hex.EncodeToString(idb)
-	now := cs.now()
-	expires = now.Add(challengeTTL)
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if len(cs.m) >= maxChallenges {
-		for k, c := range cs.m {
-			if now.After(c.expires) {
-				delete(cs.m, k)
-			}
-		}
-		if len(cs.m) >= maxChallenges {
-			return "", "", time.Time{}, newError(http.StatusTooManyRequests, "rate_limited", "too many outstanding challenges; retry shortly")
-		}
-	}
-	cs.m[id] = &challenge{user: user, sum: sha256.Sum256([]byte(plain)), expires: expires}
-	return id, buf.String(), expires, nil
-}
-
-// redeem consumes the challenge id (single use, whatever the outcome) and
-// reports whether response is its plaintext, for user, in time.
-func (cs *challenges) redeem(id, user, response string) bool {
-	cs.mu.Lock()
-	c, ok := cs.m[id]
-	delete(cs.m, id)
-	cs.mu.Unlock()
-	sum := sha256.Sum256([]byte(response))
-	if !ok {
-		return false
-	}
-	match := subtle.ConstantTimeCompare(sum[:], c.sum[:]) == 1
-	return match && c.user == user && !cs.now().After(c.expires)
-}
 
 type challengeRequest struct {
 	User string `json:"user"`
@@ -113,8 +24,10 @@ type challengeResponse struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
-// handleChallenge answers known and unknown users alike: an unknown user
-// gets a challenge encrypted to a throwaway key, which nobody can answer.
+// handleChallenge answers every name alike: a user the vault holds gets a
+// challenge encrypted to its recipient, any other name one encrypted to the
+// name's decoy (decoy.go), which looks the same and which nobody can
+// answer. Nothing is stored (challenge.go).
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 	var req challengeRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
@@ -125,18 +38,20 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, newError(http.StatusBadRequest, "invalid", "user id too long"))
 		return
 	}
-	rcpt := s.challenges.decoy
-	if rs, ok := s.cfg.Vault.LoginUser(req.User); ok {
-		if parsed, err := recipient.Parse(rs); err == nil {
-			rcpt = parsed
-		}
+	rcpt, decoy, own, err := s.challengeRecipient(req.User)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	id, armored, exp, err := s.challenges.issue(req.User, rcpt)
-	if err != nil && rcpt != s.challenges.decoy {
+	id, plain, exp := s.challenges.issue(req.User)
+	armored, err := sealChallenge(rcpt, plain)
+	if err != nil && own {
 		// A plugin recipient whose plugin is not installed on the server:
 		// answer like for anyone else, with a challenge nobody can open.
 		s.log.Warn("cannot encrypt a login challenge to this user's recipient; install its age plugin on the server", "request_id", requestID(r))
-		id, armored, exp, err = s.challenges.issue(req.User, s.challenges.decoy)
+		if rcpt, err = recipient.Parse(decoy); err == nil {
+			armored, err = sealChallenge(rcpt, plain)
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -145,12 +60,52 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, challengeResponse{ChallengeID: id, Challenge: armored, ExpiresAt: exp})
 }
 
+// challengeRecipient returns what to encrypt user's challenge to, the
+// name's decoy recipient, and whether the first is the user's own. Both
+// paths do the same work, so that their timing does not tell a user the
+// vault holds from any other name: look the name up, draw its decoy shape,
+// derive a decoy key of the shape the challenge will show, parse one
+// recipient.
+func (s *Server) challengeRecipient(user string) (use age.Recipient, decoy string, own bool, err error) {
+	d := s.loginDecoys()
+	stored, known := s.cfg.Vault.LoginUser(user)
+	shape := d.choose(user, d.currentMix())
+	if known {
+		if sh, ok := shapeOf(stored); ok {
+			shape = sh
+		}
+	}
+	if decoy, err = d.derive(shape, user); err != nil {
+		return nil, "", false, err
+	}
+	if known {
+		if use, err = recipient.Parse(stored); err == nil {
+			return use, decoy, true, nil
+		}
+	}
+	use, err = recipient.Parse(decoy)
+	return use, decoy, false, err
+}
+
+// loginDecoys returns the decoys, made on first use from the vault's key.
+func (s *Server) loginDecoys() *decoys {
+	cs := s.challenges
+	cs.decoysOnce.Do(func() {
+		cs.decoys = newDecoys(s.cfg.Vault.LoginDecoyKey(), s.cfg.Vault.LoginRecipients, s.now)
+	})
+	return cs.decoys
+}
+
 type loginRequest struct {
 	User        string `json:"user"`
 	ChallengeID string `json:"challenge_id"`
 	Response    string `json:"response"`
 	TOTP        string `json:"totp"`
 }
+
+// errLoginThrottled answers failed logins without a challenge answer past
+// their limit, for any name.
+var errLoginThrottled = newError(http.StatusTooManyRequests, "rate_limited", "too many failed logins for this user or from this address; retry later")
 
 type loginResponse struct {
 	Token     string    `json:"token"`
@@ -170,6 +125,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proof := s.challenges.redeem(req.ChallengeID, req.User, trimNewline(req.Response))
+	if !proof {
+		// Without a challenge answer nothing counts against the account
+		// (vault.CheckTOTP): such failures are throttled here instead,
+		// the same for every name.
+		if ok, wait := s.challenges.failures.take(throttleAddr(r), req.User); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			s.writeError(w, r, errLoginThrottled)
+			return
+		}
+	}
 	role, err := s.cfg.Vault.CheckTOTP(s.caller(r, ""), "auth.login", req.User, req.TOTP, proof)
 	if err != nil {
 		s.writeError(w, r, err)
