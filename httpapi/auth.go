@@ -61,24 +61,24 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 }
 
 // challengeRecipient returns what to encrypt user's challenge to, the
-// name's decoy recipient, and whether the first is the user's own. Both
-// paths do the same work, so that their timing does not tell a user the
-// vault holds from any other name: look the name up, draw its decoy shape,
-// derive a decoy key of the shape the challenge will show, parse one
-// recipient.
+// name's decoy recipient, and whether the first is the user's own. A name
+// the vault does not hold, or a disabled user, gets the decoy: for the
+// disabled user, one of its key's type, so that its challenges keep their
+// look. Both paths do the same work, so that their timing does not tell a
+// user the vault holds from any other name: look the name up, draw its
+// decoy shape, derive a decoy key of the shape the challenge will show,
+// parse one recipient.
 func (s *Server) challengeRecipient(user string) (use age.Recipient, decoy string, own bool, err error) {
 	d := s.loginDecoys()
-	stored, known := s.cfg.Vault.LoginUser(user)
+	stored, active := s.cfg.Vault.LoginUser(user)
 	shape := d.choose(user, d.currentMix())
-	if known {
-		if sh, ok := shapeOf(stored); ok {
-			shape = sh
-		}
+	if sh, ok := shapeOf(stored); ok {
+		shape = sh
 	}
 	if decoy, err = d.derive(shape, user); err != nil {
 		return nil, "", false, err
 	}
-	if known {
+	if active {
 		if use, err = recipient.Parse(stored); err == nil {
 			return use, decoy, true, nil
 		}

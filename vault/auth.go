@@ -60,15 +60,15 @@ func lockDelay(failures int) time.Duration {
 // work as known ones.
 const dummySecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
-// LoginUser returns the recipient to encrypt a login challenge for id to,
-// and whether the vault holds a user id, whatever its state: a locked or
-// disabled user gets a challenge to its own key like everyone else, and
-// fails afterwards. The caller must answer names the vault does not hold
-// exactly like those it holds.
+// LoginUser returns the recipient of user id, for any user the vault holds,
+// and whether that user may log in (it is not disabled; a locked user gets
+// its challenge and fails afterwards). The caller must answer names the
+// vault does not hold exactly like those it holds, and a disabled user
+// like a name it does not hold whose challenges look like the user's.
 func (v *Vault) LoginUser(id string) (recipient string, ok bool) {
 	v.db.View(func(tx *bbolt.Tx) error {
 		if u, err := getUser(tx, id); err == nil {
-			recipient, ok = u.Recipient, true
+			recipient, ok = u.Recipient, u.State != StateDisabled
 		}
 		return nil
 	})

@@ -250,13 +250,13 @@ func TestLoginUserAndRecipients(t *testing.T) {
 	if _, ok := f.v.LoginUser("nobody"); ok {
 		t.Fatal("LoginUser(nobody) found a user")
 	}
-	// A disabled user still gets its own recipient: its challenges look
-	// as before, and its logins fail after them.
+	// A disabled user may not log in, and its recipient is still told,
+	// so that its challenges keep their look.
 	st := StateDisabled
 	if _, err := f.v.UpdateUser(f.admin.caller(), f.r3.id, UserUpdate{State: &st}); err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := f.v.LoginUser(f.r3.id); !ok || r != f.r3.recipient {
+	if r, ok := f.v.LoginUser(f.r3.id); ok || r != f.r3.recipient {
 		t.Fatalf("LoginUser of a disabled user = %q, %v", r, ok)
 	}
 	var got []string
