@@ -96,6 +96,7 @@ func (v *Vault) update(c Caller, action string, fn func(tx *bbolt.Tx, ev *audit.
 // document, indexes it in the document's custody trail.
 func (v *Vault) appendEvent(tx *bbolt.Tx, ev *audit.Event) error {
 	sanitize(ev)
+	chainBinding(tx, ev)
 	if err := v.log.Append(tx, ev); err != nil {
 		return err
 	}

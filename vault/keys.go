@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
@@ -60,6 +61,25 @@ func bindingKey(user string, seq int64) []byte {
 	return append([]byte(user+"/"), be64(uint64(seq))...)
 }
 
+// chainBinding names, in ev, about to be appended, the previous event that
+// bound the same user's keys, if ev binds keys: every binding event names
+// its predecessor (auditlog.DetailPreviousBinding), so that the next
+// binding after one proves that none lies between them.
+func chainBinding(tx *bbolt.Tx, ev *audit.Event) {
+	if ev.Detail != nil {
+		delete(ev.Detail, auditlog.DetailPreviousBinding)
+	}
+	b, ok := auditlog.BindingOf(ev)
+	if !ok {
+		return
+	}
+	prev := auditlog.NoPreviousBinding
+	if seq, ok := latestBinding(tx, b.User); ok {
+		prev = fmt.Sprint(seq)
+	}
+	ev.Detail[auditlog.DetailPreviousBinding] = prev
+}
+
 // indexBinding adds ev, just appended, to the index of key bindings if it
 // binds a user's keys.
 func indexBinding(tx *bbolt.Tx, ev *audit.Event) error {
@@ -77,19 +97,42 @@ func indexBinding(tx *bbolt.Tx, ev *audit.Event) error {
 // latestBinding returns the sequence number of the latest event that
 // binds user's keys.
 func latestBinding(tx *bbolt.Tx, user string) (int64, bool) {
+	return bindingBefore(tx, user, math.MaxInt64)
+}
+
+// bindingBefore returns the sequence number of the latest event before
+// event at that binds user's keys.
+func bindingBefore(tx *bbolt.Tx, user string, at int64) (int64, bool) {
 	bk := tx.Bucket(bucketKeyBindings)
 	if bk == nil {
 		return 0, false
 	}
 	prefix := []byte(user + "/")
 	c := bk.Cursor()
-	// Past the user's largest possible key, then one back.
-	k, _ := c.Seek(append(prefix, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	// The first key at or after at, then one back.
+	k, _ := c.Seek(bindingKey(user, at))
 	if k == nil {
 		k, _ = c.Last()
 	} else {
 		k, _ = c.Prev()
 	}
+	return bindingSeq(k, prefix)
+}
+
+// bindingAfter returns the sequence number of the first event after event
+// seq that binds user's keys.
+func bindingAfter(tx *bbolt.Tx, user string, seq int64) (int64, bool) {
+	bk := tx.Bucket(bucketKeyBindings)
+	if bk == nil || seq == math.MaxInt64 {
+		return 0, false
+	}
+	k, _ := bk.Cursor().Seek(bindingKey(user, seq+1))
+	return bindingSeq(k, []byte(user+"/"))
+}
+
+// bindingSeq decodes k, a key of the bindings index, if it is one of the
+// user whose keys begin with prefix.
+func bindingSeq(k, prefix []byte) (int64, bool) {
 	if !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
 		return 0, false
 	}
@@ -137,6 +180,38 @@ func (v *Vault) bindUnbound() error {
 // or KeyPurposeTrust; "" for none). Clients check the answer with
 // auditlog.VerifyUserKeys.
 func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (*auditlog.UserKeys, error) {
+	return v.userKeyProof(c, id, false, 0, since, purpose)
+}
+
+// UserKeyProofAt is UserKeyProof for the keys that were in effect when
+// event at (at least 1) was appended, such as the signing key a deposit's
+// manifest was checked with: the latest event before at that binds user
+// id's keys, and the user's next binding event after it, if there is one,
+// each with its inclusion proof. The next binding names the one before it
+// (auditlog.DetailPreviousBinding), which proves that no other lies
+// between. Clients check the answer with auditlog.VerifyUserKeysAt.
+func (v *Vault) UserKeyProofAt(c Caller, id string, at, since int64, purpose string) (*auditlog.UserKeys, error) {
+	return v.userKeyProof(c, id, true, at, since, purpose)
+}
+
+// userKeyProof answers UserKeyProof and, withAt, UserKeyProofAt.
+func (v *Vault) userKeyProof(c Caller, id string, withAt bool, at, since int64, purpose string) (*auditlog.UserKeys, error) {
+	if !withAt {
+		at = 0
+	}
+	find := func(tx *bbolt.Tx) (int64, error) {
+		seq, ok := latestBinding(tx, id)
+		if at > 0 {
+			seq, ok = bindingBefore(tx, id, at)
+		}
+		if !ok && at > 0 {
+			return 0, fmt.Errorf("%w: no audit event before event %d binds the keys of %s", ErrConflict, at, id)
+		}
+		if !ok {
+			return 0, fmt.Errorf("%w: no audit event binds the keys of %s", ErrConflict, id)
+		}
+		return seq, nil
+	}
 	err := v.update(c, "user.keys", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Target = id
 		if err := v.may(tx, c, ev.Action); err != nil {
@@ -144,6 +219,9 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 		}
 		if since < 0 {
 			return invalid("since", "must not be negative")
+		}
+		if withAt && at < 1 {
+			return invalid("at", "must be at least 1")
 		}
 		switch purpose {
 		case "", KeyPurposeVerify, KeyPurposeTrust:
@@ -153,11 +231,14 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 		if _, err := getUser(tx, id); err != nil {
 			return err
 		}
-		seq, ok := latestBinding(tx, id)
-		if !ok {
-			return fmt.Errorf("%w: no audit event binds the keys of %s", ErrConflict, id)
+		seq, err := find(tx)
+		if err != nil {
+			return err
 		}
 		ev.Detail = map[string]string{"since": fmt.Sprint(since), "binding": fmt.Sprint(seq)}
+		if at > 0 {
+			ev.Detail["at"] = fmt.Sprint(at)
+		}
 		if purpose != "" {
 			ev.Detail["purpose"] = purpose
 		}
@@ -168,16 +249,14 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 	}
 	// Read after the request's transaction committed: its checkpoint
 	// covers every binding event committed before.
-	out := &auditlog.UserKeys{User: id, Since: since, Proof: tlog.RecordProof{}, Consistency: tlog.TreeProof{}}
+	out := &auditlog.UserKeys{User: id, Since: since, At: at, Proof: tlog.RecordProof{}, Consistency: tlog.TreeProof{}}
 	err = v.db.View(func(tx *bbolt.Tx) error {
-		u, err := getUser(tx, id)
-		if err != nil {
+		if _, err := getUser(tx, id); err != nil {
 			return err
 		}
-		out.Recipient, out.SigningKey = u.Recipient, u.SigningKey
-		seq, ok := latestBinding(tx, id)
-		if !ok {
-			return fmt.Errorf("%w: no audit event binds the keys of %s", ErrConflict, id)
+		seq, err := find(tx)
+		if err != nil {
+			return err
 		}
 		cp, err := audit.LatestCheckpoint(tx)
 		if err != nil {
@@ -187,19 +266,23 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 		if err != nil {
 			return err
 		}
-		leaves, err := audit.Events(tx, seq, 1)
+		leaf, proof, err := provenEvent(tx, seq, signed.Size)
 		if err != nil {
 			return err
 		}
-		if len(leaves) != 1 {
-			return fmt.Errorf("vault: binding event %d of %s is missing", seq, id)
-		}
-		out.Seq, out.Event, out.Checkpoint = seq, leaves[0], string(cp)
-		p, err := audit.InclusionProof(tx, seq, signed.Size)
+		b, err := auditlog.ParseBinding(leaf)
 		if err != nil {
-			return err
+			return fmt.Errorf("vault: binding event %d of %s: %w", seq, id, err)
 		}
-		out.Proof = append(out.Proof, p...)
+		out.Recipient, out.SigningKey = b.Recipient, b.SigningKey
+		out.Seq, out.Event, out.Checkpoint, out.Proof = seq, leaf, string(cp), proof
+		if next, ok := bindingAfter(tx, id, seq); ok && at > 0 && next < signed.Size {
+			leaf, proof, err := provenEvent(tx, next, signed.Size)
+			if err != nil {
+				return err
+			}
+			out.Next = &auditlog.BindingProof{Seq: next, Event: leaf, Proof: proof}
+		}
 		if 0 < since && since < signed.Size {
 			// A since beyond the checkpoint gets no proof: the client
 			// sees a log smaller than one it saw, and refuses it.
@@ -215,4 +298,21 @@ func (v *Vault) UserKeyProof(c Caller, id string, since int64, purpose string) (
 		return nil, err
 	}
 	return out, nil
+}
+
+// provenEvent returns event seq's leaf data and its inclusion proof in the
+// tree of size events.
+func provenEvent(tx *bbolt.Tx, seq, size int64) ([]byte, tlog.RecordProof, error) {
+	leaves, err := audit.Events(tx, seq, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(leaves) != 1 {
+		return nil, nil, fmt.Errorf("vault: audit event %d is missing", seq)
+	}
+	p, err := audit.InclusionProof(tx, seq, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	return leaves[0], append(tlog.RecordProof{}, p...), nil
 }

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -169,7 +170,7 @@ func TestBindUnbound(t *testing.T) {
 	for _, e := range f.eventsFrom(t, 0) {
 		if e.Action == "user.bind" {
 			bound = append(bound, e.Target)
-			if e.Actor != "" || e.Detail[auditlog.DetailRecipient] == "" {
+			if e.Actor != "" || e.Detail[auditlog.DetailRecipient] == "" || e.Detail[auditlog.DetailPreviousBinding] != auditlog.NoPreviousBinding {
 				t.Errorf("user.bind event %+v", e)
 			}
 		}
@@ -184,5 +185,146 @@ func TestBindUnbound(t *testing.T) {
 	f.reopen(t)
 	if n := f.logSize(t); n != before+1 { // the proof's own event only
 		t.Errorf("reopening again appended %d events", n-before-1)
+	}
+}
+
+// TestKeysAtDeposit: the audit event of a deposit is given, with its
+// proof, to whoever may read the document's record, and the keys bound to
+// the depositor when it was appended are given, with the proof that no
+// binding lies between (the next binding names the one before it), to
+// any active user; both are audited.
+func TestKeysAtDeposit(t *testing.T) {
+	f := newFixture(t)
+	a := f.admin.caller()
+	vkey := f.v.VerifierKey()
+	_, created := f.verifyKeys(t, f.r2, f.r1.id, nil)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("a fictional testimony"), []byte(`{"file_name":"t.txt"}`))
+
+	// Every binding event names the user's previous one.
+	for _, e := range f.eventsFrom(t, 0) {
+		if b, ok := auditlog.BindingOf(e); ok && (!b.Chained || b.Previous != -1) {
+			t.Errorf("first binding of %s: %v", b.User, e.Detail)
+		}
+	}
+	sk := newSigningKey(t)
+	if _, err := f.v.UpdateUser(a, f.r1.id, UserUpdate{SigningKey: &sk}); err != nil {
+		t.Fatal(err)
+	}
+	_, changed := f.verifyKeys(t, f.r2, f.r1.id, nil)
+	if !changed.Chained || changed.Previous != created.Seq || changed.SigningKey != sk {
+		t.Fatalf("the change: %+v, want it to name event %d", changed, created.Seq)
+	}
+
+	// The deposit's event, as a fellow member gets it.
+	var p *auditlog.EventProof
+	e := f.expectEvent(t, f.r2.id, "document.manifest", "ok", func() {
+		var err error
+		if p, err = f.v.DepositProof(f.r2.caller(), doc.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if e.Doc != doc.ID || e.Collection != "kirkuk-2018" || e.Detail["deposit"] != fmt.Sprint(p.Seq) {
+		t.Errorf("document.manifest event %+v", e)
+	}
+	dep, cp, err := auditlog.VerifyEventProof(p, vkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dep.Action != "document.deposit" || dep.Doc != doc.ID || dep.Actor != f.r1.id || dep.Outcome != "ok" || dep.Seq <= created.Seq || dep.Seq >= changed.Seq {
+		t.Fatalf("deposit event %+v", dep)
+	}
+	// From the checkpoint kept, the next answer is consistent with it.
+	last := []byte(p.Checkpoint)
+	p2, err := f.v.DepositProof(f.r1.caller(), doc.ID, cp.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := auditlog.VerifyEventProof(p2, vkey, last); err != nil || p2.Seq != p.Seq {
+		t.Fatalf("from %d: %v", cp.Size, err)
+	}
+
+	// The keys in effect at the deposit: those of the creation, with the
+	// change after it as the next binding.
+	var k *auditlog.UserKeys
+	e = f.expectEvent(t, f.r3.id, "user.keys", "ok", func() {
+		if k, err = f.v.UserKeyProofAt(f.r3.caller(), f.r1.id, dep.Seq, cp.Size, KeyPurposeVerify); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if e.Detail["at"] != fmt.Sprint(dep.Seq) || e.Detail["binding"] != fmt.Sprint(created.Seq) {
+		t.Errorf("user.keys event %+v", e)
+	}
+	at, _, err := auditlog.VerifyUserKeysAt(k, f.r1.id, dep.Seq, vkey, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Seq != created.Seq || at.SigningKey != "" || k.Recipient != f.r1.recipient || at.Next == nil || at.Next.Seq != changed.Seq || !at.Gapless {
+		t.Errorf("keys at the deposit: %+v", at)
+	}
+	// After the change: its keys, and nothing after them yet.
+	now := f.logSize(t)
+	k, err = f.v.UserKeyProofAt(f.r3.caller(), f.r1.id, now, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, _, err := auditlog.VerifyUserKeysAt(k, f.r1.id, now, vkey, nil); err != nil || at.Seq != changed.Seq || at.SigningKey != sk || at.Next != nil {
+		t.Errorf("keys now: %+v, %v", at, err)
+	}
+	// A second change: the binding between is named by it.
+	sk2 := newSigningKey(t)
+	if _, err := f.v.UpdateUser(a, f.r1.id, UserUpdate{SigningKey: &sk2}); err != nil {
+		t.Fatal(err)
+	}
+	k, err = f.v.UserKeyProofAt(f.r3.caller(), f.r1.id, now, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, _, err := auditlog.VerifyUserKeysAt(k, f.r1.id, now, vkey, nil); err != nil || at.Seq != changed.Seq || at.Next == nil || at.Next.Previous != changed.Seq || !at.Gapless {
+		t.Errorf("keys between the changes: %+v, %v", at, err)
+	}
+
+	// Refusals, each audited.
+	shredded, _ := f.deposit(t, f.r1, sampleMeta(), []byte("shredded"), nil)
+	if err := f.v.Shred(a, shredded.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		caller Caller
+		id     string
+		since  int64
+		check  func(error) bool
+	}{
+		{"outsider", f.r3.caller(), doc.ID, 0, func(err error) bool { return isErr(err, ErrNotFound) }},
+		{"auditor", f.audit.caller(), doc.ID, 0, func(err error) bool { return isErr(err, ErrNotFound) }},
+		{"shredded", f.r1.caller(), shredded.ID, 0, func(err error) bool { return isErr(err, ErrNotFound) }},
+		{"unknown", a, "aaaaaaaaaaaaaaaaaaaaaaaaaa", 0, func(err error) bool { return isErr(err, ErrNotFound) }},
+		{"negative since", f.r1.caller(), doc.ID, -1, isInvalidErr},
+		{"anonymous", Caller{}, doc.ID, 0, func(err error) bool { return isErr(err, ErrForbidden) }},
+	} {
+		before := f.logSize(t)
+		if _, err := f.v.DepositProof(c.caller, c.id, c.since); !c.check(err) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if evs := f.eventsFrom(t, before); len(evs) != 1 || evs[0].Action != "document.manifest" || evs[0].Outcome == "ok" {
+			t.Errorf("%s: audit %v", c.name, evs)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		at    int64
+		check func(error) bool
+	}{
+		{"at 0", 0, isInvalidErr},
+		{"negative at", -3, isInvalidErr},
+		{"before the user existed", created.Seq, func(err error) bool { return isErr(err, ErrConflict) }},
+	} {
+		before := f.logSize(t)
+		if _, err := f.v.UserKeyProofAt(f.r2.caller(), f.r1.id, c.at, 0, ""); !c.check(err) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if evs := f.eventsFrom(t, before); len(evs) != 1 || evs[0].Action != "user.keys" || evs[0].Outcome == "ok" {
+			t.Errorf("%s: audit %v", c.name, evs)
+		}
 	}
 }

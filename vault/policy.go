@@ -103,6 +103,15 @@ document.read          depositor  allow  allow       allow   hide
 document.read          custodian  allow  allow       allow   hide
 document.read          shredded   hide   hide        hide    hide
 
+document.manifest      none       allow  hide        hide    hide
+document.manifest      former     allow  hide        hide    hide
+document.manifest      member     allow  allow       allow   hide
+document.manifest      holder     allow  allow       allow   hide
+document.manifest      uncovered  allow  allow       allow   hide
+document.manifest      depositor  allow  allow       allow   hide
+document.manifest      custodian  allow  allow       allow   hide
+document.manifest      shredded   hide   hide        hide    hide
+
 document.keyslot       none       deny   hide        hide    hide
 document.keyslot       former     allow  hide        hide    hide
 document.keyslot       member     deny   deny        deny    hide
