@@ -191,6 +191,7 @@ type mxDocOp struct {
 
 var mxDocOps = []mxDocOp{
 	{"get", "GET", "document.read", func(id, _ string) string { return "/v1/documents/" + id }},
+	{"manifest", "GET", "document.manifest", func(id, _ string) string { return "/v1/documents/" + id + "/manifest" }},
 	{"keyslot", "GET", "document.keyslot", func(id, _ string) string { return "/v1/documents/" + id + "/keyslot" }},
 	{"content", "GET", "document.download", func(id, _ string) string { return "/v1/documents/" + id + "/content" }},
 	{"private", "GET", "document.private", func(id, _ string) string { return "/v1/documents/" + id + "/private" }},
@@ -457,16 +458,16 @@ func mxDocSituations(m *mxEnv) []mxSituation {
 	missing := func(*testing.T) string { return randomDocID() }
 
 	// Statuses, in mxDocOps order:
-	//                 get keyslot content private custody grant revoke shred rekey
+	//                 get manifest keyslot content private custody grant revoke shred rekey
 	const (
-		keeper      = "200 200 200 200 200 201 204 403 200" // depositor: may also replace the ciphertext (rekey)
-		holder      = "200 200 200 200 200 201 204 403 403" // researcher or lawyer granted a slot: reads and grants, never rekeys
-		noSlot      = "200 403 403 403 403 403 403 403 403" // member without a slot
-		hidden      = "404 404 404 404 404 404 404 404 404"
-		anonymous   = "401 401 401 401 401 401 401 401 401"
-		adminSlot   = "200 200 200 200 200 201 204 204 200" // custodian's slot
-		adminNoSlot = "200 403 403 403 200 403 204 204 403" // sees, revokes and shreds; cannot decrypt
-		auditTrail  = "404 404 404 404 200 404 404 404 404" // custody only: it is audit data
+		keeper      = "200 200 200 200 200 200 201 204 403 200" // depositor: may also replace the ciphertext (rekey)
+		holder      = "200 200 200 200 200 200 201 204 403 403" // researcher or lawyer granted a slot: reads and grants, never rekeys
+		noSlot      = "200 200 403 403 403 403 403 403 403 403" // member without a slot
+		hidden      = "404 404 404 404 404 404 404 404 404 404"
+		anonymous   = "401 401 401 401 401 401 401 401 401 401"
+		adminSlot   = "200 200 200 200 200 200 201 204 204 200" // custodian's slot
+		adminNoSlot = "200 200 403 403 403 200 403 204 204 403" // sees, revokes and shreds; cannot decrypt
+		auditTrail  = "404 404 404 404 404 200 404 404 404 404" // custody only: it is audit data
 	)
 	return []mxSituation{
 		// r.hassan, researcher and depositor in kirkuk-2018.
@@ -624,7 +625,8 @@ func mxEndpointCases(hassanDoc string) []mxCase {
 		{"GET", "/v1/users", "user.list", nil, "200 403 403 403 403 403 401", none},
 		{"PATCH", "/v1/users/r.ahmed", "user.update", func() string { return `{"name":"Ahmed (fictional)"}` }, "200 403 403 403 403 403 401", none},
 		{"GET", "/v1/users/r.hassan/recipient", "user.recipient", nil, "200 200 200 200 404 404 401", kirkuk},
-		{"GET", "/v1/users/r.hassan/keys", "user.keys", nil, "200 200 200 200 200 200 401", none}, // public keys with their proof: anyone signed in
+		{"GET", "/v1/users/r.hassan/keys", "user.keys", nil, "200 200 200 200 200 200 401", none},               // public keys with their proof: anyone signed in
+		{"GET", "/v1/users/r.hassan/keys?at=1000000000", "user.keys", nil, "200 200 200 200 200 200 401", none}, // and those in effect at an event
 		{"POST", "/v1/collections", "collection.create", func() string { return jsonOf(map[string]string{"id": uniq("mx-col-")}) }, "201 403 403 403 403 403 401", none},
 		{"GET", "/v1/collections", "collection.list", nil, "200 200 200 200 200 200 401", listing},
 		{"PATCH", "/v1/collections/kirkuk-2018", "collection.update", func() string { return `{"add_members":["r.ahmed"]}` }, "200 403 403 403 403 403 401", none},

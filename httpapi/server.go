@@ -196,6 +196,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
 
 	r.Handle("/v1/documents/{id}/custody", lim(s.authenticated(s.handleCustody))).Methods(http.MethodGet)
+	r.Handle("/v1/documents/{id}/manifest", lim(s.authenticated(s.handleDepositProof))).Methods(http.MethodGet)
 
 	r.Handle("/v1/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
 	r.Handle("/v1/stats", lim(s.authenticated(s.handleStats))).Methods(http.MethodGet)
