@@ -257,7 +257,8 @@ type Got struct {
 	Private  map[string]any
 	Digest   envelope.Digest
 	// Manifest is the deposit's signed manifest, verified with
-	// DepositorKey, the depositor's signing key (authorized_keys form).
+	// DepositorKey, the signing key bound to the depositor when the
+	// deposit was recorded (authorized_keys form).
 	Manifest     *manifest.Manifest
 	DepositorKey string
 }
@@ -403,10 +404,13 @@ func (c *Client) rekey(ctx context.Context, id string, ids []age.Identity, totp 
 }
 
 // VerifyManifest checks a document's signed manifest: the signature with
-// the depositor's signing key, and its fields against the document record
-// (id, collection, kind, depositor, consent, the public metadata as
-// signed). Readers then check the plaintext against its commitment
-// (envelope.Open). A document without a valid manifest is refused.
+// the signing key bound to the depositor when the vault recorded the
+// deposit (its audit event, which holds the same manifest, and the
+// binding in effect then, both proven against the audit log), and its
+// fields against the document record (id, collection, kind, depositor,
+// consent, the public metadata as signed). Readers then check the
+// plaintext against its commitment (envelope.Open). A document without a
+// valid manifest is refused.
 func (c *Client) VerifyManifest(ctx context.Context, doc *Document) (*manifest.Manifest, error) {
 	m, _, err := c.verifyManifest(ctx, doc)
 	return m, err
@@ -415,7 +419,7 @@ func (c *Client) VerifyManifest(ctx context.Context, doc *Document) (*manifest.M
 // verifyManifest is VerifyManifest, also returning the depositor's signing
 // key it used.
 func (c *Client) verifyManifest(ctx context.Context, doc *Document) (*manifest.Manifest, string, error) {
-	key, err := c.signingKey(ctx, doc.Depositor)
+	key, err := c.signingKeyAtDeposit(ctx, doc)
 	if err != nil {
 		return nil, "", err
 	}
@@ -429,9 +433,24 @@ func (c *Client) verifyManifest(ctx context.Context, doc *Document) (*manifest.M
 	return m, key, nil
 }
 
-// signingKey returns user's signing public key, verified by c.Keys when
-// it is set.
-func (c *Client) signingKey(ctx context.Context, user string) (string, error) {
-	_, sk, err := c.UserKeys(ctx, user)
-	return sk, err
+// signingKeyAtDeposit returns the signing public key that was bound to
+// doc's depositor when the vault recorded doc's deposit: through c.Keys if
+// it is a DepositKeyVerifier; else, with a KeyVerifier, the depositor's
+// keys as it verifies them now; without one, as the audit log shows it,
+// its proofs checked against the verifier key the server states.
+func (c *Client) signingKeyAtDeposit(ctx context.Context, doc *Document) (string, error) {
+	switch v := c.Keys.(type) {
+	case DepositKeyVerifier:
+		return v.VerifyDepositKey(ctx, c, doc)
+	case nil:
+		vkey, err := c.Verifier(ctx)
+		if err != nil {
+			return "", err
+		}
+		key, _, err := c.depositKey(ctx, doc, vkey, nil, nil)
+		return key, err
+	default:
+		_, sk, err := v.VerifyKeys(ctx, c, doc.Depositor)
+		return sk, err
+	}
 }

@@ -35,6 +35,11 @@ import (
 // to exactly this user) and pins them, as ssh pins host keys in
 // known_hosts: a key that differs from the pinned one stops the operation
 // until the user accepts the change (KeyPins.Trust).
+//
+// A deposit's manifest is checked with the signing key that was bound to
+// the depositor when the deposit was recorded, not with the depositor's
+// key of today (DepositKeyVerifier): a change of keys leaves earlier
+// deposits verifiable, and a key bound after a deposit cannot sign it.
 
 // A KeyVerifier decides which keys of a user the client may use.
 type KeyVerifier interface {
@@ -59,6 +64,43 @@ func (c *Client) KeyProof(ctx context.Context, user string, since int64, purpose
 	var out auditlog.UserKeys
 	err := c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(user) + "/keys", query: q}, &out)
 	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// KeyProofAt fetches the keys that were bound to user when event at was
+// appended, with the proof (the latest binding before at, and the user's
+// next binding, which shows none lies between), from since, the size of
+// the newest checkpoint the caller verified before (0 for none); see
+// CheckKeysAt.
+func (c *Client) KeyProofAt(ctx context.Context, user string, at, since int64, purpose string) (*auditlog.UserKeys, error) {
+	q := url.Values{"at": {strconv.FormatInt(at, 10)}}
+	if since > 0 {
+		q.Set("since", strconv.FormatInt(since, 10))
+	}
+	if purpose != "" {
+		q.Set("purpose", purpose)
+	}
+	var out auditlog.UserKeys
+	err := c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(user) + "/keys", query: q}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DepositEvent fetches the audit event that recorded document id's
+// deposit, which holds its signed manifest, with the proof that the log
+// holds it, from since, the size of the newest checkpoint the caller
+// verified before (0 for none); see CheckDepositEvent.
+func (c *Client) DepositEvent(ctx context.Context, id string, since int64) (*auditlog.EventProof, error) {
+	q := url.Values{}
+	if since > 0 {
+		q.Set("since", strconv.FormatInt(since, 10))
+	}
+	var out auditlog.EventProof
+	if err := c.call(ctx, request{method: http.MethodGet, path: docPath(id, "manifest"), query: q}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -160,6 +202,104 @@ func CheckKeys(user string, k *auditlog.UserKeys, verifierKey string, last []byt
 		keep = []byte(k.Checkpoint)
 	}
 	return got, keep, nil
+}
+
+// A DepositKeyVerifier decides which signing key a deposit's manifest is
+// checked with: the one bound to the depositor when the deposit was
+// recorded. KeyPins is one. A client whose KeyVerifier is not one checks
+// manifests with the depositor's keys as VerifyKeys gives them now.
+type DepositKeyVerifier interface {
+	// VerifyDepositKey returns the signing key ("" for none) that was
+	// bound to doc's depositor when the vault recorded doc's deposit, or
+	// an error that stops the read. It may ask the server through c.
+	VerifyDepositKey(ctx context.Context, c *Client, doc *Document) (signingKey string, err error)
+}
+
+// CheckDepositEvent is the first half of the check of the signing key a
+// deposit's manifest is verified with, without I/O, for any client: it
+// verifies dep, the server's answer for the audit event of doc's deposit
+// (GET /v1/documents/{id}/manifest), with the vault's verifier key and
+// last, the newest checkpoint the client kept (nil for none; see
+// auditlog.VerifyEventProof), and that the event is the successful
+// document.deposit of doc by its depositor and records exactly doc's
+// manifest and signature. It returns the event's seq, at which the
+// depositor's key is to be taken (CheckKeysAt), and the checkpoint to keep.
+// A manifest other than the one the log recorded is an ErrIntegrity; an
+// answer without a valid proof a KeyError about the depositor.
+func CheckDepositEvent(doc *Document, dep *auditlog.EventProof, verifierKey string, last []byte) (seq int64, keep []byte, err error) {
+	e, cp, err := auditlog.VerifyEventProof(dep, verifierKey, last)
+	if err != nil {
+		return 0, nil, &KeyError{User: doc.Depositor, Err: fmt.Errorf("the audit event of the deposit of %s: %w", doc.ID, err)}
+	}
+	switch {
+	case e.Action != "document.deposit" || e.Outcome != auditlog.OutcomeOK || e.Doc != doc.ID:
+		return 0, nil, &KeyError{User: doc.Depositor, Err: fmt.Errorf("event %d (%s of %q, %s) is not the deposit of %s", e.Seq, e.Action, e.Doc, e.Outcome, doc.ID)}
+	case e.Actor != doc.Depositor:
+		return 0, nil, fmt.Errorf("%w: the audit log records the deposit of %s by %q, not by %s (event %d)", ErrIntegrity, doc.ID, e.Actor, doc.Depositor, e.Seq)
+	case e.Detail["manifest"] != doc.Manifest || e.Detail["manifest_sig"] != doc.ManifestSig:
+		return 0, nil, fmt.Errorf("%w: the manifest of %s is not the one the audit log recorded at its deposit (event %d)", ErrIntegrity, doc.ID, e.Seq)
+	}
+	keep = last
+	if last == nil || lastSize(last, verifierKey) < cp.Size {
+		keep = []byte(dep.Checkpoint)
+	}
+	return e.Seq, keep, nil
+}
+
+// CheckKeysAt is the second half: it verifies k, the server's answer for
+// the keys bound to user when event at was appended (KeyProofAt), with the
+// vault's verifier key and last, the newest checkpoint the client kept
+// (auditlog.VerifyUserKeysAt), and compares it with pinned, the keys
+// pinned for user (nil for none): a pinned binding between k's and at, or
+// after k's when the answer shows no later binding, refutes the answer (a
+// server hiding a change of keys). Keys that differ from the pinned ones
+// are not an error: the user's keys may have changed since. It returns the
+// signing key bound at at ("" for none) and the checkpoint to keep.
+func CheckKeysAt(user string, at int64, k *auditlog.UserKeys, verifierKey string, last []byte, pinned *PinnedKeys) (signingKey string, keep []byte, err error) {
+	b, cp, err := auditlog.VerifyUserKeysAt(k, user, at, verifierKey, last)
+	if err != nil {
+		return "", nil, &KeyError{User: user, Err: err}
+	}
+	if pinned != nil && pinned.Seq > b.Seq {
+		switch {
+		case pinned.Seq < at:
+			return "", nil, &KeyError{User: user, Pinned: pinned, Err: fmt.Errorf("the audit log gave event %d as the binding in effect at event %d, but the keys pinned were bound by event %d, between them", b.Seq, at, pinned.Seq)}
+		case b.Next == nil:
+			return "", nil, &KeyError{User: user, Pinned: pinned, Err: fmt.Errorf("the audit log gave no binding after event %d, but the keys pinned were bound by event %d", b.Seq, pinned.Seq)}
+		}
+	}
+	keep = last
+	if last == nil || lastSize(last, verifierKey) < cp.Size {
+		keep = []byte(k.Checkpoint)
+	}
+	return b.SigningKey, keep, nil
+}
+
+// depositKey fetches and checks the signing key bound to doc's depositor
+// at its deposit (CheckDepositEvent, then CheckKeysAt), from last, the
+// newest checkpoint kept (nil for none), against pinned, the keys pinned
+// for the depositor (nil for none). It returns the key and the checkpoint
+// to keep.
+func (c *Client) depositKey(ctx context.Context, doc *Document, verifierKey string, last []byte, pinned *PinnedKeys) (string, []byte, error) {
+	since := int64(0)
+	if last != nil {
+		if since = lastSize(last, verifierKey); since < 0 {
+			return "", nil, errors.New("the checkpoint kept does not verify with the verifier key")
+		}
+	}
+	dep, err := c.DepositEvent(ctx, doc.ID, since)
+	if err != nil {
+		return "", nil, err
+	}
+	at, keep, err := CheckDepositEvent(doc, dep, verifierKey, last)
+	if err != nil {
+		return "", nil, err
+	}
+	k, err := c.KeyProofAt(ctx, doc.Depositor, at, lastSize(keep, verifierKey), "verify")
+	if err != nil {
+		return "", nil, &KeyError{User: doc.Depositor, Err: err}
+	}
+	return CheckKeysAt(doc.Depositor, at, k, verifierKey, keep, pinned)
 }
 
 // comparePin says how got differs from pinned, or nil.
@@ -423,6 +563,53 @@ func (p *KeyPins) check(ctx context.Context, c *Client, user, purpose string, ac
 		return nil, nil, err
 	}
 	return before, out, nil
+}
+
+// VerifyDepositKey implements DepositKeyVerifier: it fetches the audit
+// event of doc's deposit and the keys bound to the depositor then, with
+// their proofs, checks them against the pinned verifier key, the
+// checkpoint kept and the depositor's pin (CheckDepositEvent,
+// CheckKeysAt), and keeps the newer checkpoint. The keys pinned are not
+// changed: a depositor's current keys that differ from the ones bound at
+// the deposit are no reason to refuse it (they still need Trust before
+// they are used).
+func (p *KeyPins) VerifyDepositKey(ctx context.Context, c *Client, doc *Document) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, err := p.pins()
+	if err != nil {
+		return "", err
+	}
+	verifier := s.Verifier
+	if verifier == "" {
+		if verifier, err = p.pinVerifier(ctx, c, ""); err != nil {
+			return "", err
+		}
+	}
+	var last []byte
+	if s.Checkpoint != "" {
+		last = []byte(s.Checkpoint)
+		if lastSize(last, verifier) < 0 {
+			return "", fmt.Errorf("the checkpoint kept in %s does not verify with the pinned verifier key", p.File)
+		}
+	}
+	key, keep, err := c.depositKey(ctx, doc, verifier, last, s.Users[doc.Depositor])
+	if err != nil {
+		return "", err
+	}
+	err = p.update(func(s *ServerPins) error {
+		if s.Verifier != verifier {
+			return fmt.Errorf("%w: it changed in %s during the check", ErrVerifierChanged, p.File)
+		}
+		if lastSize(keep, verifier) > lastSize([]byte(s.Checkpoint), verifier) {
+			s.Checkpoint = string(keep)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return key, nil
 }
 
 // pins returns the server's pins as the file holds them now.
