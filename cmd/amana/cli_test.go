@@ -554,6 +554,11 @@ func TestUserAdmin(t *testing.T) {
 	// A disabled user cannot log in, even with a good code.
 	e.users["y.lawyer"] = demoUser{ID: "y.lawyer", IdentityFile: salih.IdentityFile, TOTPSecret: secret}
 	e.fail("y.lawyer", "not active", "login", "--server", e.url, "--user", "y.lawyer", "--identity", salih.IdentityFile, "--totp", e.code("y.lawyer"))
+	// Enabled again, it can.
+	if u := decode[map[string]any](t, e.ok("l.custodian", "user", "enable", "y.lawyer", "--json").stdout); u["state"] != "active" {
+		t.Errorf("enable: %v", u)
+	}
+	e.login("y.lawyer")
 
 	// Not an admin: refused by the server, in one line.
 	e.login("r.ahmed")

@@ -18,15 +18,17 @@ func newUserCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage users (admins)",
-		Long: `Add, list and disable users, and register their signing keys. Managing
+		Long: `Add, list, disable and enable users, and register their keys. Managing
 users is sensitive: the server asks for a fresh TOTP code (step-up) if you
 have not given one in the last five minutes.`,
 		Example: `  amana user add r.hassan --role researcher --recipient age1pq1… --signing-key "ssh-ed25519 AAAA…" --name "Rania Hassan"
   amana user list
   amana user set-signing-key r.hassan "$(cat r.hassan.pub)"
-  amana user disable r.hassan`,
+  amana user disable r.hassan
+  amana user enable r.hassan`,
 	}
-	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserSetSigningKeyCmd(), newUserSetRecipientCmd(), newUserDisableCmd())
+	cmd.AddCommand(newUserAddCmd(), newUserListCmd(), newUserSetSigningKeyCmd(), newUserSetRecipientCmd(),
+		newUserStateCmd("disable", "disabled"), newUserStateCmd("enable", "active"))
 	return cmd
 }
 
@@ -190,13 +192,15 @@ log records the change and both keys. Needs a step-up (TOTP).`,
 	return cmd
 }
 
-func newUserDisableCmd() *cobra.Command {
+// newUserStateCmd is 'user disable' (state disabled) or 'user enable'
+// (state active).
+func newUserStateCmd(verb, state string) *cobra.Command {
 	var (
 		r      remote
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "disable ID",
+		Use:   verb + " ID",
 		Short: "Disable a user: no more logins",
 		Long: `Disable a user so that it can no longer log in. Its key slots stay: revoke
 them with 'amana revoke DOC USER --rekey' where it matters. Needs a step-up.`,
@@ -207,7 +211,7 @@ them with 'amana revoke DOC USER --rekey' where it matters. Needs a step-up.`,
 			if err != nil {
 				return err
 			}
-			state := "disabled"
+			state := state
 			u, err := k.c.UpdateUser(cmd.Context(), args[0], nil, &state, nil)
 			if err := k.done(err); err != nil {
 				return err
@@ -218,6 +222,15 @@ them with 'amana revoke DOC USER --rekey' where it matters. Needs a step-up.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "User %s is now %s.\n", u.ID, u.State)
 			return nil
 		},
+	}
+	if state == "active" {
+		cmd.Short = "Make a disabled or locked user active again"
+		cmd.Long = `Make a user active again: one an admin disabled, or one locked after 100
+TOTP codes in a row failed with a correct challenge response (time alone
+does not unlock it). Its failure count starts again from zero. Check with
+the user first that it was the one failing. Needs a step-up.`
+		cmd.Example = `  amana user list --json | jq -r '.[] | select(.state=="locked") | .id'
+  amana user enable r.ahmed --totp 123456`
 	}
 	r.addServerFlags(cmd, false)
 	r.addTOTPFlag(cmd)
