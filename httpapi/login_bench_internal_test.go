@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -76,4 +77,29 @@ func BenchmarkChallengeFlood(b *testing.B) {
 	b.ReportMetric(float64(limited), "limiter-addrs")
 	b.Logf("%d challenge requests from %d addresses: heap %d → %d bytes; challenge store: %d answered challenges of %d users; failure throttle: %d names, %d addresses; per-address request limiter: %d addresses",
 		b.N, min(b.N, addrs), before.HeapAlloc, after.HeapAlloc, ids, users, names, failAddrs, limited)
+}
+
+// BenchmarkFailureFlood counts b.N failed logins without a challenge answer,
+// each for a new name from a new address (the worst case for the failure
+// throttle's tables), and reports the heap they hold: bounded by
+// maxThrottled entries per table.
+//
+//	go test -run '^$' -bench FailureFlood -benchtime 1000000x ./httpapi/
+func BenchmarkFailureFlood(b *testing.B) {
+	ft := newFailureThrottle(time.Now)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ft.take(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), fmt.Sprintf("flood%d", i))
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	names, addrs := ft.size()
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)), "retained-B")
+	b.ReportMetric(float64(names), "names")
+	b.ReportMetric(float64(addrs), "addrs")
+	runtime.KeepAlive(ft)
 }
