@@ -144,3 +144,26 @@ func TestSignVerify(t *testing.T) {
 		t.Errorf("changed consent: %v", err)
 	}
 }
+
+// What binding a deposit costs: one signature by the depositor, one
+// verification by each reader (the server's at deposit included).
+func BenchmarkSignVerify(b *testing.B) {
+	priv, pub, _ := sshsig.GenerateSigningKey()
+	signer, _ := sshsig.ParseSigningKey(priv)
+	m := sample()
+	b.Run("sign", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := manifest.Sign(m, signer); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	sig, _ := manifest.Sign(m, signer)
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := manifest.Verify(m.Bytes(), sig, pub); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
