@@ -59,10 +59,19 @@ func (s *Server) withBodyDeadline(next http.Handler) http.Handler {
 // bytes. A client that stops sending is cut off after that long.
 func (s *Server) streamed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if b := info(r).body; b != nil && s.cfg.StallTimeout > 0 {
-			b.stallAfter(s.cfg.StallTimeout)
+		b := info(r).body
+		if b == nil || s.cfg.StallTimeout <= 0 {
+			next(w, r)
+			return
 		}
+		b.stallAfter(s.cfg.StallTimeout)
 		next(w, r)
+		if !b.ended {
+			// The handler may have taken a while to commit what it
+			// read; what is left of the body (the closing boundary)
+			// gets a stall timeout of its own.
+			b.rc.SetReadDeadline(time.Now().Add(s.cfg.StallTimeout))
+		}
 	}
 }
 
