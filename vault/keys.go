@@ -283,16 +283,8 @@ func (v *Vault) userKeyProof(c Caller, id string, withAt bool, at, since int64, 
 			}
 			out.Next = &auditlog.BindingProof{Seq: next, Event: leaf, Proof: proof}
 		}
-		if 0 < since && since < signed.Size {
-			// A since beyond the checkpoint gets no proof: the client
-			// sees a log smaller than one it saw, and refuses it.
-			p, err := audit.ConsistencyProof(tx, since, signed.Size)
-			if err != nil {
-				return err
-			}
-			out.Consistency = append(out.Consistency, p...)
-		}
-		return nil
+		out.Consistency, err = consistencySince(tx, since, signed.Size)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -315,4 +307,16 @@ func provenEvent(tx *bbolt.Tx, seq, size int64) ([]byte, tlog.RecordProof, error
 		return nil, nil, err
 	}
 	return leaves[0], append(tlog.RecordProof{}, p...), nil
+}
+
+// consistencySince proves the log of size size consistent with the one of
+// size since that a client last saw. A since of 0 or at size needs no proof;
+// one beyond it gets none: the client sees a log smaller than one it saw,
+// and refuses it.
+func consistencySince(tx *bbolt.Tx, since, size int64) (tlog.TreeProof, error) {
+	if since <= 0 || since >= size {
+		return nil, nil
+	}
+	p, err := audit.ConsistencyProof(tx, since, size)
+	return p, err
 }

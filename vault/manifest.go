@@ -114,14 +114,8 @@ func (v *Vault) DepositProof(c Caller, id string, since int64) (*auditlog.EventP
 			return err
 		}
 		out.Checkpoint = string(cp)
-		if 0 < since && since < signed.Size {
-			p, err := audit.ConsistencyProof(tx, since, signed.Size)
-			if err != nil {
-				return err
-			}
-			out.Consistency = append(out.Consistency, p...)
-		}
-		return nil
+		out.Consistency, err = consistencySince(tx, since, signed.Size)
+		return err
 	})
 	if err != nil {
 		return nil, err
