@@ -251,6 +251,44 @@ func BenchmarkRebuild(b *testing.B) {
 	b.ReportMetric(float64(size)/mib, "MiB")
 }
 
+// BenchmarkDelete measures Delete of one document (a shred) in an index of
+// the synthetic documents, up to the end of the purge it asks for: the time
+// until no file holds the document, most of it rewriting the index's
+// segments.
+func BenchmarkDelete(b *testing.B) {
+	n := benchDocs(b)
+	docs := synthDocs(n, 1)
+	dir := filepath.Join(b.TempDir(), "idx")
+	if err := Rebuild(dir, docSource(docs)); err != nil {
+		b.Fatal(err)
+	}
+	ix, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	size := dirSize(b, dir)
+	cpu0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		if err := ix.Delete(docs[i%len(docs)].ID); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if requested, finished, err := ix.purger.state(); finished >= requested {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/delete")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(size)/mib, "MiB")
+}
+
 // benchQueries is a mix of what lawyers type: single words in each
 // language, phrases, fields, ranges, fuzzy and prefix terms, and the empty
 // query (facets only).

@@ -19,6 +19,15 @@
 //     results.
 //   - Put and Delete return once the change is persisted (one Bleve batch,
 //     all or nothing). Search and Put may run concurrently.
+//   - Deleted documents leave the files. Bleve only marks a deleted document
+//     deleted; after a Delete the index rewrites its segment files in the
+//     background, so that no file holds the document's terms or stored
+//     fields, and removes the old ones: measured from Delete to the last old
+//     file gone, 20–60 ms for an index of tens of documents, 0.6–1.2 s for
+//     10,000 and 3–8 s for 100,000 (BenchmarkDelete, 2 shared cores). Close
+//     waits for a purge in progress; an index whose files still hold a
+//     deleted document (a crash mid-purge) is purged by Open. Blocks freed
+//     on the disk itself are not overwritten: use full-disk encryption.
 //   - Query strings are bounded (MaxQueryLen, term counts, fuzzy and prefix
 //     expansion, Bleve's term-searcher limit); what cannot be run safely is
 //     refused with ErrBadQuery. No input makes the package panic.

@@ -53,18 +53,32 @@ type Index struct {
 	mu     sync.RWMutex // write-locked only by Close
 	bi     bleve.Index
 	closed bool
+	purger *purger
 }
 
 // openTimeout bounds the wait for the index lock held by another process.
 const openTimeout = "2s"
 
-// Open opens the index in dir, creating it if dir holds none.
+// Open opens the index in dir, creating it if dir holds none. If a file of
+// the index still holds a deleted document (a purge that a crash, Close or
+// an error cut short, or an index written before deletions were purged),
+// Open purges it before it returns: see Delete.
 func Open(dir string) (*Index, error) {
 	bi, err := openBleve(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &Index{bi: bi}, nil
+	store := filepath.Join(dir, "store")
+	if stale, err := needsPurge(bi, store); err != nil || stale {
+		if err == nil {
+			err = purge(bi, store)
+		}
+		if err != nil {
+			bi.Close()
+			return nil, err
+		}
+	}
+	return &Index{bi: bi, purger: startPurger(bi, store)}, nil
 }
 
 func openBleve(dir string) (bleve.Index, error) {
@@ -105,7 +119,8 @@ func openError(dir string, err error) error {
 	return fmt.Errorf("search: open %s: %w", dir, err)
 }
 
-// Close closes the index. Calls after Close return ErrClosed.
+// Close closes the index, after the purge of deleted documents that a
+// Delete asked for (see Delete). Calls after Close return ErrClosed.
 func (ix *Index) Close() error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -113,6 +128,7 @@ func (ix *Index) Close() error {
 		return ErrClosed
 	}
 	ix.closed = true
+	ix.purger.stop()
 	return ix.bi.Close()
 }
 
@@ -149,6 +165,10 @@ func putBatch(bi bleve.Index, docs []Doc) error {
 }
 
 // Delete removes the documents with the given IDs; unknown IDs are ignored.
+// It returns once the deletion is persisted: searches no longer find them.
+// Their terms and stored fields are then purged from the index's files in
+// the background (see purge): a rewrite of every segment, about a second
+// for 10,000 documents; Close waits for it.
 func (ix *Index) Delete(ids ...string) error {
 	if len(ids) == 0 {
 		return nil
@@ -165,6 +185,7 @@ func (ix *Index) Delete(ids ...string) error {
 	if err := ix.bi.Batch(b); err != nil {
 		return fmt.Errorf("search: delete: %w", err)
 	}
+	ix.purger.request()
 	return nil
 }
 
@@ -175,7 +196,14 @@ func (ix *Index) Count() (uint64, error) {
 	if ix.closed {
 		return 0, ErrClosed
 	}
-	return ix.bi.DocCount()
+	n, err := ix.bi.DocCount()
+	if err != nil {
+		return 0, err
+	}
+	if d, err := ix.bi.Document(purgeID); err == nil && d != nil && n > 0 {
+		n-- // the empty document a purge leaves
+	}
+	return n, nil
 }
 
 // fields turns a Doc into the map Bleve indexes with the mapping of

@@ -393,3 +393,104 @@ func containsWord(data []byte, needle string) bool {
 		i = start + 1
 	}
 }
+
+// TestShredPurgesIndex shreds a document whose public metadata holds a
+// word found nowhere else, and scans every byte of the index directory
+// until the word is gone: deleting from a Bleve index only marks a
+// document deleted, and its terms and stored fields stay in the segment
+// files until they are rewritten.
+func TestShredPurgesIndex(t *testing.T) {
+	dir := t.TempDir()
+	setup(t, dir)
+	v, err := vault.Open(dir, pass, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	ixDir := filepath.Join(dir, "index")
+	ix, err := search.Open(ixDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	x := indexer.New(v, ix)
+	// Several drains, so that the index has several segments.
+	const planted, kept = "Qorvexandrine", "Zelmorathic"
+	var target, other string
+	for i, d := range demodata.Generate(40, 11) {
+		switch i {
+		case 7:
+			d.Language = "en"
+			d.Title = planted + " " + d.Title
+			d.Summary += " " + planted + " testimony"
+			d.Transcript += " The " + strings.ToLower(planted) + " kilns."
+		case 23:
+			d.Language = "en"
+			d.Title = kept + " " + d.Title
+		}
+		id, err := deposit(v, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 7:
+			target = id
+		case 23:
+			other = id
+		}
+		if i%10 == 9 {
+			if _, err := x.Drain(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	holding := func(word string) []string {
+		var files []string
+		filepath.Walk(ixDir, func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil // removed while walking
+			}
+			if bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(word))) {
+				files = append(files, filepath.Base(path))
+			}
+			return nil
+		})
+		return files
+	}
+	// The scan works: both words are on disk before the shred.
+	if holding(planted) == nil || holding(kept) == nil {
+		t.Fatalf("the scan does not find the planted words before the shred: it proves nothing (%v, %v)", holding(planted), holding(kept))
+	}
+	if err := v.Shred(vault.Caller{User: "admin"}, target); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := x.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	drained := time.Since(start)
+	// Behaviour, not performance: a generous limit.
+	const limit = 2 * time.Minute
+	for files := holding(planted); files != nil; files = holding(planted) {
+		if time.Since(start) > limit {
+			t.Fatalf("%q still in %v %s after the shred", planted, files, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the shredded document's word left the index %s after the shred (Drain returned after %s)", time.Since(start), drained)
+	// The rest of the index is intact.
+	if holding(kept) == nil {
+		t.Error("the other documents' words are gone too")
+	}
+	got := indexed(t, ix)
+	if slices.Contains(got, target) || !slices.Contains(got, other) || len(got) != 39 {
+		t.Fatalf("after the shred: %d documents indexed", len(got))
+	}
+	if n, err := ix.Count(); err != nil || n != 39 {
+		t.Fatalf("Count: %d, %v", n, err)
+	}
+}
