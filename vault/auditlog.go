@@ -176,11 +176,7 @@ func (v *Vault) SearchScope(c Caller) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
-			col, err := getCollection(tx, string(k))
-			if err != nil {
-				return err
-			}
+		return v.eachCollection(tx, func(col *Collection) error {
 			if shows(col) {
 				out = append(out, col.ID)
 			}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -118,5 +119,111 @@ func TestBackupRestores(t *testing.T) {
 	g := &fixture{v: restored, r1: f.r1}
 	if got, err := g.readAs(f.r1, doc.ID); err != nil || !bytes.Equal(got, content) {
 		t.Fatalf("read from restored backup: %v", err)
+	}
+}
+
+// TestCanaryHolders plants distinctive user ids, a collection name and its
+// members, makes the users hold key slots (by deposit and by grant), then
+// scans every byte of the vault file and of a hot backup. The collection's
+// name may appear nowhere. A user id may appear only where the vault keeps
+// its users and its audit trail by design: the user's own record, the
+// index of the audit events that bind its keys, and audit events naming
+// it as actor or target (auditors must be able to read who did what).
+// Never as a key slot's key, in a collection's members, or anywhere else.
+// The vault still answers who holds what.
+func TestCanaryHolders(t *testing.T) {
+	f := newFixture(t)
+	holder := newX25519(t, "r.qzcanaryholder", RoleResearcher)
+	member := newPQ(t, "a.qzcanarymember", RoleLawyer)
+	for _, u := range []testUser{holder, member} {
+		if _, _, err := f.v.AddUser(f.admin.caller(), NewUser{ID: u.id, Role: u.role, Recipient: u.recipient}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const name = "Canary Case File Xq7"
+	if _, err := f.v.CreateCollection(f.admin.caller(), Collection{ID: "canary-case", Name: name, Members: []string{holder.id, member.id}}); err != nil {
+		t.Fatal(err)
+	}
+	req := sampleMeta()
+	req.Collection = "canary-case"
+	doc, _ := f.deposit(t, holder, req, []byte("held"), nil)
+	grantTo(t, f, doc.ID, holder, member)
+	// Also a member of an existing collection, without a slot.
+	if _, err := f.v.UpdateCollection(f.admin.caller(), "kirkuk-2018", CollectionUpdate{AddMembers: []string{member.id}}); err != nil {
+		t.Fatal(err)
+	}
+
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	bf, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Backup(f.admin.caller(), bf); err != nil {
+		t.Fatal(err)
+	}
+	bf.Close()
+	if err := f.v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(f.dir, DBFile), backup} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(name)) {
+			t.Errorf("%s holds the collection's name", path)
+		}
+		for _, id := range []string{holder.id, member.id} {
+			n, stray := userIDOccurrences(data, id)
+			if n == 0 {
+				t.Fatalf("%s never found in %s: the scan proves nothing", id, path)
+			}
+			for _, s := range stray {
+				t.Errorf("%s: user id %s outside the user's record and the audit trail: %q", filepath.Base(path), id, s)
+			}
+		}
+	}
+
+	v, err := Open(f.dir, testPassphrase, testOptions(f.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.v = v
+	d, err := f.v.GetDocument(f.admin.caller(), doc.ID)
+	if err != nil || !slices.Contains(d.SlotHolders, holder.id) || !slices.Contains(d.SlotHolders, member.id) {
+		t.Fatalf("holders: %v, %v", d, err)
+	}
+	if got, err := f.readAs(member, doc.ID); err != nil || string(got) != "held" {
+		t.Fatalf("the grantee reads: %q, %v", got, err)
+	}
+	cols, err := f.v.ListCollections(member.caller())
+	if err != nil || len(cols) != 2 || cols[0].ID != "canary-case" || cols[0].Name != name || !slices.Equal(cols[0].Members, []string{member.id, holder.id}) {
+		t.Fatalf("the member's collections: %+v, %v", cols, err)
+	}
+}
+
+// userIDOccurrences counts id in data and returns, with some context, the
+// occurrences that are not in one of the places a vault names its users:
+// the user's record (its key, "id" and "name"), the key-binding index
+// (id "/" sequence) and audit events ("actor", "target", and the request
+// id "req-ID" that the test callers carry).
+func userIDOccurrences(data []byte, id string) (n int, stray []string) {
+	m := []byte(id)
+	for i := 0; ; {
+		j := bytes.Index(data[i:], m)
+		if j < 0 {
+			return n, stray
+		}
+		p := i + j
+		i = p + 1
+		n++
+		before, after := data[max(0, p-32):p], data[p+len(m):]
+		ok := bytes.HasPrefix(after, []byte(`{"id":"`+id+`"`)) || bytes.HasPrefix(after, []byte("/"))
+		for _, field := range []string{`"actor":"`, `"target":"`, `"id":"`, `"name":"`, `"request_id":"req-`} {
+			ok = ok || bytes.HasSuffix(before, []byte(field))
+		}
+		if !ok {
+			stray = append(stray, string(data[max(0, p-40):min(len(data), p+len(m)+40)]))
+		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 type Violation struct {
 	Doc        string   `json:"doc"`
 	Collection string   `json:"collection"`
-	User       string   `json:"user"`
+	User       string   `json:"user"` // "" for a slot stored for no user of the vault
 	Role       string   `json:"role"` // "" for a user the vault does not know
 	As         string   `json:"as"`   // how the user came to hold it: depositor, custodian or holder
 	Scopes     []string `json:"scopes"`
@@ -68,14 +68,14 @@ func (v *Vault) CheckConsent(c Caller) (*ConsentReport, error) {
 			out.Documents++
 			col, ok := cols[d.Collection]
 			if !ok {
-				col, _ = getCollection(tx, d.Collection)
+				col, _ = v.getCollection(tx, d.Collection)
 				cols[d.Collection] = col
 			}
-			holders := slices.Clone(d.SlotHolders)
-			if b := tx.Bucket(bucketSlots).Bucket(k); b != nil {
-				b.ForEach(func(id, _ []byte) error {
-					holders = append(holders, string(id))
-					return nil
+			stored, unknown := v.slotHolders(tx, d.ID, d.SlotHolders)
+			holders := slices.Concat(d.SlotHolders, stored)
+			for range unknown { // a slot whose holder is no user of the vault
+				out.Violations = append(out.Violations, Violation{
+					Doc: d.ID, Collection: d.Collection, As: AsHolder, Scopes: slices.Clone(d.Consent.Scopes),
 				})
 			}
 			slices.Sort(holders)

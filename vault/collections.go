@@ -2,6 +2,7 @@ package vault
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 
 	"go.etcd.io/bbolt"
@@ -9,24 +10,52 @@ import (
 	"github.com/amana-vault/amana/vault/audit"
 )
 
-func putCollection(tx *bbolt.Tx, col *Collection) error {
+// Collections are stored like documents: the record (name, members,
+// custodians) sealed under the server key and bound to the collection id,
+// which is the bucket key. Collection ids name case files (kirkuk-2018),
+// not people.
+
+func (v *Vault) putCollection(tx *bbolt.Tx, col *Collection) error {
 	data, err := json.Marshal(col)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketCollections).Put([]byte(col.ID), data)
+	sealed, err := v.keys.seal(data, "collection:"+col.ID)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketCollections).Put([]byte(col.ID), sealed)
 }
 
-func getCollection(tx *bbolt.Tx, id string) (*Collection, error) {
-	data := tx.Bucket(bucketCollections).Get([]byte(id))
-	if data == nil {
+func (v *Vault) getCollection(tx *bbolt.Tx, id string) (*Collection, error) {
+	sealed := tx.Bucket(bucketCollections).Get([]byte(id))
+	if sealed == nil {
 		return nil, ErrNotFound
+	}
+	return v.openCollection(id, sealed)
+}
+
+func (v *Vault) openCollection(id string, sealed []byte) (*Collection, error) {
+	data, err := v.keys.open(sealed, "collection:"+id)
+	if err != nil {
+		return nil, fmt.Errorf("vault: collection %s: %w", id, err)
 	}
 	var col Collection
 	if err := json.Unmarshal(data, &col); err != nil {
 		return nil, err
 	}
 	return &col, nil
+}
+
+// eachCollection calls fn with every collection, in id order.
+func (v *Vault) eachCollection(tx *bbolt.Tx, fn func(*Collection) error) error {
+	return tx.Bucket(bucketCollections).ForEach(func(k, sealed []byte) error {
+		col, err := v.openCollection(string(k), sealed)
+		if err != nil {
+			return err
+		}
+		return fn(col)
+	})
 }
 
 // checkPeople verifies that every id names an existing user; custodians
@@ -82,7 +111,7 @@ func (v *Vault) CreateCollection(c Caller, col Collection) (*Collection, error) 
 		if n.Members, err = checkPeople(tx, "members", col.Members, false); err != nil {
 			return err
 		}
-		if err := putCollection(tx, &n); err != nil {
+		if err := v.putCollection(tx, &n); err != nil {
 			return err
 		}
 		out = n
@@ -110,7 +139,7 @@ func (v *Vault) UpdateCollection(c Caller, id string, up CollectionUpdate) (*Col
 		if err := v.may(tx, c, ev.Action); err != nil {
 			return err
 		}
-		col, err := getCollection(tx, id)
+		col, err := v.getCollection(tx, id)
 		if err != nil {
 			return err
 		}
@@ -127,7 +156,7 @@ func (v *Vault) UpdateCollection(c Caller, id string, up CollectionUpdate) (*Col
 		if len(col.Custodians) == 0 {
 			return &InvalidError{Field: "custodians", Reason: "a collection needs at least one custodian"}
 		}
-		if err := putCollection(tx, col); err != nil {
+		if err := v.putCollection(tx, col); err != nil {
 			return err
 		}
 		out = *col
@@ -159,13 +188,9 @@ func (v *Vault) ListCollections(c Caller) ([]Collection, error) {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
-			var col Collection
-			if err := json.Unmarshal(data, &col); err != nil {
-				return err
-			}
-			if shows(&col) {
-				out = append(out, col)
+		return v.eachCollection(tx, func(col *Collection) error {
+			if shows(col) {
+				out = append(out, *col)
 			}
 			return nil
 		})
@@ -190,7 +215,7 @@ func (v *Vault) CollectionRecipients(c Caller, id string, consentScopes ...strin
 		if err != nil {
 			return err
 		}
-		col, err := collectionFor(tx, u, ev.Action, id)
+		col, err := v.collectionFor(tx, u, ev.Action, id)
 		if err != nil {
 			return err
 		}
@@ -239,7 +264,7 @@ func (v *Vault) UserKeys(c Caller, id string) (recipient, signingKey string, err
 			return ErrNotFound
 		}
 		rel := RelNone
-		if shareCollection(tx, me.ID, u.ID) {
+		if v.shareCollection(tx, me.ID, u.ID) {
 			rel = RelMember
 		}
 		if err := Authorize(me.Role, ev.Action, rel); err != nil {
@@ -251,11 +276,10 @@ func (v *Vault) UserKeys(c Caller, id string) (recipient, signingKey string, err
 	return recipient, signingKey, err
 }
 
-func shareCollection(tx *bbolt.Tx, a, b string) bool {
+func (v *Vault) shareCollection(tx *bbolt.Tx, a, b string) bool {
 	found := false
-	tx.Bucket(bucketCollections).ForEach(func(k, data []byte) error {
-		var col Collection
-		if json.Unmarshal(data, &col) == nil && col.HasMember(a) && col.HasMember(b) {
+	v.eachCollection(tx, func(col *Collection) error {
+		if col.HasMember(a) && col.HasMember(b) {
 			found = true
 		}
 		return nil

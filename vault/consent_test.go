@@ -44,11 +44,7 @@ func plantSlotRaw(v *Vault, id, user string, slot []byte) error {
 		if err != nil {
 			return err
 		}
-		b, err := tx.Bucket(bucketSlots).CreateBucketIfNotExists([]byte(id))
-		if err != nil {
-			return err
-		}
-		if err := b.Put([]byte(user), slot); err != nil {
+		if err := v.putSlot(tx, id, user, slot); err != nil {
 			return err
 		}
 		if !d.HoldsSlot(user) {
@@ -461,7 +457,7 @@ func TestCheckConsent(t *testing.T) {
 	f.plantSlot(t, d3.ID, f.audit, k3)
 	f.plantSlot(t, d1.ID, f.r2, k1) // a grant, and covered: not a violation
 	err := f.v.db.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketSlots).Bucket([]byte(d2.ID)).Put([]byte(f.r3.id), []byte("stray"))
+		return f.v.putSlot(tx, d2.ID, f.r3.id, []byte("stray"))
 	})
 	if err != nil {
 		t.Fatal(err)

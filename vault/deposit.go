@@ -124,7 +124,7 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 		if err != nil {
 			return err
 		}
-		col, err := collectionFor(tx, u, up.action, req.Collection)
+		col, err := v.collectionFor(tx, u, up.action, req.Collection)
 		if err != nil {
 			return err
 		}
@@ -472,7 +472,7 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 		if err != nil {
 			return err
 		}
-		col, err := collectionFor(tx, user, ev.Action, req.Collection)
+		col, err := u.v.collectionFor(tx, user, ev.Action, req.Collection)
 		if err != nil {
 			return err
 		}
@@ -509,7 +509,7 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 			d.SlotHolders = append(d.SlotHolders, id)
 		}
 		slices.Sort(d.SlotHolders)
-		if err := putSlots(tx, u.doc, req.Slots); err != nil {
+		if err := u.v.putSlots(tx, u.doc, req.Slots); err != nil {
 			return err
 		}
 		if len(private) > 0 {
@@ -536,24 +536,6 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 		return nil, err
 	}
 	return &out, nil
-}
-
-// putSlots replaces a document's key slots.
-func putSlots(tx *bbolt.Tx, doc string, slots map[string][]byte) error {
-	all := tx.Bucket(bucketSlots)
-	if err := deleteBucket(all, doc); err != nil {
-		return err
-	}
-	b, err := all.CreateBucket([]byte(doc))
-	if err != nil {
-		return err
-	}
-	for id, s := range slots {
-		if err := b.Put([]byte(id), clone(s)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // recordFailure appends the audit event of a failed action in a transaction

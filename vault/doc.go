@@ -8,13 +8,20 @@
 //
 // The file DIR/vault.db has these buckets:
 //
-//	meta          format version, the sealed server key, the audit log's origin
+//	meta          format version (the layout, see migrate.go), the sealed
+//	              server key, the audit log's origin
 //	users         user id → user record (role, recipient, state, lockout
 //	              counters); the TOTP secret inside is sealed
-//	collections   collection id → members and custodians
+//	collections   collection id → the collection record (name, members,
+//	              custodians), sealed like document records; the id names a
+//	              case file (kirkuk-2018), not a person
 //	docs          document id → the document record, sealed (AES-256-GCM under
-//	              a key derived from the server key, bound to the id)
-//	slots         document id → bucket of user id → key slot (an age file)
+//	              a key derived from the server key, bound to the id); it
+//	              lists the slot holders
+//	slots         document id → bucket of holder key → key slot (an age
+//	              file); the holder key is an HMAC-SHA256 of the document and
+//	              user ids under a key derived from the server key, so the
+//	              file does not say whose slot it is
 //	private       document id → private metadata, an age file to the document key
 //	blobs         blob id → bucket of chunk index → ciphertext (256 KiB chunks;
 //	              bbolt is weak with large values)
@@ -58,7 +65,11 @@
 //     and no session token: content and private metadata are encrypted on
 //     the client to keys the server never holds; records and TOTP secrets are
 //     sealed under the server key, which is itself an age file sealed with
-//     the server passphrase (scrypt).
+//     the server passphrase (scrypt). Nor does it say who holds a key slot
+//     for which document or who belongs to which collection, outside the
+//     audit log, which names the actor and the target of every event so
+//     that auditors can verify who did what (a grant names its grantee).
+//     The user records themselves (ids, roles, recipients) are not sealed.
 //   - A deposit becomes visible only when its ciphertext hashes to what the
 //     client declared; a crash mid-deposit leaves nothing behind once the
 //     vault is opened again.

@@ -13,7 +13,8 @@ import (
 )
 
 // docRecord is a document as stored: sealed under the server key, so a
-// seized disk shows neither the public metadata nor who holds access.
+// seized disk shows neither the public metadata nor who holds access (key
+// slots are stored under keyed hashes of their holders: see slotKey).
 type docRecord struct {
 	Document
 	Blob      string `json:"blob,omitempty"`       // bucket of the current ciphertext chunks
@@ -110,15 +111,10 @@ func (v *Vault) KeySlot(c Caller, id string) ([]byte, error) {
 			return err
 		}
 		ev.Collection = a.doc.Collection
-		slots := tx.Bucket(bucketSlots).Bucket([]byte(id))
-		if slots == nil {
+		out = v.getSlot(tx, id, a.user.ID)
+		if out == nil {
 			return ErrForbidden
 		}
-		s := slots.Get([]byte(a.user.ID))
-		if s == nil {
-			return ErrForbidden
-		}
-		out = clone(s)
 		return nil
 	})
 	return out, err
@@ -166,11 +162,7 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 		if err := checkSlot("slot", slot, g.Recipient); err != nil {
 			return err
 		}
-		slots, err := tx.Bucket(bucketSlots).CreateBucketIfNotExists([]byte(id))
-		if err != nil {
-			return err
-		}
-		if err := slots.Put([]byte(grantee), clone(slot)); err != nil {
+		if err := v.putSlot(tx, id, grantee, slot); err != nil {
 			return err
 		}
 		a.doc.SlotHolders = append(a.doc.SlotHolders, grantee)
@@ -207,10 +199,8 @@ func (v *Vault) Revoke(c Caller, id, user string) error {
 		if len(a.doc.SlotHolders) == 1 {
 			return ErrConflict
 		}
-		if slots := tx.Bucket(bucketSlots).Bucket([]byte(id)); slots != nil {
-			if err := slots.Delete([]byte(user)); err != nil {
-				return err
-			}
+		if err := v.deleteSlot(tx, id, user); err != nil {
+			return err
 		}
 		a.doc.SlotHolders = slices.DeleteFunc(a.doc.SlotHolders, func(s string) bool { return s == user })
 		return v.putDoc(tx, a.doc)

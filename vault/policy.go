@@ -333,12 +333,12 @@ func collectionRelation(u *User, col *Collection) Relation {
 
 // collectionFor loads collection id for action by u: refused from the role
 // alone, not found, or decided by u's relation to it.
-func collectionFor(tx *bbolt.Tx, u *User, action, id string) (*Collection, error) {
+func (v *Vault) collectionFor(tx *bbolt.Tx, u *User, action, id string) (*Collection, error) {
 	decided, err := AuthorizeRole(u.Role, action)
 	if err != nil {
 		return nil, err
 	}
-	col, err := getCollection(tx, id)
+	col, err := v.getCollection(tx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +410,7 @@ func (v *Vault) access(tx *bbolt.Tx, c Caller, action, id, target string) (*docA
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	col, err := getCollection(tx, d.Collection)
+	col, err := v.getCollection(tx, d.Collection)
 	if err != nil {
 		return nil, ErrNotFound
 	}

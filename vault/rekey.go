@@ -100,7 +100,7 @@ func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
 		d.Size = u.n
 		d.CipherSHA256 = hex.EncodeToString(sum[:])
 		d.Generation++
-		if err := putSlots(tx, u.doc, pr.slots); err != nil {
+		if err := u.v.putSlots(tx, u.doc, pr.slots); err != nil {
 			return err
 		}
 		if len(private) > 0 {

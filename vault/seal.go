@@ -22,8 +22,9 @@ const serverKeySize = 32
 
 // serverKeys holds what is derived from the unsealed server key.
 type serverKeys struct {
-	records cipher.AEAD        // AES-256-GCM for document records and TOTP secrets
+	records cipher.AEAD        // AES-256-GCM for document and collection records and TOTP secrets
 	hmac    []byte             // audit HMAC key for person-identifying values
+	slots   []byte             // HMAC key naming key slots' holders (slotKey)
 	signing ed25519.PrivateKey // checkpoint signing key
 }
 
@@ -39,6 +40,10 @@ func deriveKeys(master []byte) (*serverKeys, error) {
 	if err != nil {
 		return nil, err
 	}
+	slots, err := derive("slot holders v1", 32)
+	if err != nil {
+		return nil, err
+	}
 	seed, err := derive("checkpoint signing v1", ed25519.SeedSize)
 	if err != nil {
 		return nil, err
@@ -47,7 +52,7 @@ func deriveKeys(master []byte) (*serverKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &serverKeys{records: aead, hmac: mac, signing: ed25519.NewKeyFromSeed(seed)}, nil
+	return &serverKeys{records: aead, hmac: mac, slots: slots, signing: ed25519.NewKeyFromSeed(seed)}, nil
 }
 
 // sealServerKey encrypts master with the passphrase. workFactor 0 means the

@@ -67,7 +67,7 @@ func (v *Vault) Stats(c Caller, by []string) (cells []StatsCell, total string, e
 			}
 			shown, seen := cols[d.Collection]
 			if !seen {
-				col, err := getCollection(tx, d.Collection)
+				col, err := v.getCollection(tx, d.Collection)
 				shown = err == nil && shows(col)
 				cols[d.Collection] = shown
 			}

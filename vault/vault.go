@@ -22,14 +22,15 @@ import (
 // DBFile is the name of the vault's bbolt file inside its data directory.
 const DBFile = "vault.db"
 
-const formatVersion = "1"
+// formatVersion is the layout this code writes (see migrate.go).
+const formatVersion = "2"
 
 var (
 	bucketMeta        = []byte("meta")
 	bucketUsers       = []byte("users")
 	bucketCollections = []byte("collections")
 	bucketDocs        = []byte("docs")
-	bucketSlots       = []byte("slots")   // doc id -> bucket of user id -> key slot
+	bucketSlots       = []byte("slots")   // doc id -> bucket of slotKey(doc, user) -> key slot
 	bucketPrivate     = []byte("private") // doc id -> encrypted private metadata
 	bucketBlobs       = []byte("blobs")   // blob id -> bucket of chunk index -> ciphertext
 	bucketUploads     = []byte("uploads") // upload id -> pending upload, swept on open
@@ -230,6 +231,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 }
 
 // Open opens the vault in dir, unsealing the server key with passphrase.
+// A vault written in an older layout is migrated, once (migrate.go).
 // Uploads left unfinished by a crash are swept.
 func Open(dir, passphrase string, opts Options) (*Vault, error) {
 	opts.fill()
@@ -257,13 +259,15 @@ func Open(dir, passphrase string, opts Options) (*Vault, error) {
 
 func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 	var sealed []byte
+	var version string
 	err := db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			return fmt.Errorf("%w: %s", ErrNoVault, dir)
 		}
-		if v := meta.Get(keyVersion); string(v) != formatVersion {
-			return fmt.Errorf("vault: unsupported format version %q", v)
+		version = string(meta.Get(keyVersion))
+		if version != formatVersion && version != layoutClearHolders {
+			return fmt.Errorf("vault: unsupported format version %q", version)
 		}
 		sealed = clone(meta.Get(keySealedKey))
 		if o := meta.Get(keyOrigin); o != nil {
@@ -289,6 +293,9 @@ func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 	}
 	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, log: l}
 	v.commit = newCommitter(db, l.Sign)
+	if err := v.migrate(version); err != nil {
+		return nil, fmt.Errorf("vault: migrating the file to format %s: %w", formatVersion, err)
+	}
 	if err := v.sweep(); err != nil {
 		return nil, fmt.Errorf("vault: sweeping unfinished uploads: %w", err)
 	}
