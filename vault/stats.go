@@ -113,9 +113,10 @@ func statsRow(d *Document) [statsDims]string {
 // again, or for another combination, reveals nothing the others did not.
 //
 // What a caller learns: every published count exactly; that a cell not
-// listed is empty; of a suppressed cell, nothing but that it is listed.
-// Empty cells may be suppressed too (as complements), so a suppressed cell
-// may hold no document at all, and a caller cannot rule that out.
+// listed is empty; of a suppressed cell, only that it is listed. Empty
+// cells may be suppressed too (as complements), so a suppressed cell may
+// hold no document at all, except in a table of one dimension: its values
+// come from documents.
 //
 // A suppressed cell is protected when the published numbers do not fix its
 // value: when another cube, equal to the true one in every published
@@ -127,9 +128,11 @@ func statsRow(d *Document) [statsDims]string {
 //     dimension of P (the others fixed) get +1 and -1 alternately. A table
 //     that sums over a dimension of P sees the changes cancel; the cells of
 //     every table grouped by all of P change by ±1, so they must all be
-//     suppressed, and the cube cells that lose a document must hold one.
-//   - one document more or less in a cube cell: every cell that contains it,
-//     up to the total, changes, so all of them must be suppressed.
+//     suppressed; the cube cells that lose a document must hold one, and
+//     so must, after the change, the cells of a one-dimension table (a
+//     value is listed only if a document has it).
+//   - one document more in a cube cell: every cell that contains it, up to
+//     the total, changes, so all of them must be suppressed.
 //
 // Each cell below SmallCell that no such change protects yet gets the
 // cheapest one (the fewest cells and documents newly suppressed) and every
@@ -283,7 +286,13 @@ func (c *statsCube) cheapestChange(a statsKey) []statsKey {
 					f[d] = f0[d]
 				}
 			}
-			if c.count[project(f, allDims)] == 0 {
+			// A cube cell that loses a document must hold one, and a
+			// value of one dimension must keep one: it is listed.
+			canLose := c.count[project(f, allDims)] > 0
+			if bits.OnesCount8(p) == 1 {
+				canLose = canLose && c.count[project(f, p)] > 1
+			}
+			if !canLose {
 				if bits.OnesCount8(p^s)%2 == 0 {
 					even = false
 				} else {
@@ -337,7 +346,7 @@ func (c *statsCube) cheapestChange(a statsKey) []statsKey {
 			}
 		}
 	}
-	// One document more or less in a cube cell under a.
+	// One document more in a cube cell under a.
 	for _, f0 := range c.fine {
 		if project(f0.f, a.mask) == a {
 			cells = cells[:0]

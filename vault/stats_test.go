@@ -3,7 +3,9 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -71,9 +73,11 @@ func TestStatsSuppressSmallCells(t *testing.T) {
 // TestStatsNotDifferenced publishes every table of generated document sets
 // and lets an attacker combine them: every difference between a cell, the
 // others of its row or column and its margin or the total, repeated until
-// nothing more is learnt, with the bounds the answer gives (a listed cell
-// holds at least one document; "<N" would mean at most N-1). No suppressed
-// cell may come out exact, and every published count must be true.
+// nothing more is learnt, with the bounds the answer gives: an unlisted
+// cell is empty, a suppressed one holds any number of documents, at least
+// one in a table of one dimension, whose values come from documents ("<N"
+// would mean one to N-1). No suppressed cell may come out exact, and every
+// published count must be true.
 func TestStatsNotDifferenced(t *testing.T) {
 	gens := []struct {
 		name              string
@@ -205,10 +209,10 @@ func statsAttackKey(by []string, val func(string) string) string {
 
 // differencingAttack knows only the answers. Each cell of every table (an
 // absent one is 0) gets bounds: exact if published, [1, N-1] for "<N",
-// [0, ∞) for Suppressed. Every table is the sum, along any
-// one dimension, of the table grouped by one more; the attacker tightens
-// each term of each such sum by the others until nothing changes, and
-// reports the suppressed cells whose bounds met.
+// [0, ∞) for Suppressed, [1, ∞) in a table of one dimension. Every table
+// is the sum, along any one dimension, of the table grouped by one more;
+// the attacker tightens each term of each such sum by the others until
+// nothing changes, and reports the suppressed cells whose bounds met.
 func differencingAttack(answers map[string]statsAnswer) (derived []string, cells, suppressed int) {
 	const inf = math.MaxInt / 4
 	type bound struct{ lo, hi int }
@@ -224,7 +228,7 @@ func differencingAttack(answers map[string]statsAnswer) (derived []string, cells
 	}
 	b := map[string]*bound{}
 	hidden := map[string]bool{}
-	set := func(key, count string) {
+	set := func(key string, dims int, count string) {
 		cells++
 		if n, err := strconv.Atoi(count); err == nil {
 			b[key] = &bound{n, n}
@@ -233,6 +237,10 @@ func differencingAttack(answers map[string]statsAnswer) (derived []string, cells
 		suppressed++
 		hidden[key] = true
 		b[key] = &bound{0, inf}
+		if dims == 1 {
+			// A value of one dimension is listed because a document has it.
+			b[key].lo = 1
+		}
 		if n, err := strconv.Atoi(strings.TrimPrefix(count, "<")); strings.HasPrefix(count, "<") && err == nil {
 			b[key] = &bound{1, n - 1}
 		}
@@ -261,10 +269,10 @@ func differencingAttack(answers map[string]statsAnswer) (derived []string, cells
 			b[statsAttackKey(a.by, func(d string) string { return c[d] })] = &bound{0, 0}
 		}
 		for _, c := range a.cells {
-			set(statsAttackKey(a.by, func(d string) string { return c.Key[d] }), c.Count)
+			set(statsAttackKey(a.by, func(d string) string { return c.Key[d] }), len(a.by), c.Count)
 		}
 		if len(a.by) == 0 {
-			set(statsAttackKey(nil, nil), a.total)
+			set(statsAttackKey(nil, nil), 0, a.total)
 		}
 	}
 	// The sums: parent = Σ children along one more dimension.
@@ -336,4 +344,205 @@ func differencingAttack(answers map[string]statsAnswer) (derived []string, cells
 	}
 	slices.Sort(derived)
 	return derived, cells, suppressed
+}
+
+// TestStatsNotDerivableExactly goes beyond differences on small document
+// sets: it enumerates every cube of documents that gives the same answers
+// (the same published counts, the same cells listed, every listed value of
+// a dimension held by a document) and checks that each suppressed cell
+// takes at least two values among them. Cube cells are searched up to the
+// true number of documents plus two; an alternative found is a proof, so
+// the check can only err towards failing.
+func TestStatsNotDerivableExactly(t *testing.T) {
+	tried := 0
+	for seed := range uint64(600) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		rows := genStatsRows(seed, 1+r.IntN(4), 1+r.IntN(3), 1+r.IntN(2), 1+r.IntN(16), 1)
+		answers := map[uint8]statsAnswer{}
+		cube := statsTables(rows)
+		for mask := range uint8(allDims + 1) {
+			var by []string
+			for d := range statsDims {
+				if mask&(1<<d) != 0 {
+					by = append(by, StatsDimensions[d])
+				}
+			}
+			cells, total := cube.table(by)
+			answers[mask] = statsAnswer{by, cells, total}
+		}
+		if fixed := exactAttack(t, answers, len(rows)+2); len(fixed) > 0 {
+			t.Errorf("seed %d, %d documents %v: suppressed cells with one possible value: %v", seed, len(rows), rows, fixed)
+		}
+		tried++
+	}
+	t.Logf("%d document sets", tried)
+}
+
+// exactAttack returns the suppressed cells (as "by: key") that take a
+// single value over every cube, with cells of at most max documents,
+// consistent with the answers.
+func exactAttack(t *testing.T, answers map[uint8]statsAnswer, max int) []string {
+	t.Helper()
+	// The values of each dimension, from the one-dimension tables.
+	var vals [statsDims][]string
+	for d := range statsDims {
+		for _, c := range answers[1<<d].cells {
+			vals[d] = append(vals[d], c.Key[StatsDimensions[d]])
+		}
+	}
+	type cell struct {
+		mask  uint8
+		key   [statsDims]int
+		value int // -1: suppressed
+	}
+	// Every cell of every table, listed or not, with the cube cells it sums.
+	var cells []cell
+	var members [][]int // cube cell indexes under each cell
+	var cube [][statsDims]int
+	var each func(d int, k [statsDims]int, fn func([statsDims]int))
+	each = func(d int, k [statsDims]int, fn func([statsDims]int)) {
+		if d == statsDims {
+			fn(k)
+			return
+		}
+		for i := range vals[d] {
+			k[d] = i
+			each(d+1, k, fn)
+		}
+	}
+	each(0, [statsDims]int{}, func(k [statsDims]int) { cube = append(cube, k) })
+	for mask := range uint8(allDims + 1) {
+		a := answers[mask]
+		listed := map[[statsDims]int]string{}
+		for _, c := range a.cells {
+			var k [statsDims]int
+			for d := range statsDims {
+				if mask&(1<<d) != 0 {
+					k[d] = slices.Index(vals[d], c.Key[StatsDimensions[d]])
+				}
+			}
+			listed[k] = c.Count
+		}
+		seen := map[[statsDims]int]bool{}
+		for _, f := range cube {
+			var k [statsDims]int
+			for d := range statsDims {
+				if mask&(1<<d) != 0 {
+					k[d] = f[d]
+				}
+			}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			c := cell{mask: mask, key: k}
+			count, ok := listed[k]
+			switch n, err := strconv.Atoi(count); {
+			case mask == 0:
+				c.value = -1
+				if n, err := strconv.Atoi(a.total); err == nil {
+					c.value = n
+				}
+			case !ok:
+				c.value = 0
+			case err == nil:
+				c.value = n
+			default:
+				c.value = -1
+			}
+			var under []int
+			for i, g := range cube {
+				in := true
+				for d := range statsDims {
+					in = in && (mask&(1<<d) == 0 || g[d] == k[d])
+				}
+				if in {
+					under = append(under, i)
+				}
+			}
+			cells = append(cells, c)
+			members = append(members, under)
+		}
+	}
+	// Depth-first over the cube cells, keeping each cell's partial sum: a
+	// published cell's may not exceed its count, and must equal it once its
+	// last cube cell is set; a cell of one dimension must then hold one.
+	containing := make([][]int, len(cube))
+	for j, under := range members {
+		for _, i := range under {
+			containing[i] = append(containing[i], j)
+		}
+	}
+	partial := make([]int, len(cells))
+	values := make([]map[int]bool, len(cells))
+	open := 0 // suppressed cells seen with one value only
+	for j, c := range cells {
+		values[j] = map[int]bool{}
+		if c.value < 0 {
+			open++
+		}
+	}
+	nodes, solutions := 0, 0
+	var search func(i int) bool // false: stop
+	search = func(i int) bool {
+		if nodes++; nodes > 20_000_000 {
+			t.Fatalf("search too large")
+		}
+		if i == len(cube) {
+			solutions++
+			for j, c := range cells {
+				if c.value < 0 && !values[j][partial[j]] {
+					values[j][partial[j]] = true
+					if len(values[j]) == 2 {
+						open--
+					}
+				}
+			}
+			return open > 0
+		}
+		for v := 0; v <= max; v++ {
+			good, over := true, false
+			for _, j := range containing[i] {
+				partial[j] += v
+				c := cells[j]
+				last := members[j][len(members[j])-1] == i
+				switch {
+				case c.value >= 0 && partial[j] > c.value:
+					good, over = false, true // and more so for a larger v
+				case c.value >= 0 && last && partial[j] != c.value:
+					good = false
+				case c.value < 0 && last && bits.OnesCount8(c.mask) == 1 && partial[j] < 1:
+					good = false
+				}
+			}
+			more := !good || search(i+1)
+			for _, j := range containing[i] {
+				partial[j] -= v
+			}
+			if !more {
+				return false
+			}
+			if over {
+				break
+			}
+		}
+		return true
+	}
+	search(0)
+	if solutions == 0 {
+		t.Fatalf("no cube gives the answers, not even the true one")
+	}
+	var fixed []string
+	for j, c := range cells {
+		if c.value < 0 && len(values[j]) < 2 {
+			var parts []string
+			for d := range statsDims {
+				if c.mask&(1<<d) != 0 {
+					parts = append(parts, StatsDimensions[d]+"="+vals[d][c.key[d]])
+				}
+			}
+			fixed = append(fixed, fmt.Sprintf("{%s} = %v", strings.Join(parts, ","), slices.Collect(maps.Keys(values[j]))))
+		}
+	}
+	return fixed
 }
