@@ -445,10 +445,14 @@ func TestBrowserScreenshots(t *testing.T) {
 			screenshot(t, ctx, "custodian-"+name+"-"+lang)
 		}
 	}
-	// Statistics: "suppressed" is shown as is.
+	// Statistics: a suppressed cell is shown in the page's language.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/stats'`), chromedp.WaitVisible(chromedp.CSS(`#stats-table`)))
-	if s := text(t, ctx, "#stats-table"); !strings.Contains(s, "suppressed") {
-		t.Errorf("stats table without a suppressed cell: %q", s)
+	for lang, word := range map[string]string{"en": "suppressed", "ar": "محجوب", "ckb": "شاراوە"} {
+		setLang(t, ctx, lang)
+		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#stats-table`)))
+		if s := text(t, ctx, "#stats-table"); !strings.Contains(s, word) {
+			t.Errorf("%s: stats table without a suppressed cell shown as %q: %q", lang, word, s)
+		}
 	}
 	e.browserLogin(t, ctx, "r.ahmed")
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/deposit'`))

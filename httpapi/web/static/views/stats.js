@@ -1,5 +1,5 @@
 // Advocacy statistics: counts of documents by governorate, year or kind,
-// with small cells suppressed by the server ("<5").
+// with small cells and their complements suppressed by the server ("suppressed").
 
 import { state } from '../state.js';
 import { t, fmtNum, dirOf } from '../i18n.js';
@@ -8,7 +8,7 @@ import { api, errText } from '../api.js';
 
 /**
  * @typedef {object} Stats
- * @property {string} total a number, or "<N" when suppressed
+ * @property {string} total a number, or "suppressed"
  * @property {number} small_cell the suppression threshold
  * @property {{key: Record<string, string>, count: string}[]} cells
  */
@@ -30,7 +30,7 @@ export function viewStats(main) {
       /** @param {string} k */
       const label = k => by === 'kind' ? t('kind.' + k) : k;
       /** @param {string} c */
-      const num = c => c === '<' + r.small_cell || isNaN(Number(c)) ? c : fmtNum(Number(c));
+      const num = c => c === 'suppressed' ? t('stats.suppressed') : isNaN(Number(c)) ? c : fmtNum(Number(c));
       const W = 640, rowH = 22, left = 150;
       const max = Math.max(1, ...r.cells.map(c => Number(c.count) || 0));
       const svg = h('svg', { class: 'chart', id: 'stats-chart', viewBox: `0 0 ${W} ${rowH * r.cells.length + 10}`, role: 'img', 'aria-label': t('stats.chart') });
