@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/amana-vault/amana/client"
-	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/manifest"
 )
 
@@ -36,41 +34,7 @@ func TestKeeperForgeryDetected(t *testing.T) {
 	}
 
 	// The custodian forges: a rekey is a keeper's right, the content is not.
-	admin := e.login("l.custodian")
-	adminIDs := []age.Identity{e.users["l.custodian"].identity}
-	doc, err := admin.Document(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.OpenKey(ctx, id, adminIDs); err != nil {
-		t.Fatal(err) // the custodian holds the document key
-	}
-	recips := map[string]string{}
-	for _, u := range doc.SlotHolders {
-		recips[u] = e.users[u].rcpt
-	}
-	rs, err := envelope.ParseRecipients(recips)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next, err := envelope.NewDeposit(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ct bytes.Buffer
-	forged := []byte("a statement the depositor never made\n")
-	s, err := next.Seal(&ct, bytes.NewReader(forged), map[string]any{"notes": "fictional"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, _ := json.Marshal(map[string]any{"slots": next.Slots})
-	final, _ := json.Marshal(map[string]any{"cipher_sha256": hex.EncodeToString(s.CipherSHA256[:]), "private": s.Private})
-	body := multipartBody(t, [2][]byte{[]byte("meta"), meta}, [2][]byte{[]byte("content"), ct.Bytes()}, [2][]byte{[]byte("final"), final})
-	e.step()
-	res := e.send(admin, "PUT", "/v1/documents/"+id+"/content", bytes.NewReader(body), h2multipart, "X-Amana-TOTP", e.code(e.users["l.custodian"]))
-	if res.status != 200 {
-		t.Fatalf("the custodian's rekey: %d %s", res.status, res.body)
-	}
+	e.srv.ForgeContent("l.custodian", id, []byte("a statement the depositor never made\n"), map[string]any{"notes": "fictional"})
 
 	// Every reader notices: the plaintext is not what the signed manifest
 	// commits to.

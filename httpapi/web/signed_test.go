@@ -3,14 +3,11 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +18,6 @@ import (
 	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/cmd/amana-wasm/inbrowser"
-	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/amanatest"
 )
 
@@ -94,29 +90,7 @@ func TestBrowserKeeperForgeryRefused(t *testing.T) {
 	}
 
 	// The custodian, a keeper holding the document key, replaces the content.
-	if _, err := custodian.OpenKey(bg, id, e.users["l.custodian"].Identities); err != nil {
-		t.Fatalf("the custodian holds no key: %v", err)
-	}
-	recips := map[string]string{}
-	for _, u := range doc.SlotHolders {
-		recips[u] = e.users[u].Recipient
-	}
-	rs, err := envelope.ParseRecipients(recips)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next, err := envelope.NewDeposit(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ct bytes.Buffer
-	s, err := next.Seal(&ct, strings.NewReader(forgedText), map[string]any{"file_name": "statement.txt", "media_type": "text/plain"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, _ := json.Marshal(map[string]any{"slots": next.Slots})
-	final, _ := json.Marshal(map[string]any{"cipher_sha256": hex.EncodeToString(s.CipherSHA256[:]), "private": s.Private})
-	rekey(t, e, custodian, id, meta, ct.Bytes(), final)
+	e.srv.ForgeContent("l.custodian", id, []byte(forgedText), map[string]any{"file_name": "statement.txt", "media_type": "text/plain"})
 
 	openInPage(t, ctx, id)
 	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#open-error[data-code="integrity"]`)))
@@ -143,41 +117,6 @@ func TestBrowserKeeperForgeryRefused(t *testing.T) {
 
 // rekey uploads a rekey of document id with the given parts, as the
 // client's user, with a step-up code.
-func rekey(t *testing.T, e *env, c *client.Client, id string, meta, content, final []byte) {
-	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, p := range []struct {
-		name, ctype string
-		b           []byte
-	}{{"meta", "application/json", meta}, {"content", "application/octet-stream", content}, {"final", "application/json", final}} {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q`, p.name))
-		h.Set("Content-Type", p.ctype)
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(p.b)
-	}
-	mw.Close()
-	req, err := http.NewRequest(http.MethodPut, e.url+"/v1/documents/"+id+"/content", &body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("X-Amana-TOTP", e.code(c.User))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
-		t.Fatalf("rekey as %s: %d %s", c.User, resp.StatusCode, b)
-	}
-}
-
 // The login form has the pinned ids; a security key's file is refused with
 // a reason; without a signing key the deposit page says one is needed.
 func TestBrowserLoginSigningKey(t *testing.T) {
