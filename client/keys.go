@@ -54,19 +54,7 @@ type KeyVerifier interface {
 // before (0 for none). purpose is recorded in the server's audit log:
 // "verify", "trust" or "".
 func (c *Client) KeyProof(ctx context.Context, user string, since int64, purpose string) (*auditlog.UserKeys, error) {
-	q := url.Values{}
-	if since > 0 {
-		q.Set("since", strconv.FormatInt(since, 10))
-	}
-	if purpose != "" {
-		q.Set("purpose", purpose)
-	}
-	var out auditlog.UserKeys
-	err := c.call(ctx, request{method: http.MethodGet, path: "/v1/users/" + url.PathEscape(user) + "/keys", query: q}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return c.keyProof(ctx, user, url.Values{}, since, purpose)
 }
 
 // KeyProofAt fetches the keys that were bound to user when event at was
@@ -75,7 +63,11 @@ func (c *Client) KeyProof(ctx context.Context, user string, since int64, purpose
 // the newest checkpoint the caller verified before (0 for none); see
 // CheckKeysAt.
 func (c *Client) KeyProofAt(ctx context.Context, user string, at, since int64, purpose string) (*auditlog.UserKeys, error) {
-	q := url.Values{"at": {strconv.FormatInt(at, 10)}}
+	return c.keyProof(ctx, user, url.Values{"at": {strconv.FormatInt(at, 10)}}, since, purpose)
+}
+
+// keyProof asks GET /v1/users/{user}/keys with q, since and purpose.
+func (c *Client) keyProof(ctx context.Context, user string, q url.Values, since int64, purpose string) (*auditlog.UserKeys, error) {
 	if since > 0 {
 		q.Set("since", strconv.FormatInt(since, 10))
 	}
