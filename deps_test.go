@@ -33,6 +33,11 @@ var (
 	// index, the HTTP router.
 	storage = []string{"go.etcd.io/bbolt", "github.com/blevesearch/", "github.com/gorilla/mux",
 		module + "/vault", module + "/search", module + "/httpapi"}
+	// strangers are other projects' implementations of the formats Amana
+	// serves (tlog-tiles, tlog-witness, tlog-proof): tests check Amana
+	// against them, so no package of the module may link them, or the
+	// check would no longer be independent.
+	strangers = []string{"filippo.io/torchwood"}
 )
 
 type pkgDeps struct {
@@ -87,6 +92,9 @@ func TestDependencies(t *testing.T) {
 			// The server never imports client-side code that touches keys.
 			if hasPrefix(pkg, serverSide) && hasPrefix(d, keyHolderPaths) {
 				t.Errorf("server package %s imports %s, which holds users' keys", pkg, d)
+			}
+			if hasPrefix(d, strangers) {
+				t.Errorf("package %s imports %s, which only tests may use", pkg, d)
 			}
 			// Client-side code never links the server's storage.
 			if slices.Contains(clientSide, pkg) && hasPrefix(d, storage) {

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault"
 )
 
@@ -59,7 +61,33 @@ func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.Write(cp)
+}
+
+// handleTile serves the log as C2SP tlog-tiles, under /v1/audit/: tiles of
+// hashes at tile/L/N[.p/W] and entry bundles at tile/entries/N[.p/W]. A
+// full tile never changes, so it may be cached for good (by the auditor's
+// own client only: it is behind a session); a partial one is replaced by a
+// wider one as the log grows.
+func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
+	t, err := auditlog.ParseTilePath(strings.TrimPrefix(r.URL.Path, "/v1/audit/"))
+	if err != nil {
+		s.writeError(w, r, newError(http.StatusNotFound, "not_found", "no such tile: want tile/L/N[.p/W] or tile/entries/N[.p/W] (C2SP tlog-tiles)"))
+		return
+	}
+	data, err := s.cfg.Vault.AuditTile(s.caller(r, ""), t)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if t.W == auditlog.TileWidth {
+		w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	w.Write(data)
 }
 
 func (s *Server) handleVerifier(w http.ResponseWriter, r *http.Request) {

@@ -205,6 +205,7 @@ func (s *Server) routes() *mux.Router {
 
 	r.Handle("/v1/audit/events", lim(s.authenticated(s.handleAuditEvents))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/checkpoint", lim(s.authenticated(s.handleCheckpoint))).Methods(http.MethodGet)
+	r.Handle("/v1/audit/tile/{path:.+}", lim(s.authenticated(s.handleTile))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/verifier", lim(s.authenticated(s.handleVerifier))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/proof/inclusion", lim(s.authenticated(s.handleInclusion))).Methods(http.MethodGet)
 	r.Handle("/v1/audit/proof/consistency", lim(s.authenticated(s.handleConsistency))).Methods(http.MethodGet)

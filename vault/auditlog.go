@@ -11,6 +11,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -96,6 +97,27 @@ func (v *Vault) AuditConsistencyProof(c Caller, oldSize, newSize int64) (tlog.Tr
 		}
 		out = p
 		return nil
+	})
+	return out, err
+}
+
+// AuditTile returns tile t of the log in the C2SP tlog-tiles layout (a
+// tile of hashes, or for t.L == -1 an entry bundle), for auditors and
+// admins; ErrNotFound when the log does not hold all of it yet. The read
+// is audited, with the tile's path.
+func (v *Vault) AuditTile(c Caller, t tlog.Tile) ([]byte, error) {
+	var out []byte
+	err := v.update(c, "audit.read", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Detail = map[string]string{"tile": auditlog.TilePath(t)}
+		if err := v.may(tx, c, ev.Action); err != nil {
+			return err
+		}
+		var err error
+		out, err = audit.Tile(tx, t)
+		if errors.Is(err, audit.ErrNoTile) {
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return err
 	})
 	return out, err
 }

@@ -221,6 +221,10 @@ func (l *Log) Append(tx *bbolt.Tx, e *Event) error {
 	if err != nil {
 		return err
 	}
+	if len(leaf) > auditlog.MaxEntrySize {
+		// Every event must fit a tlog-tiles entry bundle.
+		return fmt.Errorf("%w: event of %d bytes, more than %d", auditlog.ErrInvalidEvent, len(leaf), auditlog.MaxEntrySize)
+	}
 	hashes, err := tlog.StoredHashes(n, leaf, s)
 	if err != nil {
 		return fmt.Errorf("audit: append %d: %w", n, err)
