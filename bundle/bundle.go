@@ -12,6 +12,9 @@
 //	proofs.json       an RFC 6962 inclusion proof for each event
 //	checkpoint        the signed checkpoint (C2SP tlog-checkpoint) the proofs lead to
 //	verifier          the log's note verifier key
+//	custody/SEQ.json  each custody event again, as its exact leaf data
+//	custody/SEQ.json.spicy  its inclusion proof and the checkpoint in the
+//	                  C2SP tlog-proof layout that torchwood's spicy reads
 //	README.txt        how to check all of it by hand
 //
 // Verify checks, offline: the content hashes to the manifest's plaintext
@@ -34,6 +37,7 @@ import (
 	"io"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +60,7 @@ const (
 	FileVerifier   = "verifier"
 	FileReadme     = "README.txt"
 	contentDir     = "content/"
+	custodyDir     = "custody/"
 
 	// The deposit as its depositor signed it: the manifest (package
 	// manifest), its armored SSH signature (namespace amana-deposit), an
@@ -177,7 +182,74 @@ func Write(w io.Writer, b Bundle) error {
 			return fmt.Errorf("bundle: writing %s: %w", f.name, err)
 		}
 	}
+	for i, e := range b.Events {
+		seq := b.Proofs[i].Seq
+		name := CustodyEventName(seq)
+		if err := add(name, bytes.NewReader(e)); err != nil {
+			return fmt.Errorf("bundle: writing %s: %w", name, err)
+		}
+		if err := add(name+".spicy", bytes.NewReader(Spicy(seq, b.Proofs[i].Proof, b.Checkpoint))); err != nil {
+			return fmt.Errorf("bundle: writing %s.spicy: %w", name, err)
+		}
+	}
 	return zw.Close()
+}
+
+// CustodyEventName is the name of custody event seq's own file in a
+// bundle: custody/SEQ.json, SEQ in decimal.
+func CustodyEventName(seq int64) string {
+	return fmt.Sprintf("%s%d.json", custodyDir, seq)
+}
+
+// Spicy returns the proof that the leaf at index seq is in the tree that
+// checkpoint signs, in the C2SP tlog-proof layout that the spicy tool of
+// filippo.io/torchwood reads from FILE.spicy: "index SEQ", the inclusion
+// proof's hashes (base64, one a line), a blank line, then the signed
+// checkpoint note with all its signatures.
+func Spicy(seq int64, proof tlog.RecordProof, checkpoint []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "index %d\n", seq)
+	for _, h := range proof {
+		fmt.Fprintf(&b, "%s\n", h)
+	}
+	b.WriteByte('\n')
+	b.Write(checkpoint)
+	return b.Bytes()
+}
+
+// ParseSpicy reads what Spicy writes: the index, the inclusion proof and
+// the checkpoint note (not yet verified).
+func ParseSpicy(b []byte) (seq int64, proof tlog.RecordProof, checkpoint []byte, err error) {
+	s, ok := strings.CutPrefix(string(b), "index ")
+	if !ok {
+		return 0, nil, nil, errors.New("does not begin with \"index \"")
+	}
+	line, s, ok := strings.Cut(s, "\n")
+	if !ok {
+		return 0, nil, nil, errors.New("no line after the index")
+	}
+	seq, err = strconv.ParseInt(line, 10, 64)
+	if err != nil || seq < 0 || strconv.FormatInt(seq, 10) != line {
+		return 0, nil, nil, fmt.Errorf("malformed index %q", line)
+	}
+	for {
+		line, s, ok = strings.Cut(s, "\n")
+		if !ok {
+			return 0, nil, nil, errors.New("no blank line before the checkpoint")
+		}
+		if line == "" {
+			break
+		}
+		if len(proof) == 64 {
+			return 0, nil, nil, errors.New("more than 64 proof hashes")
+		}
+		h, err := tlog.ParseHash(line)
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("malformed proof hash %q", line)
+		}
+		proof = append(proof, h)
+	}
+	return seq, proof, []byte(s), nil
 }
 
 // safeName keeps a file name usable inside the zip: no directories, no
@@ -197,6 +269,10 @@ func readme(m Manifest) string {
 This bundle holds decrypted evidence. Handle it as the evidence itself.
 
 Check it with Amana:      amana verify-bundle THIS.zip --verifier "<the log's published verifier key>"
+Or check the custody trail with spicy (filippo.io/torchwood/cmd/spicy):
+  spicy -verify "<the log's published verifier key>" custody/*.json
+  (each custody/SEQ.json is one line of custody.jsonl, exactly; custody/SEQ.json.spicy
+  proves it is event SEQ of the log the checkpoint, with its witnesses' cosignatures, signs)
 Or by hand, with the stock age tool and any SHA-256 tool:
   1. sha256sum content/%s   must equal plain_sha256 in manifest.json
   2. sha256sum content.age  must equal cipher_sha256 in manifest.json, and the
@@ -377,11 +453,13 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 		return rep, fmt.Errorf("bundle: %d custody events but %d proofs", len(lines), len(proofs))
 	}
 	lastHash, depositManifest := "", ""
+	var seqs []int64
 	for i, line := range lines {
 		e, err := auditlog.ParseEvent([]byte(line))
 		if err != nil {
 			return rep, fmt.Errorf("bundle: custody event %d: %w", i, err)
 		}
+		seqs = append(seqs, e.Seq)
 		if e.Doc != m.Document {
 			return rep, fmt.Errorf("bundle: custody event seq %d is about %q, not this document", e.Seq, e.Doc)
 		}
@@ -391,6 +469,9 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 		if err := auditlog.CheckInclusion(cp, e.Seq, []byte(line), proofs[i].Proof); err != nil {
 			return rep, fmt.Errorf("bundle: custody event seq %d is not in the signed log: %w", e.Seq, err)
 		}
+		if err := checkSpicy(small, e.Seq, []byte(line), verifier); err != nil {
+			return rep, err
+		}
 		if (e.Action == "document.deposit" || e.Action == "document.rekey") && e.Outcome == auditlog.OutcomeOK {
 			lastHash = e.Detail["cipher_sha256"]
 		}
@@ -399,6 +480,16 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 		}
 	}
 	rep.Events = len(lines)
+	// custody/ holds exactly those events, each with its proof.
+	for name := range files {
+		if !strings.HasPrefix(name, custodyDir) {
+			continue
+		}
+		seq, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(name, custodyDir), ".spicy"), ".json"), 10, 64)
+		if err != nil || (name != CustodyEventName(seq) && name != CustodyEventName(seq)+".spicy") || !slices.Contains(seqs, seq) {
+			return rep, fmt.Errorf("bundle: %s is not a custody event of custody.jsonl", name)
+		}
+	}
 	if lastHash == "" {
 		return rep, errors.New("bundle: the custody trail has no successful deposit")
 	}
@@ -420,6 +511,39 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 		return rep, errors.New("bundle: deposit/manifest.json is not the manifest the signed log recorded at deposit")
 	}
 	return rep, nil
+}
+
+// checkSpicy checks custody event seq's own files: custody/SEQ.json must
+// hold exactly its leaf data, and custody/SEQ.json.spicy prove it in a
+// checkpoint signed by verifier, as torchwood's spicy -verify checks it.
+func checkSpicy(small func(string) ([]byte, error), seq int64, leaf []byte, verifier string) error {
+	name := CustodyEventName(seq)
+	b, err := small(name)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(b, leaf) {
+		return fmt.Errorf("bundle: %s is not the event's leaf data in custody.jsonl", name)
+	}
+	sp, err := small(name + ".spicy")
+	if err != nil {
+		return err
+	}
+	index, proof, note, err := ParseSpicy(sp)
+	if err != nil {
+		return fmt.Errorf("bundle: %s.spicy: %w", name, err)
+	}
+	if index != seq {
+		return fmt.Errorf("bundle: %s.spicy is for index %d", name, index)
+	}
+	cp, err := auditlog.OpenCheckpoint(note, verifier)
+	if err != nil {
+		return fmt.Errorf("bundle: %s.spicy: %w", name, err)
+	}
+	if err := auditlog.CheckInclusion(cp, seq, b, proof); err != nil {
+		return fmt.Errorf("bundle: %s.spicy: %w", name, err)
+	}
+	return nil
 }
 
 type verifiedDeposit struct {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/amana-vault/amana/bundle"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/internal/amanatest"
 	"github.com/amana-vault/amana/manifest"
 	"github.com/amana-vault/amana/sshsig"
 	"github.com/amana-vault/amana/vault"
@@ -329,5 +330,131 @@ func TestBundleSignatureWithSSHKeygen(t *testing.T) {
 	}
 	if _, err := verify(rewrite(t, m.zip, bundle.FileDepositManifest, func([]byte) []byte { return changed }), m.vkey); err == nil {
 		t.Fatal("verify-bundle accepted a changed manifest")
+	}
+}
+
+// custodyFiles returns the names of the bundle's custody/SEQ.json files.
+func custodyFiles(t *testing.T, zb []byte) []string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, "custody/") && strings.HasSuffix(f.Name, ".json") {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+func TestBundleSpicyTampering(t *testing.T) {
+	m := makeBundle(t)
+	names := custodyFiles(t, m.zip)
+	if len(names) < 2 {
+		t.Fatalf("custody files %v", names)
+	}
+	first := names[0]
+	tests := []struct {
+		name, file string
+		edit       func([]byte) []byte
+		want       string
+	}{
+		{"event file changed", first, func(b []byte) []byte { return append(bytes.Clone(b), '\n') }, "not the event's leaf data"},
+		{"event file missing", first, func([]byte) []byte { return nil }, "missing"},
+		{"proof missing", first + ".spicy", func([]byte) []byte { return nil }, "missing"},
+		{"proof hash changed", first + ".spicy", func(b []byte) []byte {
+			lines := strings.Split(string(b), "\n")
+			h := []byte(lines[1])
+			h[0] ^= 1
+			lines[1] = string(h)
+			return []byte(strings.Join(lines, "\n"))
+		}, ".spicy"},
+		{"other index", first + ".spicy", func(b []byte) []byte {
+			_, rest, _ := bytes.Cut(b, []byte("\n"))
+			return append([]byte("index 999999\n"), rest...)
+		}, "index 999999"},
+		{"checkpoint forged", first + ".spicy", func(b []byte) []byte {
+			b = bytes.Clone(b)
+			b[len(b)-10] ^= 1
+			return b
+		}, "checkpoint"},
+		{"no blank line", first + ".spicy", func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\n\n"), []byte("\n")) }, ".spicy"},
+		{"malformed index", first + ".spicy", func(b []byte) []byte { return append([]byte("index 01"), b[bytes.IndexByte(b, '\n'):]...) }, "malformed index"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := verify(rewrite(t, m.zip, tt.file, tt.edit), m.vkey)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one about %q", err, tt.want)
+			}
+		})
+	}
+	// A custody file for an event that is not in custody.jsonl.
+	extra := rewrite(t, m.zip, first, func(b []byte) []byte { return b })
+	zr, _ := zip.NewReader(bytes.NewReader(extra), int64(len(extra)))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, _ := zw.Create(f.Name)
+		rc, _ := f.Open()
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	w, _ := zw.Create("custody/999999.json")
+	w.Write([]byte(`{"seq":999999}`))
+	zw.Close()
+	if _, err := verify(buf.Bytes(), m.vkey); err == nil || !strings.Contains(err.Error(), "custody/999999.json") {
+		t.Fatalf("an extra custody file: %v", err)
+	}
+}
+
+// TestBundleWithSpicy checks a bundle's custody trail with the spicy tool
+// of filippo.io/torchwood, which knows nothing of Amana.
+func TestBundleWithSpicy(t *testing.T) {
+	spicy := amanatest.Tool(t, "spicy")
+	m := makeBundle(t)
+	dir := t.TempDir()
+	unzip(t, m.zip, dir)
+	run := func(key string) (string, error) {
+		names, _ := filepath.Glob(filepath.Join(dir, "custody", "*.json"))
+		if len(names) < 2 {
+			t.Fatalf("custody files %v", names)
+		}
+		out, err := exec.Command(spicy, append([]string{"-verify", key}, names...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run(m.vkey); err != nil || !strings.Contains(out, "verified") {
+		t.Fatalf("spicy -verify: %v\n%s", err, out)
+	}
+	if out, err := run("amana.local/vault+00000000+AQTCnn2Iin34SPIapJfKrfbNd2wjYMrVuL08xb5q1vo7"); err == nil {
+		t.Fatalf("spicy verified with another key:\n%s", out)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "custody", "*.json"))
+	b, _ := os.ReadFile(names[0])
+	os.WriteFile(names[0], bytes.Replace(b, []byte(`"outcome":"ok"`), []byte(`"outcome":"ko"`), 1), 0o644)
+	if out, err := run(m.vkey); err == nil {
+		t.Fatalf("spicy verified a changed event:\n%s", out)
+	}
+}
+
+func unzip(t *testing.T, zb []byte, dir string) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
