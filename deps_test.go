@@ -26,7 +26,7 @@ var (
 	// may reuse.
 	pure = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle"}
 	// serverSide packages run only on the server.
-	serverSide = []string{"vault", "vault/audit", "search", "search/indexer", "httpapi", "httpapi/web", "internal/server"}
+	serverSide = []string{"vault", "vault/audit", "search", "search/indexer", "httpapi", "httpapi/web", "internal/server", "witness"}
 	// keyHolders hold or use users' private keys; the server never imports them.
 	keyHolders = []string{"envelope", "client", "bundle", "cmd/amana-wasm/inbrowser"}
 	// storage is what only the server may link: the vault's database, the

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -54,11 +55,25 @@ func int64Param(s string, def int64) (int64, error) {
 	return n, nil
 }
 
+// handleCheckpoint signs a checkpoint covering the log so far. With
+// witnesses, it waits (up to WitnessWait) for a quorum of them to cosign
+// it or a later one, and serves the newest checkpoint a quorum cosigned,
+// with the cosignatures; if there is none yet, the fresh one, with those
+// it has.
 func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
 	cp, err := s.cfg.Vault.AuditCheckpoint(s.caller(r, ""))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if cosigned := s.cosignedSince(r.Context(), cp); cosigned != nil {
+		cp = cosigned
+	} else if s.cfg.Witnesses != nil {
+		// The newest one a quorum cosigned, older than cp, if any.
+		vkey := s.cfg.Vault.VerifierKey()
+		if older, _ := s.cfg.Vault.CosignedCheckpoint(func(msg []byte) bool { return s.cfg.Witnesses.Accept(msg, vkey) }); older != nil {
+			cp = older
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -88,6 +103,33 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 	}
 	w.Write(data)
+}
+
+// cosignedSince waits (up to WitnessWait) for a quorum of witnesses to
+// cosign the checkpoint cp or a later one, and returns the newest
+// checkpoint they cosigned, with its cosignatures, if it is at least as
+// large as cp; else nil, as when there are no witnesses.
+func (s *Server) cosignedSince(ctx context.Context, cp []byte) []byte {
+	ws := s.cfg.Witnesses
+	if ws == nil {
+		return nil
+	}
+	vkey := s.cfg.Vault.VerifierKey()
+	c, err := auditlog.OpenCheckpoint(cp, vkey)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WitnessWait)
+	ws.Wait(ctx, c.Size)
+	cancel()
+	cosigned, err := s.cfg.Vault.CosignedCheckpoint(func(msg []byte) bool { return ws.Accept(msg, vkey) })
+	if err != nil || cosigned == nil {
+		return nil
+	}
+	if cc, err := auditlog.OpenCheckpoint(cosigned, vkey); err != nil || cc.Size < c.Size {
+		return nil
+	}
+	return cosigned
 }
 
 func (s *Server) handleVerifier(w http.ResponseWriter, r *http.Request) {

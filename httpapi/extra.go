@@ -71,6 +71,13 @@ func (s *Server) handleCustody(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// With witnesses, prove the trail in a checkpoint they cosigned, so
+	// that a court bundle carries their cosignatures.
+	if cp := s.cosignedSince(r.Context(), c.Checkpoint); cp != nil {
+		if cc, err := s.cfg.Vault.ProveCustodyIn(c, cp); err == nil {
+			c = cc
+		}
+	}
 	out := custodyResponse{Document: id, Events: make([]json.RawMessage, len(c.Events)), Proofs: make([]custodyProof, len(c.Events)),
 		Checkpoint: string(c.Checkpoint), Verifier: c.Verifier}
 	for i := range c.Events {

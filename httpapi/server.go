@@ -19,6 +19,7 @@ import (
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/witness"
 )
 
 // Config configures a Server.
@@ -60,6 +61,12 @@ type Config struct {
 	// DefaultHMACRate, DefaultHMACBurst).
 	HMACRate  rate.Limit
 	HMACBurst int
+
+	// Witnesses, if not nil, cosign the audit log's checkpoints: the
+	// checkpoint is served with their cosignatures, waiting up to
+	// WitnessWait for a quorum, and /v1/health reports on them.
+	Witnesses   *witness.Cosigner
+	WitnessWait time.Duration
 }
 
 // Defaults of Config.HMACRate and Config.HMACBurst: ten values a minute, in
@@ -283,10 +290,19 @@ type healthResponse struct {
 	Status   string `json:"status"`
 	Version  string `json:"version"`
 	Unsealed bool   `json:"unsealed"`
+	// Witnesses says whether each witness cosigns the audit log's
+	// checkpoints. A witness that does not never stops the server or its
+	// writes; auditors who require its cosignature see older
+	// checkpoints, or none.
+	Witnesses []witness.Status `json:"witnesses,omitempty"`
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, healthResponse{Status: "ok", Version: s.cfg.Version, Unsealed: s.cfg.Vault != nil})
+	h := healthResponse{Status: "ok", Version: s.cfg.Version, Unsealed: s.cfg.Vault != nil}
+	if s.cfg.Witnesses != nil {
+		h.Witnesses = s.cfg.Witnesses.Status()
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 //go:embed openapi.json

@@ -60,6 +60,7 @@ func (v *Vault) AuditCheckpoint(c Caller) ([]byte, error) {
 		out, err = audit.LatestCheckpoint(tx)
 		return err
 	})
+	v.signed()
 	return out, err
 }
 
@@ -118,6 +119,69 @@ func (v *Vault) AuditTile(c Caller, t tlog.Tile) ([]byte, error) {
 			return fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
 		return err
+	})
+	return out, err
+}
+
+// The audit log as the server's witness client sees it: the server's own
+// machinery, not a user's request, so these are not audited (a
+// cosignature adds no event either: it changes no data, only vouches for
+// a checkpoint).
+
+// LatestCheckpoint returns the newest checkpoint the vault signed, without
+// cosignatures, and its size.
+func (v *Vault) LatestCheckpoint() ([]byte, int64, error) {
+	var out []byte
+	var size int64
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		if out, err = audit.LatestCheckpoint(tx); err != nil || out == nil {
+			return err
+		}
+		cp, err := auditlog.OpenCheckpoint(out, v.log.VerifierKey())
+		size = cp.Size
+		return err
+	})
+	return out, size, err
+}
+
+// CheckpointConsistency proves that the tree of oldSize events is a prefix
+// of the tree of newSize events.
+func (v *Vault) CheckpointConsistency(oldSize, newSize int64) (tlog.TreeProof, error) {
+	var out tlog.TreeProof
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		out, err = audit.ConsistencyProof(tx, oldSize, newSize)
+		return err
+	})
+	return out, err
+}
+
+// AddCosignature stores a witness's cosignature line of the checkpoint of
+// the given size, which the caller has checked.
+func (v *Vault) AddCosignature(size int64, line []byte) error {
+	return v.db.Update(func(tx *bbolt.Tx) error {
+		return audit.AddCosignature(tx, size, line)
+	})
+}
+
+// CosignedCheckpoint returns the newest of the last few cosigned
+// checkpoints that accept takes (a quorum of witnesses), with its
+// cosignatures, or nil if there is none.
+func (v *Vault) CosignedCheckpoint(accept func(note []byte) bool) ([]byte, error) {
+	var out []byte
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		for _, size := range audit.CosignedSizes(tx, 64) {
+			msg, err := audit.Cosigned(tx, size)
+			if err != nil {
+				return err
+			}
+			if msg != nil && accept(msg) {
+				out = msg
+				return nil
+			}
+		}
+		return nil
 	})
 	return out, err
 }

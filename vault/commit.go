@@ -19,6 +19,7 @@ import (
 type committer struct {
 	db    *bbolt.DB
 	sign  func(*bbolt.Tx) error
+	after func() // called after every commit (a new checkpoint, maybe)
 	calls chan *call
 	done  chan struct{}
 }
@@ -33,8 +34,8 @@ const maxBatch = 1000
 
 var errClosed = errors.New("vault: closed")
 
-func newCommitter(db *bbolt.DB, sign func(*bbolt.Tx) error) *committer {
-	c := &committer{db: db, sign: sign, calls: make(chan *call, maxBatch), done: make(chan struct{})}
+func newCommitter(db *bbolt.DB, sign func(*bbolt.Tx) error, after func()) *committer {
+	c := &committer{db: db, sign: sign, after: after, calls: make(chan *call, maxBatch), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -85,6 +86,7 @@ func (c *committer) run(batch []*call) {
 			return c.sign(tx)
 		})
 		if err == nil {
+			c.after()
 			for _, cl := range batch {
 				cl.err <- nil
 			}
@@ -92,12 +94,14 @@ func (c *committer) run(batch []*call) {
 		}
 	}
 	for _, cl := range batch {
-		cl.err <- c.db.Update(func(tx *bbolt.Tx) error {
+		err := c.db.Update(func(tx *bbolt.Tx) error {
 			if err := cl.fn(tx); err != nil {
 				return err
 			}
 			return c.sign(tx)
 		})
+		c.after()
+		cl.err <- err
 	}
 }
 

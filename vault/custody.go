@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
@@ -70,6 +71,41 @@ func (v *Vault) CustodyTrail(c Caller, id string) (*Custody, error) {
 			}
 			out.Seqs = append(out.Seqs, seq)
 			out.Events = append(out.Events, leaves[0])
+			out.Proofs = append(out.Proofs, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ProveCustodyIn returns trail with its events proved in the tree of
+// another signed checkpoint of the log, at least as large as the trail's
+// own: a checkpoint that witnesses cosigned after the trail was read. It
+// adds no event to the trail and reads nothing the trail did not hold, so
+// it needs no caller: the request that read the trail was authorized and
+// audited.
+func (v *Vault) ProveCustodyIn(trail *Custody, checkpoint []byte) (*Custody, error) {
+	cp, err := auditlog.OpenCheckpoint(checkpoint, v.log.VerifierKey())
+	if err != nil {
+		return nil, err
+	}
+	old, err := auditlog.OpenCheckpoint(trail.Checkpoint, v.log.VerifierKey())
+	if err != nil {
+		return nil, err
+	}
+	if cp.Size < old.Size {
+		return nil, fmt.Errorf("vault: checkpoint of %d events is older than the trail's (%d)", cp.Size, old.Size)
+	}
+	out := &Custody{Events: trail.Events, Seqs: trail.Seqs, Checkpoint: checkpoint, Verifier: trail.Verifier}
+	err = v.db.View(func(tx *bbolt.Tx) error {
+		for _, seq := range trail.Seqs {
+			p, err := audit.InclusionProof(tx, seq, cp.Size)
+			if err != nil {
+				return err
+			}
 			out.Proofs = append(out.Proofs, p)
 		}
 		return nil

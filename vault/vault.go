@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -97,7 +98,28 @@ type Vault struct {
 	// *atomic.Bool.
 	watched sync.Map
 
+	// onCheckpoint, if set, is called after every commit that may have
+	// signed a new checkpoint (OnCheckpoint).
+	onCheckpoint atomic.Pointer[func()]
+
 	closeOnce sync.Once
+}
+
+// OnCheckpoint has f called after every commit that may have signed a new
+// audit checkpoint (f must not block: the server's witness client only
+// wakes up). nil removes it.
+func (v *Vault) OnCheckpoint(f func()) {
+	if f == nil {
+		v.onCheckpoint.Store(nil)
+		return
+	}
+	v.onCheckpoint.Store(&f)
+}
+
+func (v *Vault) signed() {
+	if f := v.onCheckpoint.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // Caller identifies who performs an action, for authorisation and audit.
@@ -181,7 +203,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		os.Remove(path)
 		return nil, nil, err
 	}
-	v.commit = newCommitter(db, v.log.Sign)
+	v.commit = newCommitter(db, v.log.Sign, v.signed)
 
 	var url string
 	err = db.Update(func(tx *bbolt.Tx) error {
@@ -292,7 +314,7 @@ func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 		return nil, err
 	}
 	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, log: l}
-	v.commit = newCommitter(db, l.Sign)
+	v.commit = newCommitter(db, l.Sign, v.signed)
 	if err := v.migrate(version); err != nil {
 		return nil, fmt.Errorf("vault: migrating the file to format %s: %w", formatVersion, err)
 	}

@@ -43,6 +43,7 @@ func newDemoCmd() *cobra.Command {
 	var (
 		data, listen, keys string
 		limits             connLimits
+		witnesses          witnessFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--data DIR] [--listen ADDR]",
@@ -66,6 +67,9 @@ are public: never use them, or a demo vault, for real data.
 			if err := limits.check(); err != nil {
 				return err
 			}
+			if _, err := witnesses.parse(); err != nil {
+				return err
+			}
 			users, pass, err := loadDemoKeys(keys)
 			if err != nil {
 				return err
@@ -82,7 +86,7 @@ are public: never use them, or a demo vault, for real data.
 				return fmt.Errorf("%w (is another amana demo running? use --listen)", err)
 			}
 			out := cmd.OutOrStdout()
-			return serve(cmd.Context(), ln, serveOptions{data: data, listen: listen, authRate: 10, authBurst: 60, limits: limits}, pass, func(url string) {
+			return serve(cmd.Context(), ln, serveOptions{data: data, listen: listen, authRate: 10, authBurst: 60, limits: limits, witnesses: witnesses}, pass, func(url string) {
 				if fresh {
 					fmt.Fprintf(out, "Loading %d synthetic documents into %s …\n", demoDocuments, data)
 					ids, err := seedDemo(cmd.Context(), url, keys, users)
@@ -100,6 +104,7 @@ are public: never use them, or a demo vault, for real data.
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to serve on")
 	cmd.Flags().StringVar(&keys, "keys", "keys-example", "directory of the demo users' keys (public; demo only)")
 	addLimitFlags(cmd, &limits)
+	addWitnessFlags(cmd, &witnesses)
 	return cmd
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/internal/server"
+	"github.com/amana-vault/amana/witness"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -27,7 +28,45 @@ type serveOptions struct {
 	authRate                                float64
 	authBurst                               int
 	limits                                  connLimits
+	witnesses                               witnessFlags
 }
+
+// witnessFlags are serve's and demo's --witness and --witness-quorum.
+type witnessFlags struct {
+	list   []string
+	quorum int
+}
+
+func addWitnessFlags(cmd *cobra.Command, w *witnessFlags) {
+	cmd.Flags().StringArrayVar(&w.list, "witness", nil, "a witness that cosigns the audit log's checkpoints, as 'VKEY=URL' (repeatable)")
+	cmd.Flags().IntVar(&w.quorum, "witness-quorum", 0, "how many witnesses must cosign a checkpoint (default: all)")
+}
+
+func (w witnessFlags) parse() ([]witness.Witness, error) {
+	var out []witness.Witness
+	for _, s := range w.list {
+		x, err := witness.ParseFlag(s)
+		if err != nil {
+			return nil, usageError("--witness: %v", err)
+		}
+		out = append(out, x)
+	}
+	if w.quorum < 0 || w.quorum > len(out) {
+		return nil, usageError("--witness-quorum %d: give between 1 and the number of witnesses (%d)", w.quorum, len(out))
+	}
+	return out, nil
+}
+
+// witnessHelp is what serve and demo say about witnesses.
+const witnessHelp = `With --witness 'VKEY=URL' (repeatable), every new checkpoint of the audit
+log is submitted to each witness (C2SP tlog-witness: VKEY is the witness's
+verifier key, URL the base of its endpoint), with a consistency proof from
+the size the witness saw last; the cosignatures it returns are stored and
+served with the checkpoint at /v1/audit/checkpoint, which waits a few
+seconds for --witness-quorum of them (default: all). A witness that is down
+or refuses never holds up a write: it is retried with backoff, logged, and
+reported in /v1/health. Each witness must know the log first: give its
+operator the log's verifier key ('amana init' prints it).`
 
 // connLimits are how long a connection may take over each part of a
 // request.
@@ -77,6 +116,8 @@ loopback or behind a TLS-terminating proxy on the same host.
 
 ` + connLimitsHelp + `
 
+` + witnessHelp + `
+
 Requests the server refuses are audited, with their route and reason; the
 refusals of one client address, user, route and reason are counted in at
 most two events a minute, so that nobody can flood the log with them.`,
@@ -91,6 +132,9 @@ most two events a minute, so that nobody can flood the log with them.`,
 				return usageError("--tls-cert and --tls-key go together")
 			}
 			if err := o.limits.check(); err != nil {
+				return err
+			}
+			if _, err := o.witnesses.parse(); err != nil {
 				return err
 			}
 			pass, err := readPassphrase(o.passFile, false)
@@ -112,6 +156,7 @@ most two events a minute, so that nobody can flood the log with them.`,
 	cmd.Flags().Float64Var(&o.authRate, "auth-rate", 10, "login requests per second allowed per client address")
 	cmd.Flags().IntVar(&o.authBurst, "auth-burst", 60, "burst of login requests allowed per client address (an office behind one address)")
 	addLimitFlags(cmd, &o.limits)
+	addWitnessFlags(cmd, &o.witnesses)
 	return cmd
 }
 
@@ -120,7 +165,12 @@ most two events a minute, so that nobody can flood the log with them.`,
 func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase string, ready func(url string)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	witnesses, err := o.witnesses.parse()
+	if err != nil {
+		return err
+	}
 	return server.Run(ctx, server.Config{
+		Witnesses: witnesses, WitnessQuorum: o.witnesses.quorum,
 		DataDir: o.data, Passphrase: passphrase,
 		Listener: ln, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
 		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, nil)),

@@ -30,6 +30,7 @@ import (
 	"github.com/amana-vault/amana/internal/server"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/witness"
 )
 
 // Vault options of test vaults: a cheap scrypt, so that unsealing takes
@@ -69,6 +70,10 @@ type Options struct {
 	// HeaderTimeout, BodyTimeout, StallTimeout and IdleTimeout, as in
 	// server.Config (default: the server's defaults).
 	HeaderTimeout, BodyTimeout, StallTimeout, IdleTimeout time.Duration
+	// Witnesses and WitnessQuorum, as in server.Config; failed witnesses
+	// are retried after 20 ms at first.
+	Witnesses     []witness.Witness
+	WitnessQuorum int
 }
 
 // Server is a running Amana server. Its fields are for reading, except
@@ -143,6 +148,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 		API: opts.API, Wrap: opts.Wrap, MaxHeaderBytes: opts.MaxHeaderBytes, Interval: interval,
 		HeaderTimeout: opts.HeaderTimeout, BodyTimeout: opts.BodyTimeout,
 		StallTimeout: opts.StallTimeout, IdleTimeout: opts.IdleTimeout,
+		Witnesses: opts.Witnesses, WitnessQuorum: opts.WitnessQuorum, WitnessBackoff: 20 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

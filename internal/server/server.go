@@ -32,6 +32,7 @@ import (
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
+	"github.com/amana-vault/amana/witness"
 )
 
 // IndexDir is where a vault's search index lives inside its data directory.
@@ -101,7 +102,21 @@ type Config struct {
 	// (defaults DefaultHeaderTimeout…). BodyTimeout and StallTimeout go
 	// to the API's configuration, where API may still change them.
 	HeaderTimeout, BodyTimeout, StallTimeout, IdleTimeout time.Duration
+
+	// Witnesses cosign the audit log's checkpoints (C2SP tlog-witness);
+	// WitnessQuorum of them make a checkpoint cosigned (default: all).
+	// WitnessWait bounds how long GET /v1/audit/checkpoint waits for a
+	// quorum to cosign a fresh checkpoint (default DefaultWitnessWait).
+	// WitnessBackoff is the first wait before retrying a witness that
+	// failed (default 1 s; it doubles up to 5 min).
+	Witnesses      []witness.Witness
+	WitnessQuorum  int
+	WitnessWait    time.Duration
+	WitnessBackoff time.Duration
 }
+
+// DefaultWitnessWait is the default of Config.WitnessWait.
+const DefaultWitnessWait = 5 * time.Second
 
 // Server is a running server.
 type Server struct {
@@ -114,6 +129,7 @@ type Server struct {
 	v       *vault.Vault
 	ix      *search.Index
 	indexer *indexer.Indexer
+	cosign  *witness.Cosigner
 
 	served   chan struct{} // closed when Serve returned
 	serveErr error
@@ -200,9 +216,24 @@ func Start(cfg Config) (s *Server, err error) {
 		s.log.Info("index repaired", "changes", n)
 	}
 
+	if len(cfg.Witnesses) > 0 {
+		if cfg.WitnessWait <= 0 {
+			cfg.WitnessWait = DefaultWitnessWait
+		}
+		s.cosign, err = witness.Start(witness.Config{Log: s.v, Witnesses: cfg.Witnesses, Quorum: cfg.WitnessQuorum,
+			Logger: s.log, MinBackoff: cfg.WitnessBackoff})
+		if err != nil {
+			s.ix.Close()
+			s.v.Close()
+			return nil, err
+		}
+		s.v.OnCheckpoint(s.cosign.Notify)
+	}
+
 	api := httpapi.Config{
 		Vault: s.v, Index: s.ix, Indexer: s.indexer, Logger: s.log, Version: cfg.Version, Now: cfg.Now,
 		BodyTimeout: cfg.BodyTimeout, StallTimeout: cfg.StallTimeout,
+		Witnesses: s.cosign, WitnessWait: cfg.WitnessWait,
 	}
 	if cfg.API != nil {
 		cfg.API(&api)
@@ -318,6 +349,10 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.stopTick()
 	s.ticking.Wait()
+	if s.cosign != nil {
+		s.v.OnCheckpoint(nil)
+		s.cosign.Close()
+	}
 	// The refusals still folded, before the vault closes.
 	s.api.FlushRefusals(true)
 	// No request and no tick runs now: leave the index in step, so that
