@@ -300,6 +300,9 @@ type Report struct {
 	Manifest        Manifest
 	Events          int
 	CheckpointSize  int64
+	// Checkpoint is the signed checkpoint note the proofs lead to, with
+	// any witness cosignatures (check them with auditlog.OpenCosigned).
+	Checkpoint      []byte
 	VerifierKey     string
 	VerifierFromZip bool // no key was given: the bundle's own key was used
 	// DepositorKey is the SHA256 fingerprint of the key that signed the
@@ -433,7 +436,7 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("bundle: checkpoint: %w", err)
 	}
-	rep.CheckpointSize = cp.Size
+	rep.CheckpointSize, rep.Checkpoint = cp.Size, cpb
 
 	// 4. Every custody event is about this document and in the tree.
 	eb, err := small(FileCustody)

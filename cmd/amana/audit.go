@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.etcd.io/bbolt"
@@ -40,6 +41,7 @@ type verifyResult struct {
 	VerifierKey string `json:"verifier_key,omitempty"`
 	FirstBadSeq *int64 `json:"first_bad_seq,omitempty"`
 	Error       string `json:"error,omitempty"`
+	*onlineResult
 }
 
 func newAuditVerifyCmd() *cobra.Command {
@@ -47,6 +49,7 @@ func newAuditVerifyCmd() *cobra.Command {
 		data, export, oldFile, verifier string
 		asJSON                          bool
 		r                               remote
+		wc                              witnessCheck
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [--data DIR | --export DIR] [--checkpoint OLD] [--verifier KEY]",
@@ -60,14 +63,30 @@ server serves); with --checkpoint, the
 earlier checkpoint you kept must be signed by the same key and consistent
 with the log: nothing it covers was changed or removed. With --verifier, the
 log's key must be the one you were given at init. On failure it names the
-first sequence number that cannot be trusted and exits non-zero.`,
+first sequence number that cannot be trusted and exits non-zero.
+
+Online, it also keeps the largest checkpoint it verified (in the config
+directory, under checkpoints/) and refuses a later one that is smaller or
+not consistent with it: a server that rolled its log back, or shows you
+another history than before (a split view), is caught. With --witness VKEY
+(repeatable), the server's checkpoint must carry valid cosignatures of those
+witnesses (all, or --quorum N): independent services that cosign only a
+tree consistent with every tree they cosigned before, so that what you
+verify is what everyone else is shown.`,
 		Example: `  amana audit verify --checkpoint checkpoint-2026-01.txt --verifier "$(cat verifier.txt)"
+  amana audit verify --witness "witness.example.org+1fd6e0a8+BO8c…" --quorum 1
   amana audit verify --data /srv/amana --checkpoint checkpoint-2026-01.txt
   amana audit verify --export ./audit-copy --verifier "amana.local/vault+454a3838+AQ…"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if data != "" && export != "" {
 				return usageError("give at most one of --data DIR or --export DIR (neither: verify online)")
+			}
+			if err := wc.check(); err != nil {
+				return err
+			}
+			if len(wc.keys) > 0 && (data != "" || export != "") {
+				return usageError("--witness checks the server's checkpoint: verify online")
 			}
 			var old []byte
 			if oldFile != "" {
@@ -78,6 +97,7 @@ first sequence number that cannot be trusted and exits non-zero.`,
 				old = b
 			}
 			var rep *auditlog.Report
+			var on *onlineResult
 			var err error
 			if data != "" {
 				err = vault.ViewFile(data, func(tx *bbolt.Tx) error {
@@ -89,11 +109,11 @@ first sequence number that cannot be trusted and exits non-zero.`,
 				rep, err = auditlog.VerifyExport(export, old)
 			} else {
 				var fatal error
-				if rep, err, fatal = verifyOnline(cmd.Context(), &r, old, verifier); fatal != nil {
+				if rep, on, err, fatal = verifyOnline(cmd.Context(), &r, old, verifier, wc); fatal != nil {
 					return fatal
 				}
 			}
-			res := verifyResult{OK: err == nil}
+			res := verifyResult{OK: err == nil, onlineResult: on}
 			if rep != nil {
 				res.Size, res.VerifierKey = rep.Size, rep.VerifierKey
 				res.Root = rep.Root.String()
@@ -126,6 +146,12 @@ first sequence number that cannot be trusted and exits non-zero.`,
 				if res.OldSize > 0 {
 					fmt.Fprintf(w, "consistent with your checkpoint of %d events: the log only grew\n", res.OldSize)
 				}
+				if on != nil && on.SeenSize > 0 {
+					fmt.Fprintf(w, "consistent with the largest checkpoint you verified before (%d events): no rollback, no split view\n", on.SeenSize)
+				}
+				if on != nil && len(on.CosignedBy) > 0 {
+					fmt.Fprintf(w, "cosigned by the witnesses %s\n", strings.Join(on.CosignedBy, ", "))
+				}
 			}
 			if err != nil {
 				if te != nil {
@@ -140,6 +166,7 @@ first sequence number that cannot be trusted and exits non-zero.`,
 	cmd.Flags().StringVar(&export, "export", "", "verify an export made by 'amana audit export'")
 	cmd.Flags().StringVar(&oldFile, "checkpoint", "", "an earlier signed checkpoint to prove consistency with")
 	cmd.Flags().StringVar(&verifier, "verifier", "", "the verifier key you were given; fail if the log uses another")
+	wc.addFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	r.addServerFlags(cmd, false)
 	return cmd

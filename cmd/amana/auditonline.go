@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -292,20 +293,76 @@ func isFatal(err error) bool {
 // server's consistency proofs locate a changed event. A failed check is an
 // *auditlog.TamperError naming the first bad seq. fatal is set instead for
 // errors that say nothing about the log (no session, no network).
-func verifyOnline(ctx context.Context, r *remote, old []byte, trusted string) (rep *auditlog.Report, err, fatal error) {
+//
+// With witnesses (wc), the checkpoint must carry their cosignatures. Split
+// views: the largest checkpoint verified before (kept in the config
+// directory) must be no larger than the server's and consistent with it;
+// the server's becomes the one kept when it verifies.
+func verifyOnline(ctx context.Context, r *remote, old []byte, trusted string, wc witnessCheck) (rep *auditlog.Report, on *onlineResult, err, fatal error) {
 	k, err := r.connect()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	on = &onlineResult{}
 	src, err := serverSource(ctx, k.c, trusted)
 	if err == nil {
-		rep, err = auditlog.Verify(src, old)
+		rep, err = on.verify(ctx, k.c, src, old, wc)
 	}
 	if isFatal(err) {
-		return nil, nil, k.done(err)
+		return nil, nil, nil, k.done(err)
 	}
 	k.done(nil)
-	return rep, err, nil
+	return rep, on, err, nil
+}
+
+// onlineResult is what verifyOnline adds to the report.
+type onlineResult struct {
+	CosignedBy []string `json:"cosigned_by,omitempty"`
+	SeenSize   int64    `json:"previously_seen_size,omitempty"`
+}
+
+func (on *onlineResult) verify(ctx context.Context, c *client.Client, src *auditlog.Source, old []byte, wc witnessCheck) (*auditlog.Report, error) {
+	cp, err := auditlog.OpenCheckpoint(src.Checkpoint, src.VerifierKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(wc.keys) > 0 {
+		if _, on.CosignedBy, err = auditlog.OpenCosigned(src.Checkpoint, src.VerifierKey, wc.keys, wc.quorum); err != nil {
+			return nil, fmt.Errorf("the server's checkpoint is not cosigned by the witnesses asked for: %w", err)
+		}
+	}
+	seenNote, seen, err := loadSeen(src.VerifierKey)
+	if err != nil {
+		return nil, err
+	}
+	if seen != nil {
+		on.SeenSize = seen.Size
+		if cp.Size < seen.Size {
+			return nil, fmt.Errorf("the server's checkpoint covers %d events, fewer than the %d of a checkpoint you verified before: the log was rolled back, or you are shown another history than before (a split view)", cp.Size, seen.Size)
+		}
+		if old == nil {
+			old = seenNote // Verify checks consistency with it, and locates a change
+		}
+	}
+	rep, err := auditlog.Verify(src, old)
+	if err != nil {
+		return rep, err
+	}
+	if seen != nil && !bytes.Equal(old, seenNote) {
+		var proof tlog.TreeProof
+		if seen.Size > 0 && seen.Size < cp.Size {
+			if proof, err = c.ConsistencyProof(ctx, seen.Size, cp.Size); err != nil {
+				return rep, err
+			}
+		}
+		if err := auditlog.CheckConsistency(*seen, cp, proof); err != nil {
+			return rep, fmt.Errorf("not consistent with the checkpoint of %d events you verified before (a split view, or a rewritten log): %w", seen.Size, err)
+		}
+	}
+	if err := keepSeen(src.VerifierKey, src.Checkpoint); err != nil {
+		return rep, fmt.Errorf("keeping the checkpoint: %w", err)
+	}
+	return rep, nil
 }
 
 // tee writes every leaf it reads to an export.

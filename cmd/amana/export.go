@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/bundle"
 	"github.com/amana-vault/amana/envelope"
 )
@@ -159,6 +161,7 @@ func writeFileAtomic(name string, b []byte, mode os.FileMode) error {
 func newVerifyBundleCmd() *cobra.Command {
 	var verifier string
 	var asJSON bool
+	var wf witnessCheck
 	cmd := &cobra.Command{
 		Use:   "verify-bundle BUNDLE [--verifier KEY]",
 		Short: "Check a court bundle offline",
@@ -169,7 +172,13 @@ document key decrypts the ciphertext into the content; every custody event
 is about this document and is included in the signed checkpoint's tree; and
 the checkpoint is signed by the verifier key. Pass --verifier with the key
 the vault's custodians published; without it the bundle's own key is used,
-which proves consistency but not origin. It says exactly what fails.`,
+which proves consistency but not origin. With --witness VKEY (repeatable),
+the checkpoint must also carry valid cosignatures of those witnesses (all
+of them, or --quorum N). It says exactly what fails.
+
+The custody trail can also be checked without Amana, with spicy from
+filippo.io/torchwood, in the unzipped bundle:
+  spicy -verify "VERIFIER_KEY" custody/*.json`,
 		Example: `  amana verify-bundle case-7f3c9a.zip --verifier "amana.local/vault+454a3838+AQ…"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -183,6 +192,12 @@ which proves consistency but not origin. It says exactly what fails.`,
 				return err
 			}
 			rep, err := bundle.Verify(f, st.Size(), verifier)
+			var cosigners []string
+			if err == nil && len(wf.keys) > 0 {
+				if _, cosigners, err = auditlog.OpenCosigned(rep.Checkpoint, rep.VerifierKey, wf.keys, wf.quorum); err != nil {
+					err = fmt.Errorf("its checkpoint is not cosigned by the witnesses asked for: %w", err)
+				}
+			}
 			if asJSON {
 				res := map[string]any{"ok": err == nil}
 				if rep != nil {
@@ -192,6 +207,9 @@ which proves consistency but not origin. It says exactly what fails.`,
 					res["verifier_key"] = rep.VerifierKey
 					res["verifier_from_bundle"] = rep.VerifierFromZip
 					res["depositor_key"] = rep.DepositorKey
+				}
+				if cosigners != nil {
+					res["cosigned_by"] = cosigners
 				}
 				if err != nil {
 					res["error"] = err.Error()
@@ -209,6 +227,9 @@ which proves consistency but not origin. It says exactly what fails.`,
 				fmt.Fprintf(w, "OK: %s (%s, %s) — content %s\n", m.Document, m.Kind, m.FileName, m.PlainSHA256)
 				fmt.Fprintf(w, "Deposited and signed by %s (key %s); the content matches the signed manifest.\n", m.Depositor, rep.DepositorKey)
 				fmt.Fprintf(w, "%d custody events proven in a checkpoint of %d events signed by %s\n", rep.Events, rep.CheckpointSize, rep.VerifierKey)
+				if len(cosigners) > 0 {
+					fmt.Fprintf(w, "The checkpoint is cosigned by the witnesses %s.\n", strings.Join(cosigners, ", "))
+				}
 				if rep.VerifierFromZip {
 					fmt.Fprintln(w, "Note: checked with the key inside the bundle; compare it with the key the vault's custodians published (--verifier).")
 				}
@@ -216,6 +237,7 @@ which proves consistency but not origin. It says exactly what fails.`,
 			return nil
 		},
 	}
+	wf.addFlags(cmd)
 	cmd.Flags().StringVar(&verifier, "verifier", "", "the audit log's published verifier key")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd

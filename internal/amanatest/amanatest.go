@@ -97,9 +97,13 @@ type Server struct {
 	// Users by id.
 	Users map[string]*User
 
-	t   testing.TB
-	srv *server.Server
+	t         testing.TB
+	srv       *server.Server
+	witnesses []witness.Witness
 }
+
+// WitnessList returns the witnesses the server submits checkpoints to.
+func (s *Server) WitnessList() []witness.Witness { return s.witnesses }
 
 // NewServer creates a vault for opts in a temporary directory and serves it
 // on loopback until the test ends.
@@ -126,6 +130,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 		Clock:      fakeclock.New(start),
 		Users:      map[string]*User{},
 		t:          t,
+		witnesses:  opts.Witnesses,
 	}
 	vopts := vault.Options{Now: s.Clock.Now, ScryptWorkFactor: ScryptWorkFactor, ChunkSize: ChunkSize}
 	if err := CreateVault(s.Dir, s.Passphrase, users, opts.Collections, vopts); err != nil {
