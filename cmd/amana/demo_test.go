@@ -18,9 +18,9 @@ import (
 
 // startDemo runs 'amana demo' and returns the server URL and the guide it
 // printed, once it is ready.
-func startDemo(t *testing.T, data string) (*exec.Cmd, string, string, *syncWriter) {
+func startDemo(t *testing.T, data string, extra ...string) (*exec.Cmd, string, string, *syncWriter) {
 	t.Helper()
-	cmd := exec.Command(amanaBin, "demo", "--data", data, "--listen", "127.0.0.1:0", "--keys", "../../keys-example")
+	cmd := exec.Command(amanaBin, append([]string{"demo", "--data", data, "--listen", "127.0.0.1:0", "--keys", "../../keys-example"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amana-vault/amana/internal/amanatest"
 )
 
 // The README walkthrough, run as a new user would run it: the real binary
@@ -42,6 +45,32 @@ type walkthrough struct {
 	cfg   map[string]string
 	last  map[string]int64 // last TOTP step used per user
 	slept time.Duration
+}
+
+// wtUnzip extracts a zip file into dir.
+func wtUnzip(t *testing.T, name, dir string) {
+	t.Helper()
+	zr, err := zip.OpenReader(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			t.Fatalf("zip entry %q escapes", f.Name)
+		}
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || os.WriteFile(p, b, 0o600) != nil {
+			t.Fatalf("extracting %s: %v", f.Name, err)
+		}
+	}
 }
 
 // wtShellQuote quotes an argument for the logged command line.
@@ -196,9 +225,12 @@ func TestWalkthrough(t *testing.T) {
 		w.users[u.ID] = u
 	}
 
-	// 1. amana demo --data DIR --listen 127.0.0.1:0
-	t.Log("step 1: start the demo")
-	demo, url, guide, demoErr := startDemo(t, filepath.Join(tmp, "amana-demo"))
+	// A witness, run by someone else: litewitness on loopback.
+	wit := amanatest.StartWitness(t, "witness.example.org/w1")
+
+	// 1. amana demo --data DIR --listen 127.0.0.1:0 --witness VKEY=URL
+	t.Log("step 1: start the demo, with a witness")
+	demo, url, guide, demoErr := startDemo(t, filepath.Join(tmp, "amana-demo"), "--witness", wit.Key+"="+wit.URL)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
@@ -307,17 +339,30 @@ func TestWalkthrough(t *testing.T) {
 	}
 
 	// 5. The auditor checkpoints, verifies, and reads the document's trail.
-	t.Log("step 5: the auditor checkpoints, verifies and reads the trail")
+	// The witness's operator registers the log's verifier key first; the
+	// server has been retrying it meanwhile, and writes never waited.
+	t.Log("step 5: the auditor checkpoints, verifies with the witness and reads the trail")
 	auditor := w.login("auditor")
+	r = w.ok(auditor, "audit", "checkpoint", "--json")
+	var cpInfo struct {
+		VerifierKey string `json:"verifier_key"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &cpInfo); err != nil || cpInfo.VerifierKey == "" {
+		t.Fatalf("audit checkpoint --json: %v\n%s", err, r.stdout)
+	}
+	t.Logf("$ witnessctl add-log -db witness.db -origin amana.local/vault && witnessctl add-key -db witness.db -origin amana.local/vault -key %s", cpInfo.VerifierKey)
+	wit.AddLog("amana.local/vault", cpInfo.VerifierKey)
 	cp := filepath.Join(work, "checkpoint-1.txt")
 	w.ok(auditor, "audit", "checkpoint", "-o", cp)
 	if b, err := os.ReadFile(cp); err != nil || len(b) == 0 {
 		t.Fatalf("audit checkpoint -o %s wrote nothing (err %v)", cp, err)
 	}
-	r = w.ok(auditor, "audit", "verify", "--checkpoint", cp)
-	if !strings.HasPrefix(r.stdout, "OK:") || !strings.Contains(r.stdout, "consistent with your checkpoint") {
-		t.Errorf("audit verify --checkpoint: %q", r.stdout)
+	r = w.ok(auditor, "audit", "verify", "--checkpoint", cp, "--witness", wit.Key)
+	if !strings.HasPrefix(r.stdout, "OK:") || !strings.Contains(r.stdout, "consistent with your checkpoint") ||
+		!strings.Contains(r.stdout, "cosigned by the witnesses witness.example.org/w1") {
+		t.Errorf("audit verify --checkpoint --witness: %q", r.stdout)
 	}
+	wtLogOutput(t, r)
 	r = w.ok(auditor, "audit", "log", "--doc", doc, "--json")
 	var events []struct {
 		Seq     int64  `json:"seq"`
@@ -366,6 +411,24 @@ func TestWalkthrough(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(offline, sessionFile)); err == nil {
 		t.Error("verify-bundle wrote a session")
+	}
+	// The bundle's checkpoint carries the witness's cosignature, and its
+	// custody trail verifies with spicy, a tool that knows nothing of Amana.
+	r = w.ok(offline, "verify-bundle", bundleFile, "--verifier", cpInfo.VerifierKey, "--witness", wit.Key)
+	if !strings.Contains(r.stdout, "cosigned by the witnesses witness.example.org/w1") {
+		t.Errorf("verify-bundle --witness: %q", r.stdout)
+	}
+	unzipped := filepath.Join(work, "bundle")
+	t.Logf("$ unzip %s -d bundle && cd bundle", bundleFile)
+	wtUnzip(t, bundleFile, unzipped)
+	custody, _ := filepath.Glob(filepath.Join(unzipped, "custody", "*.json"))
+	if len(custody) < 3 {
+		t.Fatalf("the bundle has %d custody/*.json files", len(custody))
+	}
+	spicy := amanatest.Tool(t, "spicy")
+	t.Logf("$ spicy -verify %s custody/*.json", cpInfo.VerifierKey)
+	if out, err := exec.Command(spicy, append([]string{"-verify", cpInfo.VerifierKey}, custody...)...).CombinedOutput(); err != nil || !strings.Contains(string(out), "verified") {
+		t.Fatalf("spicy -verify: %v\n%s", err, out)
 	}
 
 	// 7. No lock-in: the key slot and the ciphertext over plain HTTP, opened
