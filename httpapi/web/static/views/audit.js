@@ -1,7 +1,7 @@
 // The audit log: its events, filtered and charted, and the verification
 // of its signed checkpoint in the browser (the tree hash over the events
-// the page shows, and consistency with the checkpoint this browser saw
-// last, kept in localStorage as a witness).
+// the page shows, and consistency with the largest checkpoint this browser
+// saw, kept in localStorage: a smaller or inconsistent one is refused).
 
 import { t, fmtNum, fmtDate } from '../i18n.js';
 import { h } from '../dom.js';
@@ -98,7 +98,11 @@ export function viewAudit(main) {
         if (c.error !== undefined) return fail(c.error);
         against = t('audit.consistent', { n: fmtNum(oc.size) });
       }
-      localStorage.setItem(store, note);
+      // Keep the largest checkpoint seen, with its witnesses' cosignature
+      // lines: a smaller one (a rollback) never replaces it, and every later
+      // one must be consistent with it (no split view).
+      const kept = old ? w.openCheckpoint(old, key) : undefined;
+      if (!kept || (kept.error === undefined && kept.size <= cp.size)) localStorage.setItem(store, note);
       verify.replaceChildren(h('p', { class: 'ok', id: 'verify-result', 'data-ok': 'true' }, t('audit.verified', { n: fmtNum(cp.size), key: key.split('+')[0] }), ' ', against));
     } catch (e) { fail(errText(e)); }
   }
