@@ -1,10 +1,15 @@
 package witness_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +17,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/amana-vault/amana/auditlog"
 	"github.com/amana-vault/amana/internal/amanatest"
@@ -239,4 +246,66 @@ func copyDir(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestHostileWitness: a witness's answers are checked, never trusted: a
+// cosignature by another key, of another checkpoint, a malformed 409 or an
+// endless answer store nothing and are reported.
+func TestHostileWitness(t *testing.T) {
+	real := newSigner(t, "example.org/w1")
+	impostor := newSigner(t, "example.org/w1")
+	tests := []struct {
+		name   string
+		answer func(body []byte) (int, []byte)
+		want   string
+	}{
+		{"another key", func(body []byte) (int, []byte) { return 200, cosignLine(t, impostor, body) }, "no valid cosignature"},
+		{"another checkpoint", func(body []byte) (int, []byte) {
+			return 200, cosignLine(t, real, bytes.Replace(body, []byte("amana.local/vault\n"), []byte("amana.local/other\n"), 1))
+		}, "no valid cosignature"},
+		{"garbage", func([]byte) (int, []byte) { return 200, []byte("— example.org/w1 AAAA\n") }, "no valid cosignature"},
+		{"bad 409", func([]byte) (int, []byte) { return 409, []byte("many\n") }, "409 without a tree size"},
+		{"huge", func([]byte) (int, []byte) { return 200, bytes.Repeat([]byte("a"), 1<<20) }, "too large"},
+		{"500", func([]byte) (int, []byte) { return 500, []byte("oops\n") }, "refused: 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				_, note, _ := bytes.Cut(body, []byte("\n\n"))
+				code, answer := tt.answer(note)
+				w.WriteHeader(code)
+				w.Write(answer)
+			}))
+			defer srv.Close()
+			v, _ := newVault(t)
+			defer v.Close()
+			c := start(t, v, 0, witness.Witness{Key: real.Verifier().String(), URL: srv.URL})
+			waitStatus(t, c, tt.want)
+			if msg, _ := v.CosignedCheckpoint(func([]byte) bool { return true }); msg != nil {
+				t.Fatalf("stored a cosignature:\n%s", msg)
+			}
+		})
+	}
+}
+
+func newSigner(t *testing.T, name string) *torchwood.CosignatureSigner {
+	t.Helper()
+	_, k, _ := ed25519.GenerateKey(rand.Reader)
+	s, err := torchwood.NewCosignatureSigner(name, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// cosignLine returns s's signature line of the note text of msg.
+func cosignLine(t *testing.T, s *torchwood.CosignatureSigner, msg []byte) []byte {
+	text, _, _ := bytes.Cut(msg, []byte("\n\n"))
+	signed, err := note.Sign(&note.Note{Text: string(text) + "\n"}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, line, _ := bytes.Cut(signed, []byte("\n\n"))
+	return line
 }
