@@ -82,6 +82,11 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the wait before retrying a witness
 	// that failed; it doubles after each failure (defaults 1 s and 5 min).
 	MinBackoff, MaxBackoff time.Duration
+	// Interval is the least time between two checkpoints submitted to one
+	// witness after each new commit (default 1 s; negative: none), so that
+	// a busy log costs a witness, and the log's own storage, one round a
+	// second. A Wait (an auditor asking for a checkpoint) submits at once.
+	Interval time.Duration
 }
 
 // Status is what /v1/health says about one witness.
@@ -114,7 +119,8 @@ type worker struct {
 	c      *Cosigner
 	w      Witness
 	v      note.Verifier
-	wake   chan struct{}
+	wake   chan struct{} // a new checkpoint
+	urgent chan struct{} // someone waits for a cosignature
 	mu     sync.Mutex
 	status Status
 	known  int64 // the size the witness last told us it has, -1 if unknown
@@ -139,6 +145,9 @@ func Start(cfg Config) (*Cosigner, error) {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(5*time.Minute, cfg.MinBackoff)
 	}
+	if cfg.Interval == 0 {
+		cfg.Interval = time.Second
+	}
 	if cfg.Quorum <= 0 || cfg.Quorum > len(cfg.Witnesses) {
 		cfg.Quorum = len(cfg.Witnesses)
 	}
@@ -158,7 +167,7 @@ func Start(cfg Config) (*Cosigner, error) {
 		}
 		seen[id] = true
 		c.keys = append(c.keys, w.Key)
-		c.ws = append(c.ws, &worker{c: c, w: w, v: v, wake: make(chan struct{}, 1), known: -1,
+		c.ws = append(c.ws, &worker{c: c, w: w, v: v, wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1), known: -1,
 			status: Status{Name: v.Name()}})
 	}
 	for _, w := range c.ws {
@@ -167,7 +176,7 @@ func Start(cfg Config) (*Cosigner, error) {
 			defer c.done.Done()
 			w.run(ctx)
 		}()
-		w.poke()
+		poke(w.urgent)
 	}
 	return c, nil
 }
@@ -179,16 +188,17 @@ func (c *Cosigner) Keys() []string { return c.keys }
 func (c *Cosigner) Quorum() int { return c.cfg.Quorum }
 
 // Notify tells the witnesses' goroutines that there is a new checkpoint.
-// It never blocks. A witness in backoff is tried again at once.
+// It never blocks. A witness in backoff is tried again at once; one that
+// cosigned less than Config.Interval ago, when the interval ends.
 func (c *Cosigner) Notify() {
 	for _, w := range c.ws {
-		w.poke()
+		poke(w.wake)
 	}
 }
 
-func (w *worker) poke() {
+func poke(ch chan struct{}) {
 	select {
-	case w.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -203,7 +213,9 @@ func (c *Cosigner) Accept(msg []byte, logKey string) bool {
 // Wait returns once a quorum of witnesses cosigned a checkpoint of at
 // least size events, or when ctx is done.
 func (c *Cosigner) Wait(ctx context.Context, size int64) {
-	c.Notify()
+	for _, w := range c.ws {
+		poke(w.urgent)
+	}
 	for {
 		c.mu.Lock()
 		ch := c.cond
@@ -246,21 +258,31 @@ func (c *Cosigner) Close() {
 
 func (w *worker) run(ctx context.Context) {
 	backoff := time.Duration(0)
-	var retry <-chan time.Time
+	var retry, paced <-chan time.Time
+	var next time.Time // no routine submission before then
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-w.urgent:
 		case <-w.wake:
+			if d := time.Until(next); d > 0 && backoff == 0 {
+				if paced == nil {
+					paced = time.After(d)
+				}
+				continue
+			}
 		case <-retry:
+		case <-paced:
 		}
-		retry = nil
+		retry, paced = nil, nil
 		err := w.submit(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err == nil {
 			backoff = 0
+			next = time.Now().Add(w.c.cfg.Interval)
 			continue
 		}
 		if backoff == 0 {

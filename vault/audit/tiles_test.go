@@ -112,3 +112,23 @@ func TestCosignatures(t *testing.T) {
 		return nil
 	})
 }
+
+// BenchmarkTile reads a full tile of hashes at level 0 and 1, and a full
+// entry bundle, from a log of 65,536 events.
+func BenchmarkTile(b *testing.B) {
+	db, _, l := newLog(b, 0)
+	appendEvents(b, db, l, 0, 1<<16, 1<<16)
+	for _, tl := range []tlog.Tile{{H: 8, L: 0, N: 100, W: 256}, {H: 8, L: 1, N: 0, W: 256}, {H: 8, L: -1, N: 100, W: 256}} {
+		b.Run(auditlog.TilePath(tl), func(b *testing.B) {
+			for b.Loop() {
+				db.View(func(tx *bbolt.Tx) error {
+					_, err := Tile(tx, tl)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return nil
+				})
+			}
+		})
+	}
+}
