@@ -105,8 +105,9 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-// cosignedSince waits (up to WitnessWait) for a quorum of witnesses to
-// cosign the checkpoint cp or a later one, and returns the newest
+// cosignedSince asks the witnesses to cosign the checkpoint cp or a later
+// one and waits (up to WitnessWait, and no longer than it takes each to
+// answer once) for a quorum to do so, and returns the newest
 // checkpoint they cosigned, with its cosignatures, if it is at least as
 // large as cp; else nil, as when there are no witnesses.
 func (s *Server) cosignedSince(ctx context.Context, cp []byte) []byte {

@@ -116,14 +116,16 @@ type Cosigner struct {
 }
 
 type worker struct {
-	c      *Cosigner
-	w      Witness
-	v      note.Verifier
-	wake   chan struct{} // a new checkpoint
-	urgent chan struct{} // someone waits for a cosignature
-	mu     sync.Mutex
-	status Status
-	known  int64 // the size the witness last told us it has, -1 if unknown
+	c        *Cosigner
+	w        Witness
+	v        note.Verifier
+	wake     chan struct{} // a new checkpoint
+	urgent   chan struct{} // someone waits for a cosignature
+	mu       sync.Mutex
+	status   Status
+	known    int64  // the size the witness last told us it has, -1 if unknown
+	attempts uint64 // attempts to reach it so far
+	busy     bool   // an attempt is in flight
 }
 
 // Start starts a Cosigner for cfg: one goroutine per witness, which
@@ -211,24 +213,38 @@ func (c *Cosigner) Accept(msg []byte, logKey string) bool {
 }
 
 // Wait returns once a quorum of witnesses cosigned a checkpoint of at
-// least size events, or when ctx is done.
+// least size events, or once every witness was asked since Wait was
+// called (one that is down or refuses answers quickly: nobody waits for
+// it), or when ctx is done.
 func (c *Cosigner) Wait(ctx context.Context, size int64) {
-	for _, w := range c.ws {
+	// An attempt in flight may have started before the checkpoint of
+	// size was signed: wait for the one after it.
+	want := make([]uint64, len(c.ws))
+	for i, w := range c.ws {
+		w.mu.Lock()
+		want[i] = w.attempts + 1
+		if w.busy {
+			want[i]++
+		}
+		w.mu.Unlock()
 		poke(w.urgent)
 	}
 	for {
 		c.mu.Lock()
 		ch := c.cond
-		n := 0
-		for _, w := range c.ws {
+		c.mu.Unlock()
+		cosigned, asked := 0, 0
+		for i, w := range c.ws {
 			w.mu.Lock()
 			if w.status.Size >= size {
-				n++
+				cosigned++
+			}
+			if w.attempts >= want[i] {
+				asked++
 			}
 			w.mu.Unlock()
 		}
-		c.mu.Unlock()
-		if n >= c.cfg.Quorum {
+		if cosigned >= c.cfg.Quorum || asked == len(c.ws) {
 			return
 		}
 		select {
@@ -237,6 +253,18 @@ func (c *Cosigner) Wait(ctx context.Context, size int64) {
 			return
 		}
 	}
+}
+
+// attempted counts an attempt to reach the witness, and wakes Wait.
+func (w *worker) attempted() {
+	w.mu.Lock()
+	w.attempts++
+	w.busy = false
+	w.mu.Unlock()
+	w.c.mu.Lock()
+	close(w.c.cond)
+	w.c.cond = make(chan struct{})
+	w.c.mu.Unlock()
 }
 
 // Status reports on every witness.
@@ -276,6 +304,9 @@ func (w *worker) run(ctx context.Context) {
 		case <-paced:
 		}
 		retry, paced = nil, nil
+		w.mu.Lock()
+		w.busy = true
+		w.mu.Unlock()
 		err := w.submit(ctx)
 		if ctx.Err() != nil {
 			return
@@ -283,15 +314,12 @@ func (w *worker) run(ctx context.Context) {
 		if err == nil {
 			backoff = 0
 			next = time.Now().Add(w.c.cfg.Interval)
-			continue
-		}
-		if backoff == 0 {
-			backoff = w.c.cfg.MinBackoff
 		} else {
-			backoff = min(2*backoff, w.c.cfg.MaxBackoff)
+			backoff = min(max(2*backoff, w.c.cfg.MinBackoff), w.c.cfg.MaxBackoff)
+			retry = time.After(backoff)
+			w.fail(err, backoff)
 		}
-		w.fail(err, backoff)
-		retry = time.After(backoff)
+		w.attempted()
 	}
 }
 
@@ -344,10 +372,6 @@ func (w *worker) submit(ctx context.Context) error {
 		if recovered {
 			w.c.log.Info("witness cosigns again", "witness", w.status.Name, "size", size)
 		}
-		w.c.mu.Lock()
-		close(w.c.cond)
-		w.c.cond = make(chan struct{})
-		w.c.mu.Unlock()
 		return nil
 	}
 }
