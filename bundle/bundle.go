@@ -297,9 +297,9 @@ Or by hand, with the stock age tool and any SHA-256 tool:
 
 // Report is what Verify established.
 type Report struct {
-	Manifest        Manifest
-	Events          int
-	CheckpointSize  int64
+	Manifest       Manifest
+	Events         int
+	CheckpointSize int64
 	// Checkpoint is the signed checkpoint note the proofs lead to, with
 	// any witness cosignatures (check them with auditlog.OpenCosigned).
 	Checkpoint      []byte
