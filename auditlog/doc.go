@@ -28,7 +28,9 @@
 // server's consistency proofs); [VerifyExport] does it for an export
 // directory written with [CreateExport]. [CheckInclusion] and
 // [CheckConsistency] check single proofs, as a court bundle or a browser
-// does.
+// does. [OpenCosigned] also requires the cosignatures of witnesses (C2SP
+// tlog-cosignature), and [TilePath], [ParseTilePath] and [AppendEntry]
+// give the C2SP tlog-tiles layout the server serves the log in.
 //
 // # Guarantees
 //

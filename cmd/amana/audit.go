@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -69,10 +70,10 @@ Online, it also keeps the largest checkpoint it verified (in the config
 directory, under checkpoints/) and refuses a later one that is smaller or
 not consistent with it: a server that rolled its log back, or shows you
 another history than before (a split view), is caught. With --witness VKEY
-(repeatable), the server's checkpoint must carry valid cosignatures of those
-witnesses (all, or --quorum N): independent services that cosign only a
-tree consistent with every tree they cosigned before, so that what you
-verify is what everyone else is shown.`,
+(repeatable), online or with --export, the checkpoint must carry valid
+cosignatures of those witnesses (all, or --quorum N): independent services
+that cosign only a tree consistent with every tree they cosigned before,
+so that what you verify is what everyone else is shown.`,
 		Example: `  amana audit verify --checkpoint checkpoint-2026-01.txt --verifier "$(cat verifier.txt)"
   amana audit verify --witness "witness.example.org+1fd6e0a8+BO8c…" --quorum 1
   amana audit verify --data /srv/amana --checkpoint checkpoint-2026-01.txt
@@ -85,8 +86,8 @@ verify is what everyone else is shown.`,
 			if err := wc.check(); err != nil {
 				return err
 			}
-			if len(wc.keys) > 0 && (data != "" || export != "") {
-				return usageError("--witness checks the server's checkpoint: verify online")
+			if len(wc.keys) > 0 && data != "" {
+				return usageError("--witness checks a served checkpoint: verify online or an export (--export)")
 			}
 			var old []byte
 			if oldFile != "" {
@@ -107,6 +108,17 @@ verify is what everyone else is shown.`,
 				})
 			} else if export != "" {
 				rep, err = auditlog.VerifyExport(export, old)
+				if err == nil && len(wc.keys) > 0 {
+					// The export keeps the checkpoint as the server served
+					// it, with the witnesses' cosignatures.
+					on = &onlineResult{}
+					var note []byte
+					if note, err = readSmallFile(filepath.Join(export, "checkpoint"), 64<<10); err == nil {
+						if _, on.CosignedBy, err = auditlog.OpenCosigned(note, rep.VerifierKey, wc.keys, wc.quorum); err != nil {
+							err = fmt.Errorf("the export's checkpoint is not cosigned by the witnesses asked for: %w", err)
+						}
+					}
+				}
 			} else {
 				var fatal error
 				if rep, on, err, fatal = verifyOnline(cmd.Context(), &r, old, verifier, wc); fatal != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +45,15 @@ func TestAuditVerifyWitness(t *testing.T) {
 	e.ok("auditor", "audit", "verify", "--witness", w.Key, "--witness", other.Key, "--quorum", "1")
 	e.fail("auditor", "--quorum", "audit", "verify", "--witness", w.Key, "--quorum", "2")
 	e.fail("auditor", "--witness", "audit", "verify", "--witness", "not a key")
+	// An export keeps the cosigned checkpoint: checked offline too.
+	exp := filepath.Join(t.TempDir(), "export")
+	e.ok("auditor", "audit", "export", "-o", exp)
+	offline := t.TempDir()
+	if r := run(t, offline, "audit", "verify", "--export", exp, "--witness", w.Key); r.code != 0 || !strings.Contains(r.stdout, "cosigned by the witnesses example.org/w1") {
+		t.Fatalf("audit verify --export --witness: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	checkFailure(t, run(t, offline, "audit", "verify", "--export", exp, "--witness", other.Key), "not cosigned", nil)
+	checkFailure(t, run(t, offline, "audit", "verify", "--data", exp, "--witness", other.Key), "--witness", nil)
 
 	// A snapshot of the vault now, for the server that will fork.
 	snap := filepath.Join(t.TempDir(), "vault")

@@ -28,12 +28,15 @@
 //	audit.hashes       tlog stored hash index -> 32-byte hash (tlog.StoredHashes)
 //	audit.checkpoints  size -> the checkpoint note signed at that size
 //	audit.meta         "verifier" -> the public verifier key
+//	audit.cosignatures size -> witnesses' cosignature lines of that checkpoint
 //
 // Append stores an event and the hashes tlog stores for it; Sign adds a
 // checkpoint when the log grew, keeping one per size as a history. The
 // stored hashes answer [InclusionProof] and [ConsistencyProof], which
 // anyone checks with auditlog.CheckInclusion and auditlog.CheckConsistency.
-// [Export] writes the directory auditlog.VerifyExport checks.
+// [Export] writes the directory auditlog.VerifyExport checks. [Tile] reads
+// the log as C2SP tlog-tiles (tiles of hashes and entry bundles);
+// [AddCosignature] and [Cosigned] keep the cosignatures witnesses return.
 //
 // # Guarantees
 //
