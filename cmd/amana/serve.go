@@ -58,12 +58,13 @@ func (w witnessFlags) parse() ([]witness.Witness, error) {
 }
 
 // witnessHelp is what serve and demo say about witnesses.
-const witnessHelp = `With --witness 'VKEY=URL' (repeatable), every new checkpoint of the audit
-log is submitted to each witness (C2SP tlog-witness: VKEY is the witness's
+const witnessHelp = `With --witness 'VKEY=URL' (repeatable), the audit log's newest checkpoint
+is submitted to each witness after writes, at most once a second, and at
+once when an auditor asks for one (C2SP tlog-witness: VKEY is the witness's
 verifier key, URL the base of its endpoint), with a consistency proof from
 the size the witness saw last; the cosignatures it returns are stored and
-served with the checkpoint at /v1/audit/checkpoint, which waits a few
-seconds for --witness-quorum of them (default: all). A witness that is down
+served with the checkpoint at /v1/audit/checkpoint, the newest one that
+--witness-quorum of them (default: all) cosigned. A witness that is down
 or refuses never holds up a write: it is retried with backoff, logged, and
 reported in /v1/health. Each witness must know the log first: give its
 operator the log's verifier key ('amana init' prints it).`
