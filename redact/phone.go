@@ -18,6 +18,26 @@ type numRun struct {
 
 const maxPhoneDigits = 17
 
+// Between two digit groups of a number there may be up to maxSep separator
+// bytes (four spaces, " -- ", a line break and indentation), of which at most
+// maxSepPunct are punctuation. A colon is not a separator: times (10:30)
+// would join the numbers around them.
+const (
+	maxSep      = 6
+	maxSepPunct = 3
+)
+
+// isPhoneSep reports the folded bytes that may separate the digit groups of
+// a number: spaces, line breaks and punctuation (middle dots and bullets are
+// folded to '.').
+func isPhoneSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '-', '.', '/', '_', ',', '(', ')', '[', ']', '|', '\\', '~', '*', '\'', '"', '=':
+		return true
+	}
+	return false
+}
+
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 func isASCIIAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }
 
@@ -49,16 +69,17 @@ func scanRun(s string, i int, run *numRun) int {
 			j++
 		}
 		k, punct := j, 0
-		for k < len(s) && k-j < 3 {
+		for k < len(s) && k-j < maxSep {
 			c := s[k]
-			if c == '-' || c == '.' {
-				punct++
-			} else if c != ' ' && c != '\t' && c != '(' && c != ')' {
+			if !isPhoneSep(c) {
 				break
+			}
+			if c != ' ' && c != '\t' && c != '(' && c != ')' {
+				punct++
 			}
 			k++
 		}
-		if k == j || punct > 1 || k >= len(s) || !isDigit(s[k]) {
+		if k == j || punct > maxSepPunct || k >= len(s) || !isDigit(s[k]) {
 			break
 		}
 		j = k
@@ -83,10 +104,11 @@ func findPhones(f *folded, ms []match) []match {
 			i++
 			continue
 		}
-		if i > 0 && isASCIIAlnum(s[i-1]) {
-			// Inside a word or a longer code (KRK2018…, a hash): skip it whole.
+		if i > 0 && isDigit(s[i-1]) {
+			// Inside a longer number: skip it whole. A number glued to
+			// letters (tel07701234567) is scanned like any other.
 			i++
-			for i < len(s) && isASCIIAlnum(s[i]) {
+			for i < len(s) && isDigit(s[i]) {
 				i++
 			}
 			continue
@@ -142,8 +164,7 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 				return false
 			}
 		}
-		e := run.ends[base+n-1]
-		return e >= len(s) || !('a' <= s[e] && s[e] <= 'z')
+		return true // letters may follow: 4567x, 4567ext
 	}
 	intl := func(p int, mobileOnly bool) (int, string) {
 		if p < len(d) && d[p] == '0' { // "+964 (0) 770…"

@@ -108,8 +108,19 @@ func TestPhone(t *testing.T) {
 		{"not: count", "The study sampled 770 households.", nil, nil},
 		{"not: invalid mobile prefix", "Code 0720 123 4567 is not allocated.", nil, nil},
 		{"not: too long", "Reference 077012345678901 in the ledger.", nil, nil},
-		{"not: inside a code", "Hash a07701234567b was logged.", nil, nil},
-		{"not: followed by letters", "Token 07701234567abc expired.", nil, nil},
+		// Glued to letters is an evasion, not a code: over-redacting a code
+		// that happens to hold a valid number is the safe error.
+		{"glued inside letters", "Hash a07701234567b was logged.", nil, []string{"phone:07701234567"}},
+		{"glued before letters", "Token 07701234567abc expired.", nil, []string{"phone:07701234567"}},
+		{"glued tel", "tel07701234567 or 0770 123 9876x or 0750 221 3344ext", nil,
+			[]string{"phone:07701234567", "phone:0770 123 9876", "phone:0750 221 3344"}},
+		{"other separators", "0770/123/4567, 0770_123_4567, 0770·123·4567, 0770\n123\n4567, 0770    123    4567, 0770--123--4567", nil,
+			[]string{"phone:0770/123/4567", "phone:0770_123_4567", "phone:0770·123·4567", "phone:0770\n123\n4567", "phone:0770    123    4567", "phone:0770--123--4567"}},
+		{"other digit scripts", "०७७० १२३ ४५६७ / 𝟎𝟕𝟕𝟎 𝟏𝟐𝟑 𝟒𝟓𝟔𝟕 / ⁰⁷⁷⁰ ¹²³ ⁴⁵⁶⁷ / ⓪⑦⑦⓪ ①②③ ④⑤⑥⑦", nil,
+			[]string{"phone:०७७० १२३ ४५६७", "phone:𝟎𝟕𝟕𝟎 𝟏𝟐𝟑 𝟒𝟓𝟔𝟕", "phone:⁰⁷⁷⁰ ¹²³ ⁴⁵⁶⁷", "phone:⓪⑦⑦⓪ ①②③ ④⑤⑥⑦"}},
+		{"not: dates with slashes", "Seen 14/03/2022 09:30, again 03/2022 and 07/12/2019 14:30.", nil, nil},
+		{"not: money with commas", "They paid 3,750,000 IQD and 770,000 IQD.", nil, nil},
+		{"not: article and case numbers", "Article 4.2.1, case 2023/0871, file 17-448-2020, ref 07_12_2019.", nil, nil},
 		{"not: short", "Room 112, extension 4567.", nil, nil},
 		{"not: times", "الساعة ٠٧:٣٠ وصلت ٧٧٠ عائلة.", nil, nil},
 	})
