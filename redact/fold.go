@@ -34,9 +34,9 @@ func fold(text string) *folded {
 	buf := make([]byte, 0, n+8)
 	start := make([]int, 0, n+8)
 	end := make([]int, 0, n+8)
-	prevWord := false // the last rune written was a letter or digit
-	lastFrom := -1    // where in buf the output of the last source rune began
-	pending := -1     // start of a dropped word-initial ئ, owned by the next rune
+	prevWord := false  // the last rune written was a letter or digit
+	lastFrom := -1     // where in buf the output of the last source rune began
+	pending := -1      // start of a dropped word-initial ئ, owned by the next rune
 	prevSuper := false // the last non-ASCII rune was a superscript digit
 
 	emit := func(r rune, from, to int) {
