@@ -15,7 +15,7 @@ const hemi = `[nsew]\b|north\b|south\b|east\b|west\b|شمالا?|جنوبا?|ش�
 
 var coordRe = regexp.MustCompile(`(?:\b([nsew]) ?)?` + // 1: hemisphere before
 	`(-?\d{1,3})` + // 2: degrees
-	`(?:(\.\d+)(?: ?(°))?` + // 3: decimals, 4: degree sign
+	`(?:([.,]\d+)(?: ?(°))?` + // 3: decimals (point or comma), 4: degree sign
 	`| ?° ?(\d{1,2}(?:\.\d+)?) ?'(?: ?(\d{1,2}(?:\.\d+)?) ?(?:"|''))?)` + // 5: minutes, 6: seconds
 	`(?: ?(` + hemi + `))?`) // 7: hemisphere after
 
@@ -37,11 +37,14 @@ type coord struct {
 
 func findGPS(f *folded, ms []match) []match {
 	s := f.s
-	if !strings.ContainsAny(s, ".°") {
+	if !strings.ContainsAny(s, ".,°") {
 		return ms
 	}
 	var cs []coord
 	for _, m := range coordMatches(s) {
+		if m[6] >= 0 && s[m[6]] == ',' && m[7]-m[6]-1 < 4 {
+			continue // a decimal comma needs four decimals: 1,500 is an amount
+		}
 		if m[4] > 0 && (isDigit(s[m[4]-1]) || s[m[4]-1] == '.') && m[2] < 0 {
 			continue // the tail of a longer number
 		}
@@ -151,8 +154,11 @@ func coordTrigger(s string, i int) bool {
 		k++
 	}
 	e := k
-	if k+1 < len(s) && s[k] == '.' && isDigit(s[k+1]) {
+	if k+1 < len(s) && (s[k] == '.' || s[k] == ',') && isDigit(s[k+1]) {
 		for e = k + 1; e < len(s) && isDigit(s[e]); e++ {
+		}
+		if s[k] == ',' && e-k-1 < 4 {
+			e = k // 1,500: thousands, not decimals
 		}
 	}
 	j := e
