@@ -34,7 +34,7 @@ func findEmails(f *folded, ms []match) []match {
 		}
 		start, stop := f.span(l, end)
 		value := s[l:at] + "@" + deobfuscate(s[at+atLen:end])
-		ms = append(ms, match{Finding{KindEmail, start, stop}, value})
+		ms = append(ms, match{Finding{Kind: KindEmail, Start: start, End: stop}, value})
 		i = end
 	}
 	return ms

@@ -34,10 +34,10 @@ func fold(text string) *folded {
 	buf := make([]byte, 0, n+8)
 	start := make([]int, 0, n+8)
 	end := make([]int, 0, n+8)
-	prevWord := false  // the last rune written was a letter or digit
-	lastFrom := -1     // where in buf the output of the last source rune began
-	pending := -1      // start of a dropped word-initial ئ, owned by the next rune
-	prevSuper := false // the last non-ASCII rune was a superscript digit
+	prevWord := false       // the last rune written was a letter or digit
+	lastFrom := -1          // where in buf the output of the last source rune began
+	pending := -1           // start of a dropped word-initial ئ, owned by the next rune
+	prevPlainDigit := false // the last rune was a digit, not a superscript one
 
 	emit := func(r rune, from, to int) {
 		if pending >= 0 {
@@ -65,7 +65,7 @@ func fold(text string) *folded {
 	for i := 0; i < n; {
 		c := text[i]
 		if c < utf8.RuneSelf { // ASCII fast path
-			prevSuper = false
+			prevPlainDigit = '0' <= c && c <= '9'
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
@@ -84,10 +84,14 @@ func fold(text string) *folded {
 		r, w := utf8.DecodeRuneInString(text[i:])
 		from, to := i, i+w
 		i = to
+		if r != '⁰' {
+			_, isDigit := digitValue(r)
+			prevPlainDigit = isDigit && !isSuperscriptDigit(r)
+		}
 		if r == 'ئ' { // U+0626
 			// Kurdish writes a silent ئ as the seat of a word-initial vowel
 			// (ئامینە = أمينة); elsewhere it is a hamza carrier, like ي.
-			next, _ := utf8.DecodeRuneInString(text[i:])
+			next := nextVisible(text[i:])
 			if !prevWord && unicode.IsLetter(next) {
 				pending = from
 				continue
@@ -113,18 +117,16 @@ func fold(text string) *folded {
 		}
 		lastFrom = len(buf)
 		if r == '⁰' {
-			// Superscript zero is a digit among superscript digits
-			// (⁰⁷⁷⁰) and a degree sign after ordinary ones (37⁰ N).
-			next, _ := utf8.DecodeRuneInString(text[i:])
-			if prevSuper || isSuperscriptDigit(next) {
-				emit('0', from, to)
-			} else {
+			// Superscript zero is a degree sign right after an ordinary
+			// digit (37⁰ N), and a digit elsewhere (⁰⁷⁷⁰, (⁰)).
+			if prevPlainDigit {
 				emit('°', from, to)
+			} else {
+				emit('0', from, to)
 			}
-			prevSuper = true
+			prevPlainDigit = false
 			continue
 		}
-		prevSuper = isSuperscriptDigit(r)
 		if isPresentationForm(r) {
 			for _, rr := range norm.NFKC.String(string(r)) {
 				one, multi := foldRune(rr)
@@ -255,6 +257,17 @@ func compat(r rune) string {
 		return " " // a compatibility space or mark: never "drop" by accident
 	}
 	return string(out)
+}
+
+// nextVisible returns the first rune of s that is not a format character
+// (zero-width space, bidi mark, soft hyphen).
+func nextVisible(s string) rune {
+	for _, r := range s {
+		if !unicode.Is(unicode.Cf, r) {
+			return r
+		}
+	}
+	return utf8.RuneError
 }
 
 func isSuperscriptDigit(r rune) bool {

@@ -208,7 +208,7 @@ func appendID(f *folded, ms []match, a, b int) []match {
 		return -1
 	}, f.s[a:b])
 	start, end := f.span(a, b)
-	return append(ms, match{Finding{KindNationalID, start, end}, key})
+	return append(ms, match{Finding{Kind: KindNationalID, Start: start, End: end}, key})
 }
 
 // standaloneID decides for a 12-digit number without identity context: not a

@@ -134,7 +134,7 @@ func phonesInRun(f *folded, run *numRun, ms []match) []match {
 			from++ // "(+964…)": the bracket is not part of the number
 		}
 		start, end := f.span(from, run.ends[last-1])
-		ms = append(ms, match{Finding{KindPhone, start, end}, key})
+		ms = append(ms, match{Finding{Kind: KindPhone, Start: start, End: end}, key})
 		for g+1 < len(run.groups) && run.groups[g+1] < last {
 			g++
 		}
