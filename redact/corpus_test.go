@@ -2,7 +2,9 @@ package redact
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
@@ -36,7 +38,7 @@ type corpusLine struct {
 	Persons []string     `json:"persons"`
 	Spans   []corpusSpan `json:"spans"`
 
-	evasion string // adversarial lines: the evasion applied
+	Evasion string `json:"evasion,omitempty"` // adversarial lines: the evasion applied
 }
 
 func loadCorpus(t testing.TB) []corpusLine {
@@ -316,7 +318,7 @@ func adversarial(lines []corpusLine) []corpusLine {
 // rewrite returns l with span k (at f) replaced by before+text+after,
 // labelled text.
 func (l corpusLine) rewrite(k int, f Finding, before, text, after, name string) corpusLine {
-	n := corpusLine{Lang: l.Lang, Persons: l.Persons, evasion: name}
+	n := corpusLine{Lang: l.Lang, Persons: l.Persons, Evasion: name}
 	n.Text = l.Text[:f.Start] + before + text + after + l.Text[f.End:]
 	n.Spans = append([]corpusSpan(nil), l.Spans...)
 	n.Spans[k] = corpusSpan{l.Spans[k].Kind, text}
@@ -407,12 +409,12 @@ func evaluate(t testing.TB, lines []corpusLine) *evaluation {
 				continue
 			}
 			e.get(g.Kind, l.Lang).fp++
-			e.misses = append(e.misses, fmt.Sprintf("false positive %s %q in %q %s", g.Kind, l.Text[g.Start:g.End], l.Text, l.evasion))
+			e.misses = append(e.misses, fmt.Sprintf("false positive %s %q in %q %s", g.Kind, l.Text[g.Start:g.End], l.Text, l.Evasion))
 		}
 		for _, w := range want {
 			if !matched[w] {
 				e.get(w.Kind, l.Lang).fn++
-				e.misses = append(e.misses, fmt.Sprintf("missed %s %q in %q %s", w.Kind, l.Text[w.Start:w.End], l.Text, l.evasion))
+				e.misses = append(e.misses, fmt.Sprintf("missed %s %q in %q %s", w.Kind, l.Text[w.Start:w.End], l.Text, l.Evasion))
 			}
 		}
 	}
@@ -543,12 +545,12 @@ func TestEvasionsRemoveValue(t *testing.T) {
 					covered = covered || f.Start <= at && at < f.End
 				}
 				if !covered {
-					t.Errorf("%s: %q (%s) keeps %q of %q in %q", l.evasion, l.Spans[k].Text, w.Kind, c, l.Spans[k].Text, out)
+					t.Errorf("%s: %q (%s) keeps %q of %q in %q", l.Evasion, l.Spans[k].Text, w.Kind, c, l.Spans[k].Text, out)
 					break
 				}
 			}
 			if digits := foldedDigits(l.Spans[k].Text); len(digits) >= 6 && strings.Contains(foldedDigits(out), digits) {
-				t.Errorf("%s: the digits of %q remain in %q", l.evasion, l.Spans[k].Text, out)
+				t.Errorf("%s: the digits of %q remain in %q", l.Evasion, l.Spans[k].Text, out)
 			}
 		}
 	}
@@ -576,5 +578,35 @@ func TestHeldOutCoversLanguages(t *testing.T) {
 		if n[lang] < 20 {
 			t.Errorf("held-out corpus has %d %s sentences, want at least 20", n[lang], lang)
 		}
+	}
+}
+
+
+var updateAdversarial = flag.Bool("update-adversarial", false, "rewrite testdata/adversarial.jsonl")
+
+// TestAdversarialFile keeps testdata/adversarial.jsonl, the adversarial
+// part written out for other packages' tests (the command line and the
+// server guard must agree on it), in step with the corpus and the
+// evasions:
+//
+//	go test -run TestAdversarialFile -update-adversarial ./redact/
+func TestAdversarialFile(t *testing.T) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for _, l := range adversarial(append(loadCorpus(t), loadHeldOut(t)...)) {
+		enc.Encode(l)
+	}
+	if *updateAdversarial {
+		if err := os.WriteFile("testdata/adversarial.jsonl", b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, err := os.ReadFile("testdata/adversarial.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(old, b.Bytes()) {
+		t.Error("testdata/adversarial.jsonl is out of date: go test -run TestAdversarialFile -update-adversarial ./redact/")
 	}
 }
