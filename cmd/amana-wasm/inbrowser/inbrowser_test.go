@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,7 +151,7 @@ func TestRedactPreview(t *testing.T) {
 		"summary":    "Call +964 770 123 4567 or write to layla@example.org",
 		"transcript": "Layla Hassan said the camp was near 36.3566, 43.1580.",
 	}
-	out, removed := RedactPreview([]string{"Layla Hassan"}, []string{"title", "summary", "transcript"}, fields)
+	out, removed := RedactPreview([]string{"Layla Hassan"}, nil, []string{"title", "summary", "transcript"}, fields)
 	for name, s := range out {
 		for _, secret := range []string{"Layla", "770", "layla@", "36.3566"} {
 			if strings.Contains(s, secret) {
@@ -167,9 +168,33 @@ func TestRedactPreview(t *testing.T) {
 			t.Errorf("no %s removal reported: %v", k, removed)
 		}
 	}
+	for _, r := range removed {
+		if r.Text != "" {
+			t.Errorf("a %s removal carries its value", r.Kind)
+		}
+		if r.Kind == "person" && r.Reason != "listed" {
+			t.Errorf("person removal without its reason: %+v", r)
+		}
+	}
 	// The same person gets the same pseudonym in every field.
 	if !strings.Contains(out["title"], "[PERSON-1]") || !strings.Contains(out["transcript"], "[PERSON-1]") {
 		t.Errorf("pseudonyms differ: %q / %q", out["title"], out["transcript"])
+	}
+}
+
+func TestRedactPreviewNames(t *testing.T) {
+	fields := map[string]string{"summary": "Reviewed by Dr Karim Salih with Bushra."}
+	out, removed := RedactPreview(nil, nil, []string{"summary"}, fields)
+	if out["summary"] != "Reviewed by Dr [NAME-1] with [NAME-2]." {
+		t.Errorf("summary %q", out["summary"])
+	}
+	want := []Removal{{"summary", "name", "title", "Karim Salih"}, {"summary", "name", "given_name", "Bushra"}}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %+v, want %+v", removed, want)
+	}
+	out, removed = RedactPreview(nil, []string{"Karim Salih"}, []string{"summary"}, fields)
+	if out["summary"] != "Reviewed by Dr Karim Salih with [NAME-1]." || len(removed) != 1 {
+		t.Errorf("kept: %q %+v", out["summary"], removed)
 	}
 }
 
