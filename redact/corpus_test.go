@@ -581,7 +581,6 @@ func TestHeldOutCoversLanguages(t *testing.T) {
 	}
 }
 
-
 var updateAdversarial = flag.Bool("update-adversarial", false, "rewrite testdata/adversarial.jsonl")
 
 // TestAdversarialFile keeps testdata/adversarial.jsonl, the adversarial

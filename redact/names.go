@@ -2,6 +2,7 @@ package redact
 
 import (
 	_ "embed"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -203,7 +204,7 @@ func lookupName(g gazetteer, s string, a, b *int, w word) (common, known bool) {
 			return c, true
 		}
 	}
-	for suf := range soraniSuffixes {
+	for _, suf := range soraniSuffixList {
 		if strings.HasSuffix(s[*a:*b], suf) && utf8.RuneCountInString(s[*a:*b-len(suf)]) >= 3 {
 			if c, ok := g[s[*a:*b-len(suf)]]; ok {
 				*b -= len(suf)
@@ -213,6 +214,17 @@ func lookupName(g gazetteer, s string, a, b *int, w word) (common, known bool) {
 	}
 	return false, false
 }
+
+// soraniSuffixList holds soraniSuffixes, longest first, for a scan that
+// does not allocate.
+var soraniSuffixList = func() []string {
+	var l []string
+	for s := range soraniSuffixes {
+		l = append(l, s)
+	}
+	sort.Slice(l, func(i, j int) bool { return len(l[i]) > len(l[j]) || len(l[i]) == len(l[j]) && l[i] < l[j] })
+	return l
+}()
 
 // nameShaped reports whether a word after a title can be a name.
 func nameShaped(s string, w word) bool {
