@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/redact"
 )
 
 type demoUser struct {
@@ -323,5 +324,46 @@ func TestCheckpointVerification(t *testing.T) {
 	}
 	if _, err := OpenCheckpoint(bytes.Replace(newMsg, []byte("\n37\n"), []byte("\n38\n"), 1), l.key); err == nil {
 		t.Error("altered checkpoint verified")
+	}
+}
+
+// TestRedactPreviewMatchesCommandLine: on every sentence of the redaction
+// corpus, the web preview reports the findings `amana redact` reports (the
+// same redact.Redactor, seeded the same way), in order, with their reasons.
+func TestRedactPreviewMatchesCommandLine(t *testing.T) {
+	b, err := os.ReadFile("../../../redact/testdata/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv, err := os.ReadFile("../../../redact/testdata/adversarial.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b)+string(adv), "\n") {
+		if line == "" {
+			continue
+		}
+		var c struct {
+			Text    string   `json:"text"`
+			Persons []string `json:"persons"`
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatal(err)
+		}
+		out, removed := RedactPreview(c.Persons, nil, []string{"summary"}, map[string]string{"summary": c.Text})
+		text, fs := redact.New(c.Persons).Redact(c.Text)
+		if out["summary"] != text || len(removed) != len(fs) {
+			t.Fatalf("preview %q %v, command line %q %v", out["summary"], removed, text, fs)
+		}
+		for i, f := range fs {
+			if removed[i].Kind != f.Kind || removed[i].Reason != f.Reason {
+				t.Errorf("finding %d: preview %+v, command line %+v", i, removed[i], f)
+			}
+		}
+		n++
+	}
+	if n < 2500 {
+		t.Errorf("only %d corpus cases", n)
 	}
 }
