@@ -187,6 +187,17 @@ func separators(sep string) func(string) string {
 	}
 }
 
+// digitByDigitSpaced writes a number one digit a group: + 9 6 4 7 7 0 ….
+func digitByDigitSpaced(s string) string {
+	var ds []string
+	for _, r := range s {
+		if _, ok := asciiDigit(r); ok || r == '+' && len(ds) == 0 {
+			ds = append(ds, string(r))
+		}
+	}
+	return strings.Join(ds, " ")
+}
+
 func isGPSLike(s string) bool { return strings.ContainsAny(s, "°٫") }
 
 func replaceAll(old, new string) func(string) string {
@@ -259,6 +270,7 @@ var evasions = []evasion{
 	{"line break separators", "phone national_id", separators("\n")},
 	{"four spaces", "phone national_id", separators("    ")},
 	{"double dash", "phone national_id", separators("--")},
+	{"one digit a group", "phone", digitByDigitSpaced},
 	{"zero-width spaces", "phone national_id gps email person name", interleave('\u200b')},
 	{"right-to-left marks", "phone national_id gps email person name", interleave('\u200f')},
 	{"soft hyphens", "phone national_id email person name", interleave('\u00ad')},

@@ -198,7 +198,7 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 	case strings.HasPrefix(d, "964"):
 		return intl(3, true)
 	case strings.HasPrefix(d, "07"):
-		if (firstGroup == 4 || firstGroup == 11) && cutOK(11) {
+		if (firstGroup == 4 || firstGroup == 11 || digitByDigit(run, g, 11)) && cutOK(11) {
 			if key, ok := validIQ(d[:11], true); ok {
 				return 11, key
 			}
@@ -217,13 +217,31 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 			}
 		}
 	case d[0] == '7':
-		if (firstGroup == 3 || firstGroup == 10) && cutOK(10) {
+		if (firstGroup == 3 || firstGroup == 10 || digitByDigit(run, g, 10)) && cutOK(10) {
 			if key, ok := validIQ(d[:10], true); ok {
 				return 10, key
 			}
 		}
 	}
 	return 0, ""
+}
+
+// digitByDigit reports whether the n digits from group g are written one
+// digit a group (0 7 7 0 1 2 3 4 5 6 7), an evasion no grouping rule sees.
+func digitByDigit(run *numRun, g, n int) bool {
+	if g+n > len(run.groups) {
+		return false
+	}
+	for h := g; h < g+n; h++ {
+		next := len(run.digits)
+		if h+1 < len(run.groups) {
+			next = run.groups[h+1]
+		}
+		if next-run.groups[h] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // foreign reads an international number of another country (relatives

@@ -118,6 +118,8 @@ func TestPhone(t *testing.T) {
 			[]string{"phone:0770/123/4567", "phone:0770_123_4567", "phone:0770·123·4567", "phone:0770\n123\n4567", "phone:0770    123    4567", "phone:0770--123--4567"}},
 		{"other digit scripts", "०७७० १२३ ४५६७ / 𝟎𝟕𝟕𝟎 𝟏𝟐𝟑 𝟒𝟓𝟔𝟕 / ⁰⁷⁷⁰ ¹²³ ⁴⁵⁶⁷ / ⓪⑦⑦⓪ ①②③ ④⑤⑥⑦", nil,
 			[]string{"phone:०७७० १२३ ४५६७", "phone:𝟎𝟕𝟕𝟎 𝟏𝟐𝟑 𝟒𝟓𝟔𝟕", "phone:⁰⁷⁷⁰ ¹²³ ⁴⁵⁶⁷", "phone:⓪⑦⑦⓪ ①②③ ④⑤⑥⑦"}},
+		{"digit by digit", "Call 0 7 7 0 1 2 3 4 5 6 7 or 7-7-0-1-2-3-4-5-6-7.", nil, []string{"phone:0 7 7 0 1 2 3 4 5 6 7", "phone:7-7-0-1-2-3-4-5-6-7"}},
+		{"not: digit by digit, too short", "Scores 0 7 7 0 1 2 3 4 5 6 were noted.", nil, nil},
 		{"not: dates with slashes", "Seen 14/03/2022 09:30, again 03/2022 and 07/12/2019 14:30.", nil, nil},
 		{"not: money with commas", "They paid 3,750,000 IQD and 770,000 IQD.", nil, nil},
 		{"not: article and case numbers", "Article 4.2.1, case 2023/0871, file 17-448-2020, ref 07_12_2019.", nil, nil},
