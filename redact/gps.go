@@ -162,7 +162,9 @@ func coordTrigger(s string, i int) bool {
 	if k+1 < len(s) && (s[k] == '.' || s[k] == ',') && isDigit(s[k+1]) {
 		for e = k + 1; e < len(s) && isDigit(s[e]); e++ {
 		}
-		if s[k] == ',' && e-k-1 < 3 {
+		// A decimal comma needs four decimals, or three and another
+		// number after a space (36,348 43,157): 1,500 is an amount.
+		if s[k] == ',' && (e-k-1 < 3 || e-k-1 == 3 && !(e+1 < len(s) && s[e] == ' ' && isDigit(s[e+1]))) {
 			e = k
 		}
 	}
