@@ -1,9 +1,7 @@
 package redact
 
 import (
-	"cmp"
 	"crypto/sha256"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -299,14 +297,15 @@ func resolve(ms []match, pseudonyms [][2]int) []match {
 		kept = append(kept, m)
 	}
 	ms = kept
-	slices.SortStableFunc(ms, func(a, b match) int {
-		if la, lb := a.End-a.Start, b.End-b.Start; la != lb {
-			return cmp.Compare(lb, la)
+	sort.SliceStable(ms, func(i, j int) bool {
+		li, lj := ms[i].End-ms[i].Start, ms[j].End-ms[j].Start
+		if li != lj {
+			return li > lj
 		}
-		if sa, sb := specificity[a.Kind], specificity[b.Kind]; sa != sb {
-			return cmp.Compare(sb, sa)
+		if si, sj := specificity[ms[i].Kind], specificity[ms[j].Kind]; si != sj {
+			return si > sj
 		}
-		return cmp.Compare(a.Start, b.Start)
+		return ms[i].Start < ms[j].Start
 	})
 	// Claim bytes in priority order. Findings are short, so this is linear in
 	// the text and the number of findings.
@@ -332,7 +331,7 @@ func resolve(ms []match, pseudonyms [][2]int) []match {
 		}
 		out = append(out, m)
 	}
-	slices.SortFunc(out, func(a, b match) int { return cmp.Compare(a.Start, b.Start) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out
 }
 
