@@ -22,8 +22,11 @@ import (
 //   - it follows a title (Mrs, Dr, السيدة, الدكتور, کاک, خاتوو, مام…) and is
 //     name-shaped: capitalised in Latin script, not a function word in
 //     Arabic script;
-//   - it follows a kinship word (أم, أبو, بنت, ابن, Umm, Abu) and is in a
-//     gazetteer, common word or not.
+//   - it follows a kinship word (أم, أبو, بنت, ابن, Umm, Abu, أختها,
+//     خوشکەکەی) and is in a gazetteer, common word or not;
+//   - in Latin script, it is capitalised and follows a relative (her cousin
+//     Mariam, xwişka wê Sosin) or the label of a form field (Name: Samar);
+//     in Arabic script, it follows a field label and a colon (الاسم: نرجس).
 //
 // A name extends over the words that follow it while they are names too
 // (Fatima Kadhim) or, in Latin script, capitalised (Huda Kareem). Titles and
@@ -81,6 +84,20 @@ var (
 	kinship = setOf("umm", "um", "om", "abu", "abou", "bint", "ibn", "bin",
 		"ام", "أم", "ابو", "أبو", "بنت", "ابن", "بن", "ابنة", "زوجة", "زوج", "اخت", "شقيقة", "شقيق",
 		"کچی", "کوڕی", "ژنی", "دایکی", "باوکی", "خوشکی", "براکەی")
+	// Relatives and companions before a name: in Latin script a
+	// capitalised word after them is a name (her cousin Mariam, xwişka wê
+	// Sosin), with a possessive between or not; in Arabic script they carry
+	// the possessive and need a given name after them (أختها زينب).
+	relatives = setOf("uncle", "aunt", "cousin", "brother", "sister", "husband", "wife", "son", "daughter",
+		"neighbour", "neighbor", "friend", "mother", "father", "grandmother", "grandfather", "nephew", "niece",
+		"colleague", "xwişka", "birayê", "diya", "dayika", "bavê", "apê", "xaltiya", "mêrê", "jina", "keça", "kurê",
+		"hevala", "hevalê", "cîrana", "cîranê")
+	possessives     = setOf("her", "his", "my", "their", "our", "your", "wê", "wî", "min", "te", "me", "we", "wan")
+	relativesArabic = setOf("اخوها", "اختها", "زوجها", "ابنها", "ابنتها", "عمها", "خالها", "والدتها", "والدها", "اخيها",
+		"اخوه", "اخته", "زوجته", "ابنه", "ابنته", "عمه", "خاله", "جارتها", "جارها", "صديقتها", "صديقه",
+		"خوشکەکەی", "براکەی", "مێردەکەی", "ژنەکەی", "کچەکەی", "کوڕەکەی", "هاوڕێکەی", "دراوسێکەی")
+	// Labels of a form field (Name: …), which count before a colon only.
+	fieldLabels = setOf("name", "الاسم", "اسم", "اسمها", "اسمه", "ناو", "ناوی", "nav", "navê")
 	// Arabic-script words that follow a title without being a name.
 	arabicFunction = setOf("في", "من", "على", "الى", "إلى", "عن", "مع", "قال", "قالت", "ان", "أن", "إن", "انه", "انها",
 		"هو", "هي", "كان", "كانت", "و", "لا", "لم", "قد", "التي", "الذي", "ثم", "او", "أو", "هذا", "هذه", "ذلك", "تلك",
@@ -113,14 +130,28 @@ func findNames(f *folded, original string, ms []match) []match {
 		if after {
 			prev = f.s[words[i-1].a:words[i-1].b]
 		}
+		if t := f.s[w.a:w.b]; inSet(titles, t) || inSet(kinship, t) {
+			continue // a title is not a name: Haji Farhan is Haji [NAME-1]
+		}
 		common, known := lookupName(g, f.s, &a, &b, w)
 		if w.latin && !w.caps {
 			known = false
 		}
+		relative := false
+		if after && w.latin {
+			relative = relatives[prev]
+			if j := i - 2; !relative && possessives[prev] && j >= 0 && words[j].b+2 >= words[i-1].a {
+				relative = relatives[f.s[words[j].a:words[j].b]]
+			}
+		}
 		switch {
 		case after && inSet(titles, prev) && nameShaped(f.s, w):
 			reason = ReasonTitle
-		case after && inSet(kinship, prev) && known:
+		case after && fieldLabels[prev] && strings.Contains(f.s[words[i-1].b:w.a], ":") && nameShaped(f.s, w):
+			reason = ReasonTitle
+		case relative && nameShaped(f.s, w):
+			reason = ReasonTitle
+		case after && (inSet(kinship, prev) || inSet(relativesArabic, prev)) && known:
 			reason = ReasonTitle
 		case known && !common:
 			reason = ReasonGivenName

@@ -32,6 +32,11 @@ func TestName(t *testing.T) {
 		{"listed wins", "Nadia Sabri said so.", []string{"Nadia Sabri"}, []string{"person:Nadia Sabri"}},
 		{"rest of a longer name", "Nadia Sabri Hassan said so.", []string{"Nadia Sabri"}, []string{"person:Nadia Sabri", "name:Hassan"}},
 		{"zero width inside", "Bu\u200bshra came.", nil, []string{"name:Bu\u200bshra"}},
+		{"form field", "Name: Qarani / Age: 34. الاسم: قرداغي", nil, []string{"name:Qarani", "name:قرداغي"}},
+		{"form word without colon", "The name of the village was not given; اسم القرية غير معروف", nil, nil},
+		{"relative", "My uncle Haji Farhan and her cousin Qarani; xwişka wê Qarani.", nil, []string{"name:Farhan", "name:Qarani", "name:Qarani"}},
+		{"arabic relative needs a given name", "كانت أختها زينب معها، وأختها الكبرى غائبة.", nil, []string{"name:زينب"}},
+		{"now is not alan", "لم تعرف مصيره حتى الآن.", nil, nil},
 	})
 }
 
