@@ -40,12 +40,16 @@ func loadRedactCorpus(t *testing.T) []corpusCase {
 		}
 		f.Close()
 	}
-	b, err := os.ReadFile("../../redact/testdata/heldout.txt")
-	if err != nil {
-		t.Fatal(err)
+	var heldout []byte
+	for _, name := range []string{"heldout.txt", "heldout2.txt"} {
+		b, err := os.ReadFile("../../redact/testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heldout = append(heldout, b...)
 	}
 	label := regexp.MustCompile(`\{[a-z_]+:([^}]*)\}`)
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(string(heldout), "\n") {
 		parts := strings.SplitN(line, "|", 3)
 		if line == "" || line[0] == '#' || len(parts) != 3 {
 			continue
@@ -93,7 +97,7 @@ func redactJSON(t *testing.T, text string, persons []string) (out string, findin
 
 // TestRedactAgreesWithGuard runs `amana redact --json` and the server's
 // guard (vault.CheckPublic, the 422 of a deposit) on every case of the
-// redaction corpus (tuning, held-out and adversarial parts):
+// redaction corpus (tuning, both held-out and adversarial parts):
 //
 //   - on the text as written, without persons (the server never sees them),
 //     the guard refuses exactly when redact finds a kind the guard enforces
