@@ -37,7 +37,8 @@ func fold(text string) *folded {
 	prevWord := false       // the last rune written was a letter or digit
 	lastFrom := -1          // where in buf the output of the last source rune began
 	pending := -1           // start of a dropped word-initial ئ, owned by the next rune
-	prevPlainDigit := false // the last rune was a digit, not a superscript one
+	prevPlainDigit := false // the last rune written was a digit, not from a superscript one
+	super := false          // the rune being folded is a superscript digit
 
 	emit := func(r rune, from, to int) {
 		if pending >= 0 {
@@ -51,6 +52,7 @@ func fold(text string) *folded {
 			end = append(end, to)
 		}
 		prevWord = isWordRune(r)
+		prevPlainDigit = '0' <= r && r <= '9' && !super
 	}
 	// attach gives a dropped mark (haraka, tatweel, combining accent) to the
 	// rune before it, so that a finding never leaves a dangling mark behind.
@@ -84,10 +86,7 @@ func fold(text string) *folded {
 		r, w := utf8.DecodeRuneInString(text[i:])
 		from, to := i, i+w
 		i = to
-		if r != '⁰' {
-			_, isDigit := digitValue(r)
-			prevPlainDigit = isDigit && !isSuperscriptDigit(r)
-		}
+		super = isSuperscriptDigit(r)
 		if r == 'ئ' { // U+0626
 			// Kurdish writes a silent ئ as the seat of a word-initial vowel
 			// (ئامینە = أمينة); elsewhere it is a hamza carrier, like ي.
