@@ -16,7 +16,7 @@ func ExampleRedactor_Redact() {
 	fmt.Println(out)
 	// Output:
 	// [PERSON-1] ([PHONE-1]) met us at [GPS-1].
-	// [{person 0 12} {phone 14 27} {gps 39 55}]
+	// [{person 0 12 listed} {phone 14 27 } {gps 39 55 }]
 	// قالت [PERSON-2] إن رقمها [PHONE-1]
 }
 

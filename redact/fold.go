@@ -34,9 +34,11 @@ func fold(text string) *folded {
 	buf := make([]byte, 0, n+8)
 	start := make([]int, 0, n+8)
 	end := make([]int, 0, n+8)
-	prevWord := false // the last rune written was a letter or digit
-	lastFrom := -1    // where in buf the output of the last source rune began
-	pending := -1     // start of a dropped word-initial ئ, owned by the next rune
+	prevWord := false       // the last rune written was a letter or digit
+	lastFrom := -1          // where in buf the output of the last source rune began
+	pending := -1           // start of a dropped word-initial ئ, owned by the next rune
+	prevPlainDigit := false // the last rune written was a digit, not from a superscript one
+	super := false          // the rune being folded is a superscript digit
 
 	emit := func(r rune, from, to int) {
 		if pending >= 0 {
@@ -50,6 +52,7 @@ func fold(text string) *folded {
 			end = append(end, to)
 		}
 		prevWord = isWordRune(r)
+		prevPlainDigit = '0' <= r && r <= '9' && !super
 	}
 	// attach gives a dropped mark (haraka, tatweel, combining accent) to the
 	// rune before it, so that a finding never leaves a dangling mark behind.
@@ -64,6 +67,7 @@ func fold(text string) *folded {
 	for i := 0; i < n; {
 		c := text[i]
 		if c < utf8.RuneSelf { // ASCII fast path
+			prevPlainDigit = '0' <= c && c <= '9'
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
@@ -82,10 +86,11 @@ func fold(text string) *folded {
 		r, w := utf8.DecodeRuneInString(text[i:])
 		from, to := i, i+w
 		i = to
+		super = isSuperscriptDigit(r)
 		if r == 'ئ' { // U+0626
 			// Kurdish writes a silent ئ as the seat of a word-initial vowel
 			// (ئامینە = أمينة); elsewhere it is a hamza carrier, like ي.
-			next, _ := utf8.DecodeRuneInString(text[i:])
+			next := nextVisible(text[i:])
 			if !prevWord && unicode.IsLetter(next) {
 				pending = from
 				continue
@@ -110,6 +115,17 @@ func fold(text string) *folded {
 			continue
 		}
 		lastFrom = len(buf)
+		if r == '⁰' {
+			// Superscript zero is a degree sign right after an ordinary
+			// digit (37⁰ N), and a digit elsewhere (⁰⁷⁷⁰, (⁰)).
+			if prevPlainDigit {
+				emit('°', from, to)
+			} else {
+				emit('0', from, to)
+			}
+			prevPlainDigit = false
+			continue
+		}
 		if isPresentationForm(r) {
 			for _, rr := range norm.NFKC.String(string(r)) {
 				one, multi := foldRune(rr)
@@ -170,8 +186,13 @@ func foldRune(r rune) (one rune, multi string) {
 		return '\'', ""
 	case r == 0x201C, r == 0x201D, r == 0x201F, r == 0x2033, r == 0x02BA:
 		return '"', ""
-	case r == 0x00BA, r == 0x02DA, r == 0x2070:
+	case r == 0x00BA, r == 0x02DA:
 		return '°', ""
+	case r == 0x00B7, r == 0x2022, r == 0x2027, r == 0x2219, r == 0x22C5, r == 0x30FB, r == 0xFF65,
+		r == 0x3002, r == 0xFF61, r == 0x2E33, r == 0x0701, r == 0x0702:
+		// Middle dots, bullets and ideographic full stops: confusable with
+		// the dot of a domain name or a separator in a number.
+		return '.', ""
 	}
 	if int(r) < len(latinFold) && latinFold[r] != "" {
 		return latinOne(latinFold[r])
@@ -179,7 +200,77 @@ func foldRune(r rune) (one rune, multi string) {
 	if r >= 0x1E00 && r < 0x1F00 && latinExtFold[r-0x1E00] != "" {
 		return latinOne(latinExtFold[r-0x1E00])
 	}
+	if d, ok := digitValue(r); ok {
+		return '0' + d, ""
+	}
+	if d := compat(r); d != "" {
+		return -1, d
+	}
 	return unicode.ToLower(r), ""
+}
+
+// digitValue returns the value of a decimal digit of any script (Unicode
+// category Nd: Devanagari, Bengali, Thai, mathematical bold…). Unicode
+// encodes every such digit in a contiguous run from 0 to 9, so the value is
+// the distance from the start of its range modulo ten (TestDigitValue checks
+// the assumption against every range).
+func digitValue(r rune) (rune, bool) {
+	if r < 0x0660 {
+		return 0, false
+	}
+	for _, rg := range unicode.Nd.R16 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return (r - rune(rg.Lo)) % 10, true
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return (r - rune(rg.Lo)) % 10, true
+		}
+	}
+	return 0, false
+}
+
+// compat returns the folded NFKC compatibility form of r (① → 1, ² → 2, ﹫ →
+// @, ｅ → e, ℡ → tel), or "" when it has none.
+func compat(r rune) string {
+	if r >= 0x0600 && r <= 0x06FF {
+		return "" // the Arabic block is folded by arabicFold alone
+	}
+	var b [utf8.UTFMax]byte
+	n := utf8.EncodeRune(b[:], r)
+	d := norm.NFKC.Properties(b[:n]).Decomposition()
+	if d == nil {
+		return ""
+	}
+	var out []byte
+	for _, x := range string(d) {
+		one, multi := foldRune(x)
+		if one >= 0 {
+			out = utf8.AppendRune(out, one)
+		} else {
+			out = append(out, multi...)
+		}
+	}
+	if len(out) == 0 {
+		return " " // a compatibility space or mark: never "drop" by accident
+	}
+	return string(out)
+}
+
+// nextVisible returns the first rune of s that is not a format character
+// (zero-width space, bidi mark, soft hyphen).
+func nextVisible(s string) rune {
+	for _, r := range s {
+		if !unicode.Is(unicode.Cf, r) {
+			return r
+		}
+	}
+	return utf8.RuneError
+}
+
+func isSuperscriptDigit(r rune) bool {
+	return r == '⁰' || r == '¹' || r == '²' || r == '³' || r >= '⁴' && r <= '⁹'
 }
 
 // arabicTable holds foldRune for the Arabic block, which is most of the

@@ -15,7 +15,7 @@ const hemi = `[nsew]\b|north\b|south\b|east\b|west\b|شمالا?|جنوبا?|ش�
 
 var coordRe = regexp.MustCompile(`(?:\b([nsew]) ?)?` + // 1: hemisphere before
 	`(-?\d{1,3})` + // 2: degrees
-	`(?:(\.\d+)(?: ?(°))?` + // 3: decimals, 4: degree sign
+	`(?:([.,]\d+)(?: ?(°))?` + // 3: decimals (point or comma), 4: degree sign
 	`| ?° ?(\d{1,2}(?:\.\d+)?) ?'(?: ?(\d{1,2}(?:\.\d+)?) ?(?:"|''))?)` + // 5: minutes, 6: seconds
 	`(?: ?(` + hemi + `))?`) // 7: hemisphere after
 
@@ -33,22 +33,26 @@ type coord struct {
 	dms      bool
 	precise  bool // seconds, or decimal minutes
 	ok       bool // minutes and seconds in range
+	comma    bool // decimal comma
 }
 
 func findGPS(f *folded, ms []match) []match {
 	s := f.s
-	if !strings.ContainsAny(s, ".°") {
+	if !strings.ContainsAny(s, ".,°") {
 		return ms
 	}
 	var cs []coord
 	for _, m := range coordMatches(s) {
+		if m[6] >= 0 && s[m[6]] == ',' && m[7]-m[6]-1 < 3 {
+			continue // 1,50 is not a coordinate
+		}
 		if m[4] > 0 && (isDigit(s[m[4]-1]) || s[m[4]-1] == '.') && m[2] < 0 {
 			continue // the tail of a longer number
 		}
 		if m[1] < len(s) && (s[m[1]] == '%' || isDigit(s[m[1]])) {
 			continue
 		}
-		c := coord{a: m[0], b: m[1], ok: true}
+		c := coord{a: m[0], b: m[1], ok: true, comma: m[6] >= 0 && s[m[6]] == ','}
 		c.deg, _ = strconv.ParseFloat(s[m[4]:m[5]], 64)
 		if c.deg < 0 {
 			c.deg = -c.deg
@@ -78,7 +82,11 @@ func findGPS(f *folded, ms []match) []match {
 			d := cs[i+1]
 			if d.ok && d.deg <= 180 && (c.deg <= 90 || d.deg <= 90) && gapRe.MatchString(s[c.b:d.a]) {
 				label := latLabelRe.MatchString(s[max(0, c.a-40):c.a])
-				if c.marked || d.marked || label || c.decimals >= 4 && d.decimals >= 4 || bareThreeDecimals(s, c, d) {
+				// With decimal commas, three decimals read as thousands
+				// (12,345): a pair needs a mark, a label or four decimals,
+				// or three without a comma between the two numbers.
+				threeOK := bareThreeDecimals(s, c, d) && (!c.comma && !d.comma || !strings.Contains(s[c.b:d.a], ","))
+				if c.marked || d.marked || label || c.decimals >= 4 && d.decimals >= 4 || threeOK {
 					ms = appendGPS(f, ms, c.a, d.b)
 					i++
 					continue
@@ -151,8 +159,13 @@ func coordTrigger(s string, i int) bool {
 		k++
 	}
 	e := k
-	if k+1 < len(s) && s[k] == '.' && isDigit(s[k+1]) {
+	if k+1 < len(s) && (s[k] == '.' || s[k] == ',') && isDigit(s[k+1]) {
 		for e = k + 1; e < len(s) && isDigit(s[e]); e++ {
+		}
+		// A decimal comma needs four decimals, or three and another
+		// number after a space (36,348 43,157): 1,500 is an amount.
+		if s[k] == ',' && (e-k-1 < 3 || e-k-1 == 3 && !(e+1 < len(s) && s[e] == ' ' && isDigit(s[e+1]))) {
+			e = k
 		}
 	}
 	j := e
@@ -210,5 +223,5 @@ func hasHemisphere(s string) bool {
 func appendGPS(f *folded, ms []match, a, b int) []match {
 	start, end := f.span(a, b)
 	key := strings.Join(strings.Fields(f.s[a:b]), "")
-	return append(ms, match{Finding{KindGPS, start, end}, key})
+	return append(ms, match{Finding{Kind: KindGPS, Start: start, End: end}, key})
 }

@@ -95,7 +95,7 @@ func findNationalIDs(f *folded, ms []match) []match {
 			}
 			continue
 		}
-		// A run of digit groups separated by one space or dash.
+		// A run of digit groups.
 		groups = groups[:0]
 		j := i
 		for {
@@ -104,9 +104,20 @@ func findNationalIDs(f *folded, ms []match) []match {
 				k++
 			}
 			groups = append(groups, [2]int{j, k})
+			n := k - j
 			j = k
-			if k+1 < len(s) && (s[k] == ' ' || s[k] == '-') && isDigit(s[k+1]) {
-				j = k + 1
+			// Groups may be separated like the groups of a phone number
+			// (1990 1234 5678, 1990/1234/5678, 1990·1234·5678); only a
+			// single space or dash keeps a standalone 12-digit reading.
+			e, punct := k, 0
+			for e < len(s) && e-k < maxSep && isPhoneSep(s[e]) {
+				if s[e] != ' ' {
+					punct++
+				}
+				e++
+			}
+			if e > k && punct <= maxSepPunct && e < len(s) && isDigit(s[e]) && (e-k == 1 && (s[k] == ' ' || s[k] == '-') || n >= 4 && n <= 6 && idGroupLen(s, e)) {
+				j = e
 				continue
 			}
 			break
@@ -122,6 +133,17 @@ func findNationalIDs(f *folded, ms []match) []match {
 		i = next
 	}
 	return ms
+}
+
+// idGroupLen reports whether the digits at s[a:] form a group of 4 to 6
+// digits, the grouping of a card number written with other separators
+// (1990/1234/5678); decimals and fractions (36.3489, 3/4) stay apart.
+func idGroupLen(s string, a int) bool {
+	n := 0
+	for a+n < len(s) && isDigit(s[a+n]) {
+		n++
+	}
+	return n >= 4 && n <= 6
 }
 
 // partOfCode reports whether the digits at i continue a code such as
@@ -186,7 +208,7 @@ func appendID(f *folded, ms []match, a, b int) []match {
 		return -1
 	}, f.s[a:b])
 	start, end := f.span(a, b)
-	return append(ms, match{Finding{KindNationalID, start, end}, key})
+	return append(ms, match{Finding{Kind: KindNationalID, Start: start, End: end}, key})
 }
 
 // standaloneID decides for a 12-digit number without identity context: not a

@@ -272,7 +272,7 @@ func (m *nameMatcher) find(f *folded, original string, ms []match) []match {
 				if len(p.tokens) == 1 && p.arabic && foldCollisions[stripMarks(original[start:end])] {
 					continue
 				}
-				ms = append(ms, match{Finding{KindPerson, start, end}, p.key})
+				ms = append(ms, match{Finding{Kind: KindPerson, Start: start, End: end, Reason: ReasonListed}, p.key})
 				off = b
 				break
 			}

@@ -18,6 +18,26 @@ type numRun struct {
 
 const maxPhoneDigits = 17
 
+// Between two digit groups of a number there may be up to maxSep separator
+// bytes (four spaces, " -- ", a line break and indentation), of which at most
+// maxSepPunct are punctuation. A colon is not a separator: times (10:30)
+// would join the numbers around them.
+const (
+	maxSep      = 6
+	maxSepPunct = 3
+)
+
+// isPhoneSep reports the folded bytes that may separate the digit groups of
+// a number: spaces, line breaks and punctuation (middle dots and bullets are
+// folded to '.').
+func isPhoneSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '-', '.', '/', '_', ',', '(', ')', '[', ']', '|', '\\', '~', '*', '\'', '"', '=':
+		return true
+	}
+	return false
+}
+
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 func isASCIIAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }
 
@@ -49,16 +69,17 @@ func scanRun(s string, i int, run *numRun) int {
 			j++
 		}
 		k, punct := j, 0
-		for k < len(s) && k-j < 3 {
+		for k < len(s) && k-j < maxSep {
 			c := s[k]
-			if c == '-' || c == '.' {
-				punct++
-			} else if c != ' ' && c != '\t' && c != '(' && c != ')' {
+			if !isPhoneSep(c) {
 				break
+			}
+			if c != ' ' && c != '\t' && c != '(' && c != ')' {
+				punct++
 			}
 			k++
 		}
-		if k == j || punct > 1 || k >= len(s) || !isDigit(s[k]) {
+		if k == j || punct > maxSepPunct || k >= len(s) || !isDigit(s[k]) {
 			break
 		}
 		j = k
@@ -83,10 +104,11 @@ func findPhones(f *folded, ms []match) []match {
 			i++
 			continue
 		}
-		if i > 0 && isASCIIAlnum(s[i-1]) {
-			// Inside a word or a longer code (KRK2018…, a hash): skip it whole.
+		if i > 0 && isDigit(s[i-1]) {
+			// Inside a longer number: skip it whole. A number glued to
+			// letters (tel07701234567) is scanned like any other.
 			i++
-			for i < len(s) && isASCIIAlnum(s[i]) {
+			for i < len(s) && isDigit(s[i]) {
 				i++
 			}
 			continue
@@ -112,7 +134,7 @@ func phonesInRun(f *folded, run *numRun, ms []match) []match {
 			from++ // "(+964…)": the bracket is not part of the number
 		}
 		start, end := f.span(from, run.ends[last-1])
-		ms = append(ms, match{Finding{KindPhone, start, end}, key})
+		ms = append(ms, match{Finding{Kind: KindPhone, Start: start, End: end}, key})
 		for g+1 < len(run.groups) && run.groups[g+1] < last {
 			g++
 		}
@@ -142,8 +164,7 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 				return false
 			}
 		}
-		e := run.ends[base+n-1]
-		return e >= len(s) || !('a' <= s[e] && s[e] <= 'z')
+		return true // letters may follow: 4567x, 4567ext
 	}
 	intl := func(p int, mobileOnly bool) (int, string) {
 		if p < len(d) && d[p] == '0' { // "+964 (0) 770…"
@@ -177,7 +198,7 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 	case strings.HasPrefix(d, "964"):
 		return intl(3, true)
 	case strings.HasPrefix(d, "07"):
-		if (firstGroup == 4 || firstGroup == 11) && cutOK(11) {
+		if (firstGroup == 4 || firstGroup == 11 || digitByDigit(run, g, 11)) && cutOK(11) {
 			if key, ok := validIQ(d[:11], true); ok {
 				return 11, key
 			}
@@ -196,13 +217,31 @@ func phoneAt(s string, run *numRun, g int) (int, string) {
 			}
 		}
 	case d[0] == '7':
-		if (firstGroup == 3 || firstGroup == 10) && cutOK(10) {
+		if (firstGroup == 3 || firstGroup == 10 || digitByDigit(run, g, 10)) && cutOK(10) {
 			if key, ok := validIQ(d[:10], true); ok {
 				return 10, key
 			}
 		}
 	}
 	return 0, ""
+}
+
+// digitByDigit reports whether the n digits from group g are written one
+// digit a group (0 7 7 0 1 2 3 4 5 6 7), an evasion no grouping rule sees.
+func digitByDigit(run *numRun, g, n int) bool {
+	if g+n > len(run.groups) {
+		return false
+	}
+	for h := g; h < g+n; h++ {
+		next := len(run.digits)
+		if h+1 < len(run.groups) {
+			next = run.groups[h+1]
+		}
+		if next-run.groups[h] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // foreign reads an international number of another country (relatives

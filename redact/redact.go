@@ -4,7 +4,10 @@ import (
 	"crypto/sha256"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kinds of personal data, as reported in Finding.Kind.
@@ -13,7 +16,8 @@ const (
 	KindPhone      = "phone"
 	KindNationalID = "national_id"
 	KindGPS        = "gps"
-	KindPerson     = "person"
+	KindPerson     = "person" // a name listed for the deposit
+	KindName       = "name"   // a probable name nobody listed
 )
 
 // Finding locates one piece of personal data. Start and End are byte offsets
@@ -22,6 +26,10 @@ type Finding struct {
 	Kind  string `json:"kind"`
 	Start int    `json:"start"`
 	End   int    `json:"end"`
+	// Reason says why a person or name was found: ReasonListed,
+	// ReasonGivenName or ReasonTitle. It is empty for the other kinds,
+	// which their format alone identifies.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Redactor finds and pseudonymises personal data in the fields of one
@@ -31,6 +39,7 @@ type Finding struct {
 // must not link documents. A Redactor is safe for concurrent use.
 type Redactor struct {
 	names *nameMatcher
+	keep  map[string]bool // folded names the depositor decided to keep
 
 	mu      sync.Mutex
 	pseudo  map[[sha256.Size]byte]string // hash of kind and normalised value → pseudonym
@@ -43,9 +52,44 @@ type Redactor struct {
 func New(persons []string) *Redactor {
 	return &Redactor{
 		names:   newNameMatcher(persons),
+		keep:    map[string]bool{},
 		pseudo:  make(map[[sha256.Size]byte]string),
 		counter: make(map[string]int),
 	}
+}
+
+// Keep records the depositor's decision to publish names that were found
+// although nobody listed them (a public official, say): findings of kind
+// KindName whose text equals one of texts, after folding, are no longer
+// reported or replaced. Listed persons and the other kinds cannot be kept.
+func (r *Redactor) Keep(texts ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range texts {
+		if k := keepKey(t); k != "" {
+			r.keep[k] = true
+		}
+	}
+}
+
+func (r *Redactor) kept(text string, m match) bool {
+	if m.Kind != KindName {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keep[keepKey(text[m.Start:m.End])]
+}
+
+// KeepMatches reports whether Keep(keep) would keep the finding f in text:
+// f is of kind KindName and its text equals keep after folding.
+func KeepMatches(keep, text string, f Finding) bool {
+	k := keepKey(keep)
+	return f.Kind == KindName && k != "" && k == keepKey(text[f.Start:f.End])
+}
+
+func keepKey(t string) string {
+	return strings.Join(strings.FieldsFunc(fold(t).s, func(r rune) bool { return !isWordRune(r) }), " ")
 }
 
 // match is a finding with the normalised value's key, used for pseudonyms.
@@ -74,7 +118,72 @@ func (r *Redactor) find(text string) []match {
 	ms = findNationalIDs(f, ms)
 	ms = findGPS(f, ms)
 	ms = r.names.find(f, text, ms)
-	return resolve(ms, pseudonymSpans(text))
+	ms = outsidePersons(text, findNames(f, text, nil), ms)
+	ms = resolve(ms, pseudonymSpans(text))
+	if len(r.keep) > 0 {
+		kept := ms[:0]
+		for _, m := range ms {
+			if !r.kept(text, m) {
+				kept = append(kept, m)
+			}
+		}
+		ms = kept
+	}
+	return ms
+}
+
+// outsidePersons appends to ms the parts of the name findings that no
+// listed person covers: a listed name is reported as such, and the rest of
+// a longer name (a family name nobody listed) stays a name.
+func outsidePersons(text string, names, ms []match) []match {
+	var persons [][2]int
+	for _, m := range ms {
+		if m.Kind == KindPerson {
+			persons = append(persons, [2]int{m.Start, m.End})
+		}
+	}
+	if len(persons) == 0 {
+		return append(ms, names...)
+	}
+	sort.Slice(persons, func(i, j int) bool { return persons[i][0] < persons[j][0] })
+	for _, n := range names {
+		from := n.Start
+		for _, p := range persons {
+			if p[1] <= from || p[0] >= n.End {
+				continue
+			}
+			ms = appendNamePart(text, ms, n, from, p[0])
+			from = max(from, p[1])
+		}
+		ms = appendNamePart(text, ms, n, from, n.End)
+	}
+	return ms
+}
+
+// appendNamePart appends the part [a, b) of the name finding n, without the
+// spaces and punctuation at its ends, when it holds a letter.
+func appendNamePart(text string, ms []match, n match, a, b int) []match {
+	for a < b {
+		r, size := utf8.DecodeRuneInString(text[a:b])
+		if unicode.IsLetter(r) {
+			break
+		}
+		a += size
+	}
+	for b > a {
+		r, size := utf8.DecodeLastRuneInString(text[a:b])
+		if unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) {
+			break
+		}
+		b -= size
+	}
+	if a >= b {
+		return ms
+	}
+	if a == n.Start && b == n.End {
+		return append(ms, n)
+	}
+	return append(ms, match{Finding{Kind: KindName, Start: a, End: b, Reason: n.Reason}, "n:" + keepKey(text[a:b])})
 }
 
 // Redact returns text with every finding replaced by its pseudonym
@@ -147,6 +256,7 @@ var labels = map[string]string{
 	KindEmail:      "EMAIL",
 	KindNationalID: "ID",
 	KindGPS:        "GPS",
+	KindName:       "NAME",
 }
 
 func (r *Redactor) pseudonym(kind, key string) string {
@@ -172,6 +282,7 @@ var specificity = map[string]int{
 	KindNationalID: 3,
 	KindGPS:        2,
 	KindPerson:     1,
+	KindName:       0,
 }
 
 // resolve drops empty findings and findings that overlap a pseudonym, then
@@ -238,7 +349,7 @@ func pseudonymSpans(text string) [][2]int {
 		if text[i] != '[' {
 			continue
 		}
-		for _, label := range [...]string{"PERSON", "PHONE", "EMAIL", "ID", "GPS"} {
+		for _, label := range [...]string{"PERSON", "PHONE", "EMAIL", "ID", "GPS", "NAME"} {
 			j := i + 1 + len(label)
 			if j+2 >= len(text) || text[i+1:j] != label || text[j] != '-' {
 				continue

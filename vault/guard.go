@@ -7,10 +7,20 @@ import (
 )
 
 // guard refuses public metadata in which the redaction guard still finds
-// personal data. The server cannot see the names a depositor listed (they
-// travel encrypted), so it checks what it can find on its own: e-mail
-// addresses, phone numbers, national card numbers and coordinates.
+// personal data.
 func (v *Vault) guard(m *PublicMeta) error {
+	return CheckPublic(m)
+}
+
+// CheckPublic is the guard the deposit applies to public metadata (HTTP
+// 422): it returns a *RedactionError naming the first field and kind in
+// which redact.Check finds personal data, or nil. The server cannot see the
+// names a depositor listed, nor the names the depositor decided to keep
+// (both travel encrypted), so it checks what it can find on its own and
+// refuses without appeal: e-mail addresses, phone numbers, national card
+// numbers and coordinates. Names nobody listed are the client's decision
+// (see redact.Enforced).
+func CheckPublic(m *PublicMeta) error {
 	fields := map[string]string{
 		"title":               m.Title,
 		"summary":             m.Summary,

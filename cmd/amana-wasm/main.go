@@ -188,14 +188,19 @@ func main() {
 				"pin": string(pj), "checkpoint": string(keep)}
 		}),
 		"redact": fn(func(a []js.Value) any {
-			var persons, names []string
+			var persons, names, keep []string
 			var fields map[string]string
 			for i, v := range []any{&persons, &names, &fields} {
 				if err := json.Unmarshal([]byte(a[i].String()), v); err != nil {
 					return fail(err)
 				}
 			}
-			out, removed := inbrowser.RedactPreview(persons, names, fields)
+			if len(a) > 3 && a[3].Type() == js.TypeString {
+				if err := json.Unmarshal([]byte(a[3].String()), &keep); err != nil {
+					return fail(err)
+				}
+			}
+			out, removed := inbrowser.RedactPreview(persons, keep, names, fields)
 			b, _ := json.Marshal(map[string]any{"fields": out, "removed": removed})
 			return map[string]any{"json": string(b)}
 		}),

@@ -300,6 +300,7 @@ func TestNotLoggedIn(t *testing.T) {
 // planted personal data in a deposit's META.json.
 const (
 	plantedName  = "Layla Haddad"
+	keptName     = "Karim Salih" // a name nobody listed, kept with --keep in TestDocumentLifecycle
 	plantedEmail = "layla.haddad@example.org"
 	plantedPhone = "+964 770 123 4567"
 )
@@ -314,7 +315,7 @@ func (e *env) deposit(user string, content []byte, extra ...string) map[string]j
 	}
 	meta := map[string]any{
 		"title":         "Testimony of " + plantedName + " on checkpoint detentions",
-		"summary":       "Contact " + plantedEmail + " or " + plantedPhone + " before any follow-up.",
+		"summary":       "Contact " + plantedEmail + " or " + plantedPhone + " before any follow-up. Reviewed by Dr " + keptName + ".",
 		"language":      "en",
 		"governorate":   "Kirkuk",
 		"incident_date": "2017-06",
@@ -381,7 +382,7 @@ func TestDocumentLifecycle(t *testing.T) {
 	// Large enough for several 64 KiB age chunks, so a failure comes after
 	// some plaintext was already written.
 	content := bytes.Repeat([]byte("fictional interview audio stand-in 0123456789\n"), 8000)
-	dep := e.deposit("r.hassan", content)
+	dep := e.deposit("r.hassan", content, "--keep", keptName)
 	if got, want := keysOf(dep), []string{"cipher_sha256", "cipher_size", "collection", "id", "kind", "plain_sha256", "redactions", "size"}; !slices.Equal(got, want) {
 		t.Fatalf("deposit --json keys %v, want %v", got, want)
 	}
@@ -437,8 +438,12 @@ func TestDocumentLifecycle(t *testing.T) {
 		!strings.HasPrefix(fmt.Sprint(priv["media_type"]), "text/plain") || priv["plain_sha256"] != plain {
 		t.Errorf("show --json private = %v", shown["private"])
 	}
-	if pub := fmt.Sprint(shown["public"]); strings.Contains(pub, "Haddad") || !strings.Contains(pub, "[PERSON-1]") {
+	if pub := fmt.Sprint(shown["public"]); strings.Contains(pub, "Haddad") || !strings.Contains(pub, "[PERSON-1]") || !strings.Contains(pub, "Dr "+keptName) {
 		t.Errorf("public metadata %s", pub)
+	}
+	// The decision to keep a name is in the sealed private metadata only.
+	if fmt.Sprint(priv["redaction_kept"]) != "["+keptName+"]" {
+		t.Errorf("show --json private lacks the kept name: %v", priv)
 	}
 
 	// get: byte-identical; no overwrite without --force.
@@ -585,7 +590,7 @@ func TestRedactJSON(t *testing.T) {
 	json.Unmarshal([]byte(r.stdout), &out)
 	found := map[string]string{}
 	for _, f := range out.Findings {
-		if got := keysOf(f); !slices.Equal(got, []string{"end", "kind", "start"}) {
+		if got := keysOf(f); !slices.Equal(got, []string{"end", "kind", "start"}) && !slices.Equal(got, []string{"end", "kind", "reason", "start"}) {
 			t.Fatalf("finding keys %v", got)
 		}
 		var kind string
@@ -609,6 +614,23 @@ func TestRedactJSON(t *testing.T) {
 	}
 	if !strings.Contains(out.Text, "[PERSON-1]") || !strings.HasPrefix(out.Text, "قالت الشاهدة") {
 		t.Errorf("redacted text %q", out.Text)
+	}
+	// A name nobody listed: found with its reason, and kept on request.
+	named := filepath.Join(t.TempDir(), "named.txt")
+	os.WriteFile(named, []byte("Judge Karim Salih heard Bushra."), 0o600)
+	r = run(t, t.TempDir(), "redact", named, "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"reason": "given_name"`) || strings.Contains(r.stdout, "Bushra") || strings.Contains(r.stdout, "Karim") {
+		t.Errorf("redact names: %s %s", r.stdout, r.stderr)
+	}
+	r = run(t, t.TempDir(), "redact", named, "--keep", "karim salih")
+	if r.code != 0 || !strings.Contains(r.stdout, "Judge Karim Salih heard [NAME-1].") || !strings.Contains(r.stderr, "a common given name") {
+		t.Errorf("redact --keep: %s %s", r.stdout, r.stderr)
+	}
+	// A --keep that keeps nothing is a mistake, not a silent decision.
+	for _, bad := range []string{"Nobody", "Judge", "Bushra Karim"} {
+		if r = run(t, t.TempDir(), "redact", named, "--keep", bad); r.code != 2 || !strings.Contains(r.stderr, "--keep") {
+			t.Errorf("redact --keep %q: code %d, %s", bad, r.code, r.stderr)
+		}
 	}
 	// Text mode: the redacted text on stdout, findings on stderr.
 	r = run(t, t.TempDir(), "redact", file, "--person", plantedName)

@@ -43,6 +43,8 @@ type depositMeta struct {
 	Consent      client.Consent `json:"consent"`
 	Persons      []string       `json:"persons"`
 	Private      map[string]any `json:"private"`
+
+	keep []string // --keep: names nobody listed that the depositor publishes
 }
 
 // redaction is one piece of personal data removed from a public field:
@@ -58,6 +60,7 @@ func newDepositCmd() *cobra.Command {
 		collection, kind, metaFile, transcript string
 		to                                     []string
 		classic, asJSON                        bool
+		keep                                   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "deposit FILE --collection C --kind K --meta META.json [--transcript T] [--to ID ...]",
@@ -66,16 +69,19 @@ func newDepositCmd() *cobra.Command {
 
   - the public fields of META.json (title, summary, tags) and the transcript
     (--transcript, a text file) are redacted: e-mail addresses, Iraqi phone
-    numbers, national card numbers, GPS coordinates and the names listed in
-    "persons" become pseudonyms such as [PERSON-1], the same in every field;
-    what was found is reported on stderr (kind and field, never the value);
+    numbers, national card numbers, GPS coordinates, the names listed in
+    "persons" and probable names nobody listed become pseudonyms such as
+    [PERSON-1] or [NAME-1], the same in every field; what was found is
+    reported on stderr (kind and field, never the value); --keep TEXT
+    publishes the names nobody listed found with that text (preview with
+    amana redact), and the decision is recorded in the private metadata;
   - FILE is encrypted, streaming, to a fresh document key, wrapped for you,
     the collection's custodians and --to users, each only if the consent
     covers their role (lawyers: legal_proceedings; researchers, you
     included: research; admins: any); the server refuses any other slot;
-  - private metadata ("private" from META.json, the persons, the original
-    file name and media type, the plaintext's SHA-256 and size) is sealed
-    with the document key.
+  - private metadata ("private" from META.json, the persons, the names kept
+    with --keep, the original file name and media type, the plaintext's
+    SHA-256 and size) is sealed with the document key.
 
 The server sees only ciphertext and redacted public metadata. META.json:
 
@@ -111,6 +117,10 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 				}
 				text = string(b)
 			}
+			if err := checkKeep(keep, meta.Persons, publicTexts(meta, text)...); err != nil {
+				return err
+			}
+			meta.keep = keep
 			f, err := os.Open(args[0])
 			if err != nil {
 				return err
@@ -180,6 +190,7 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 	cmd.Flags().StringVar(&metaFile, "meta", "", "META.json with public metadata, consent, persons and private metadata")
 	cmd.Flags().StringVar(&transcript, "transcript", "", "a text transcript; its redacted text becomes searchable")
 	cmd.Flags().StringArrayVar(&to, "to", nil, "also give this member a key slot now (repeatable; consent permitting)")
+	cmd.Flags().StringArrayVar(&keep, "keep", nil, "publish the names nobody listed found with this text (repeatable; see amana redact)")
 	cmd.Flags().BoolVar(&classic, "classic", false, "use an X25519 document key instead of a post-quantum one")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(kinds...))
@@ -193,6 +204,7 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 // the transcript, and reports what it removed.
 func redactPublic(meta *depositMeta, transcript string) (client.PublicMeta, []redaction) {
 	red := redact.New(meta.Persons)
+	red.Keep(meta.keep...)
 	found := []redaction{}
 	clean := func(field, s string) string {
 		out, fs := red.Redact(s)
@@ -217,8 +229,15 @@ func redactPublic(meta *depositMeta, transcript string) (client.PublicMeta, []re
 	return pub, found
 }
 
+// publicTexts are the texts redactPublic redacts.
+func publicTexts(meta *depositMeta, transcript string) []string {
+	return append([]string{meta.Title, meta.Summary, transcript}, meta.Tags...)
+}
+
 // privateMeta is what is sealed with the content: META.json's private
-// fields, the persons, the original file name and media type.
+// fields, the persons, the names kept with --keep (the depositor's
+// redaction decisions, which the server must not see), the original file
+// name and media type.
 func privateMeta(meta *depositMeta, fileName, mediaType string) map[string]any {
 	private := maps.Clone(meta.Private)
 	if private == nil {
@@ -226,6 +245,9 @@ func privateMeta(meta *depositMeta, fileName, mediaType string) map[string]any {
 	}
 	if len(meta.Persons) > 0 {
 		private["persons"] = meta.Persons
+	}
+	if len(meta.keep) > 0 {
+		private["redaction_kept"] = meta.keep
 	}
 	private["file_name"] = fileName
 	private["media_type"] = mediaType

@@ -290,7 +290,7 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS(`#collection option`)),
 		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
 		chromedp.SendKeys(chromedp.CSS(`#title`), "Testimony, call "+phone),
-		chromedp.SendKeys(chromedp.CSS(`#summary`), person+" describes the checkpoint"),
+		chromedp.SendKeys(chromedp.CSS(`#summary`), person+" describes the checkpoint; Dr Karim Salih and Bushra were present"),
 		chromedp.SendKeys(chromedp.CSS(`#transcript`), "Q: Who was there? A: "+person+", reachable on "+phone),
 		chromedp.SendKeys(chromedp.CSS(`#persons`), person),
 		chromedp.SendKeys(chromedp.CSS(`#notes`), notes),
@@ -304,6 +304,19 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 	}
 	if !strings.Contains(text(t, ctx, "#preview-title"), "Testimony") {
 		t.Error("preview lost the title")
+	}
+	// Names nobody listed are replaced, listed with their reason, and one
+	// can be kept: the preview then publishes it.
+	if strings.Contains(preview, "Bushra") || strings.Contains(preview, "Karim") {
+		t.Errorf("preview kept a name nobody listed: %q", preview)
+	}
+	if f := text(t, ctx, "#findings-list"); !strings.Contains(f, "Karim Salih") || !strings.Contains(f, "after a title or kinship word") || !strings.Contains(f, "common given name") {
+		t.Errorf("findings %q", f)
+	}
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#findings-list li')].find(li => li.textContent.includes('Karim Salih')).querySelector('input.keep').click()`),
+		chromedp.Poll[chromedp.Void](`document.getElementById('preview-summary').textContent.includes('Dr Karim Salih')`))
+	if s := text(t, ctx, "#preview-summary"); strings.Contains(s, "Bushra") || !strings.Contains(s, "[NAME-") {
+		t.Errorf("summary after keeping one name: %q", s)
 	}
 	screenshot(t, ctx, "deposit-preview-en")
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#deposit-submit`)), chromedp.WaitVisible(chromedp.CSS(`#deposited-link`)))
@@ -353,7 +366,7 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 	} else {
 		t.Fatal(err)
 	}
-	needles := append([]string{"PLAINTEXT-CANARY", "NOTES-CANARY", "Layla", "770 123", "7701234567", "770%20123", "notes", "persons"}, secretKeys...)
+	needles := append([]string{"PLAINTEXT-CANARY", "NOTES-CANARY", "Layla", "770 123", "7701234567", "770%20123", "notes", "persons", "Bushra", "redaction_kept"}, secretKeys...)
 	check := func(where, s string) {
 		for _, n := range needles {
 			if strings.Contains(s, n) {

@@ -253,7 +253,7 @@ func TestMessageCatalogueComplete(t *testing.T) {
 		"nav": {"search", "deposit", "audit", "stats"}, "role": {"admin", "researcher", "lawyer", "auditor"},
 		"doclang": {"ar", "ckb", "kmr", "en"}, "kind": {"testimony", "interview", "case_study", "report", "media"},
 		"scope": {"research", "advocacy", "legal_proceedings", "public_anonymised"}, "outcome": {"ok", "denied", "not_found", "invalid", "error"},
-		"pii": {"email", "phone", "national_id", "gps", "person"}, "facet": {"collection", "kind", "language", "governorate", "tags", "year"},
+		"pii": {"email", "phone", "national_id", "gps", "person", "name"}, "pii.reason": {"listed", "given_name", "title"}, "facet": {"collection", "kind", "language", "governorate", "tags", "year"},
 	}
 	for f, vs := range families {
 		for _, v := range vs {

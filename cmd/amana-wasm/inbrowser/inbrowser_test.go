@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/amana-vault/amana/recipient"
+	"github.com/amana-vault/amana/redact"
 )
 
 type demoUser struct {
@@ -150,7 +152,7 @@ func TestRedactPreview(t *testing.T) {
 		"summary":    "Call +964 770 123 4567 or write to layla@example.org",
 		"transcript": "Layla Hassan said the camp was near 36.3566, 43.1580.",
 	}
-	out, removed := RedactPreview([]string{"Layla Hassan"}, []string{"title", "summary", "transcript"}, fields)
+	out, removed := RedactPreview([]string{"Layla Hassan"}, nil, []string{"title", "summary", "transcript"}, fields)
 	for name, s := range out {
 		for _, secret := range []string{"Layla", "770", "layla@", "36.3566"} {
 			if strings.Contains(s, secret) {
@@ -167,9 +169,33 @@ func TestRedactPreview(t *testing.T) {
 			t.Errorf("no %s removal reported: %v", k, removed)
 		}
 	}
+	for _, r := range removed {
+		if r.Text != "" {
+			t.Errorf("a %s removal carries its value", r.Kind)
+		}
+		if r.Kind == "person" && r.Reason != "listed" {
+			t.Errorf("person removal without its reason: %+v", r)
+		}
+	}
 	// The same person gets the same pseudonym in every field.
 	if !strings.Contains(out["title"], "[PERSON-1]") || !strings.Contains(out["transcript"], "[PERSON-1]") {
 		t.Errorf("pseudonyms differ: %q / %q", out["title"], out["transcript"])
+	}
+}
+
+func TestRedactPreviewNames(t *testing.T) {
+	fields := map[string]string{"summary": "Reviewed by Dr Karim Salih with Bushra."}
+	out, removed := RedactPreview(nil, nil, []string{"summary"}, fields)
+	if out["summary"] != "Reviewed by Dr [NAME-1] with [NAME-2]." {
+		t.Errorf("summary %q", out["summary"])
+	}
+	want := []Removal{{"summary", "name", "title", "Karim Salih"}, {"summary", "name", "given_name", "Bushra"}}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %+v, want %+v", removed, want)
+	}
+	out, removed = RedactPreview(nil, []string{"Karim Salih"}, []string{"summary"}, fields)
+	if out["summary"] != "Reviewed by Dr Karim Salih with [NAME-1]." || len(removed) != 1 {
+		t.Errorf("kept: %q %+v", out["summary"], removed)
 	}
 }
 
@@ -298,5 +324,46 @@ func TestCheckpointVerification(t *testing.T) {
 	}
 	if _, err := OpenCheckpoint(bytes.Replace(newMsg, []byte("\n37\n"), []byte("\n38\n"), 1), l.key); err == nil {
 		t.Error("altered checkpoint verified")
+	}
+}
+
+// TestRedactPreviewMatchesCommandLine: on every sentence of the redaction
+// corpus, the web preview reports the findings `amana redact` reports (the
+// same redact.Redactor, seeded the same way), in order, with their reasons.
+func TestRedactPreviewMatchesCommandLine(t *testing.T) {
+	b, err := os.ReadFile("../../../redact/testdata/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv, err := os.ReadFile("../../../redact/testdata/adversarial.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b)+string(adv), "\n") {
+		if line == "" {
+			continue
+		}
+		var c struct {
+			Text    string   `json:"text"`
+			Persons []string `json:"persons"`
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatal(err)
+		}
+		out, removed := RedactPreview(c.Persons, nil, []string{"summary"}, map[string]string{"summary": c.Text})
+		text, fs := redact.New(c.Persons).Redact(c.Text)
+		if out["summary"] != text || len(removed) != len(fs) {
+			t.Fatalf("preview %q %v, command line %q %v", out["summary"], removed, text, fs)
+		}
+		for i, f := range fs {
+			if removed[i].Kind != f.Kind || removed[i].Reason != f.Reason {
+				t.Errorf("finding %d: preview %+v, command line %+v", i, removed[i], f)
+			}
+		}
+		n++
+	}
+	if n < 2500 {
+		t.Errorf("only %d corpus cases", n)
 	}
 }

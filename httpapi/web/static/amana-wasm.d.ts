@@ -98,7 +98,14 @@ interface AmanaRedaction {
   /** The redacted fields, by name. */
   fields: Record<string, string>;
   /** One entry per removal, in field order. */
-  removed: { field: string; kind: "email" | "phone" | "national_id" | "gps" | "person" }[];
+  removed: {
+    field: string;
+    kind: "email" | "phone" | "national_id" | "gps" | "person" | "name";
+    /** Why a person or name was found. */
+    reason?: "listed" | "given_name" | "title";
+    /** The name found, for names nobody listed only (the depositor may keep it). */
+    text?: string;
+  }[];
 }
 
 interface AmanaWasm {
@@ -120,8 +127,8 @@ interface AmanaWasm {
   sealDeposit(requestJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSignedDeposit>;
   /** Checks a user's keys: the answer of GET /v1/users/{id}/keys (its exact text), with the vault's verifier key, the last checkpoint verified ("" for none), the keys pinned for the user (a pin's JSON, "" for none), and whether to accept keys that differ from the pinned ones. */
   checkKeys(user: string, answer: string, verifierKey: string, lastCheckpoint: string, pinnedJSON: string, accept: boolean): AmanaWasmResult<AmanaWasmCheckedKeys>;
-  /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array); json is an AmanaRedaction. */
-  redact(personsJSON: string, namesJSON: string, fieldsJSON: string): AmanaWasmResult<{ json: string }>;
+  /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array) and the names nobody listed that the depositor keeps (JSON array); json is an AmanaRedaction. */
+  redact(personsJSON: string, namesJSON: string, fieldsJSON: string, keepJSON?: string): AmanaWasmResult<{ json: string }>;
   /** Verifies a signed checkpoint note against the verifier key. */
   openCheckpoint(note: string, verifierKey: string): AmanaWasmResult<AmanaWasmCheckpoint>;
   /** Checks that the newer checkpoint extends the older one; proof is the server's JSON {"proof": [...]} or "" when none is needed. */

@@ -5,7 +5,7 @@
 // Every sentence is fictional and non-graphic; every name is invented. The
 // sentences are written by hand below with inline labels:
 //
-//	{phone:0770 123 4567}  a literal span of that kind (person, phone, email, id, gps)
+//	{phone:0770 123 4567}  a literal span of that kind (person, name, phone, email, id, gps)
 //	{P1} {P2}              a listed person's full name, in one of its spellings
 //	{P1f} {P2f}            the same person's first name, in one of its spellings
 //	{PHONE} {EMAIL} {ID} {IDg} {GPS}

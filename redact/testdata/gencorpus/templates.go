@@ -7,6 +7,15 @@ func p(persons ...string) []string { return persons }
 
 var templates = map[string][]tmpl{
 	"en": {
+		// Dates, times, money, case and article numbers written with the
+		// separators that phone numbers may use: never personal data.
+		{text: "The hearing moved from 07/12/2019 14:30 to 07_01_2020 09_15."},
+		{text: "Donors paid 1,250,000 IQD, then 770,000 IQD, then 3,500,000 IQD."},
+		{text: "Article 7/2/1 and Article 410·2 of the Penal Code were cited."},
+		{text: "Case 2021-0770-114 and file 0750/2019/88 were merged."},
+		{text: "Shifts: 07.30–15.30 and 15.30–23.30, seven days a week."},
+		{text: "Budget lines 1.2.3, 1.2.4 and 4.4.1 were underspent by 12,345 dinars."},
+		{text: "Registered 14 / 03 / 2022 at 10 : 45, reference 2022 / 0771 / 3."},
 		// With personal data.
 		{text: "During the interview in Dawodiya camp, {P1} gave her mobile number as {PHONE}.", reps: 2},
 		{text: "{P1f} asked that the follow-up call go to {PHONE} after 6 pm.", reps: 2},
@@ -107,8 +116,8 @@ var templates = map[string][]tmpl{
 		{text: "Interview 7 was recorded on device 3 at 44.1 kHz."},
 		{text: "Ages ranged from 19 to 63, with a median of 31."},
 		{text: "Coordinates are stored only in the encrypted private metadata."},
-		{text: "The team lead is Karim; he coordinates with the legal aid clinic.", persons: p("Amina Khalil")},
-		{text: "Layla is a common name in the region, but this testimony concerns someone else.", persons: p("Rasha Younis")},
+		{text: "The team lead is {name:Karim}; he coordinates with the legal aid clinic.", persons: p("Amina Khalil")},
+		{text: "{name:Layla} is a common name in the region, but this testimony concerns someone else.", persons: p("Rasha Younis")},
 		{text: "Batch 202306141530 of audio files was imported overnight."},
 		{text: "Receipt 300215678904 covers the office rent for March."},
 		{text: "Serial number 104477823651 is engraved on the recorder."},
@@ -125,6 +134,10 @@ var templates = map[string][]tmpl{
 	},
 
 	"ar": {
+		{text: "أُجّلت الجلسة من ٠٧/١٢/٢٠١٩ ١٤:٣٠ إلى ٠٧_٠١_٢٠٢٠ الساعة ٠٩:١٥."},
+		{text: "دفع المانحون ١٬٢٥٠٬٠٠٠ دينار ثم ٧٧٠٬٠٠٠ دينار."},
+		{text: "استندت الشكوى إلى المادة ٧/٢/١ والقضية ٢٠٢١-٠٧٧٠-١١٤."},
+		{text: "الدوام من ٠٧.٣٠ إلى ١٥.٣٠ طوال الأسبوع."},
 		// مع بيانات شخصية.
 		{text: "قالت {P1} إن رقم هاتفها هو {PHONE}.", reps: 2},
 		{text: "يمكن التواصل مع الباحثة عبر البريد {EMAIL} بخصوص الموافقة."},
@@ -209,6 +222,9 @@ var templates = map[string][]tmpl{
 	},
 
 	"ckb": {
+		{text: "دانیشتنەکە لە ٠٧/١٢/٢٠١٩ ١٤:٣٠ دواخرا بۆ ٠٧_٠١_٢٠٢٠."},
+		{text: "بەخشەران ١٬٢٥٠٬٠٠٠ دینار و پاشان ٧٧٠٬٠٠٠ دیناریان دا."},
+		{text: "ماددەی ٧/٢/١ و دۆسیەی ٢٠٢١-٠٧٧٠-١١٤ ئاماژەیان پێکرا."},
 		// لەگەڵ زانیاریی کەسی.
 		{text: "ژمارەی تەلەفۆنی {P1f}: {PHONE}", reps: 2},
 		{text: "چاوپێکەوتن لەگەڵ {P1} لە کەمپی ئاوارەکان ئەنجامدرا.", reps: 2},

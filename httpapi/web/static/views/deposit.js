@@ -37,6 +37,8 @@ export function viewDeposit(main) {
   const colSel = h('select', { id: 'collection', required: true });
   const today = new Date().toISOString().slice(0, 10);
   const preview = h('div', { id: 'redaction-preview', 'aria-live': 'polite' });
+  // What was found, with its reason; names nobody listed can be kept.
+  const findings = h('div', { id: 'redaction-findings' });
   const progress = h('progress', { id: 'progress', max: 100, value: 0, hidden: true });
   const result = h('div', { id: 'deposit-result', role: 'alert' });
   const form = h('form', { class: 'stack', id: 'deposit-form' },
@@ -56,7 +58,7 @@ export function viewDeposit(main) {
       h('input', { type: 'checkbox', id: 'scope-' + s, value: s, checked: s === 'research' }), ' ', t('scope.' + s)))),
     field('persons', t('deposit.persons'), h('textarea', { id: 'persons', dir: 'auto' }), t('deposit.persons.hint')),
     field('notes', t('deposit.notes'), h('textarea', { id: 'notes', dir: 'auto' }), t('deposit.notes.hint')),
-    h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview),
+    h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview, findings),
     h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), progress, result);
   main.append(h('h1', {}, t('deposit.heading')), form);
   if (!session.signingKey) {
@@ -79,6 +81,20 @@ export function viewDeposit(main) {
   const tags = () => val('tags').split(/[,،]/).map(s => s.trim()).filter(Boolean);
   /** @type {Record<string, string> | null} the public fields as last redacted */
   let redacted = null;
+  /** @type {Set<string>} names nobody listed that the depositor publishes */
+  const kept = new Set();
+  /**
+   * A checkbox that keeps (publishes) a name nobody listed.
+   * @param {string} name
+   * @param {number} i
+   */
+  const keepBox = (name, i) => h('label', { class: 'hint', for: 'keep-' + i }, h('input', {
+    type: 'checkbox', id: 'keep-' + i, class: 'keep', checked: kept.has(name),
+    onchange: (/** @type {Event} */ ev) => {
+      if (ev.target instanceof HTMLInputElement && ev.target.checked) kept.add(name); else kept.delete(name);
+      updatePreview().catch(e => status(errText(e), 'error'));
+    },
+  }), ' ', t('deposit.keep'));
   async function updatePreview() {
     const w = await loadWasm();
     /** @type {Record<string, string>} */
@@ -86,7 +102,7 @@ export function viewDeposit(main) {
     tags().forEach((tg, i) => { fields['tag' + i] = tg; });
     const names = ['title', 'summary', ...tags().map((_, i) => 'tag' + i), 'transcript'];
     /** @type {AmanaRedaction} */
-    const r = JSON.parse(wasmCall(w.redact(JSON.stringify(persons()), JSON.stringify(names), JSON.stringify(fields))).json);
+    const r = JSON.parse(wasmCall(w.redact(JSON.stringify(persons()), JSON.stringify(names), JSON.stringify(fields), JSON.stringify([...kept]))).json);
     redacted = r.fields;
     /** @type {Record<string, number>} */
     const counts = {};
@@ -95,6 +111,19 @@ export function viewDeposit(main) {
       h('p', { id: 'removed' }, r.removed.length ? t('deposit.removed', { list: Object.entries(counts).map(([k, n]) => t('pii.' + k) + ' × ' + fmtNum(n)).join(', ') }) : t('deposit.nothing')),
       ...['title', 'summary', 'transcript'].filter(f => r.fields[f]).map(f => h('div', {}, h('h3', {}, t(f === 'title' ? 'deposit.title' : f === 'summary' ? 'doc.summary' : 'deposit.transcript')),
         h('div', { class: 'redacted', id: 'preview-' + f, dir: 'auto', lang: val('doclang') }, r.fields[f]))));
+    /** @param {string} f */
+    const fieldName = f => t(f === 'title' ? 'deposit.title' : f === 'summary' ? 'doc.summary' : f === 'transcript' ? 'deposit.transcript' : 'facet.tags');
+    let n = 0;
+    const items = r.removed.map(x => h('li', { class: 'finding-' + x.kind },
+      fieldName(x.field), ': ', t('pii.' + x.kind),
+      x.text ? [' ', h('bdi', { lang: val('doclang') }, x.text)] : null,
+      x.reason ? ' (' + t('pii.reason.' + x.reason) + ')' : null,
+      x.kind === 'name' && x.text ? [' ', keepBox(x.text, n++)] : null));
+    for (const name of kept) items.push(h('li', { class: 'finding-kept' }, t('pii.name'), ' ', h('bdi', { lang: val('doclang') }, name), ' ', keepBox(name, n++)));
+    /** @type {HTMLElement[]} */
+    const parts = items.length ? [h('p', {}, t('deposit.findings')), h('ul', { id: 'findings-list' }, items)] : [];
+    if (r.removed.some(x => x.kind === 'name') || kept.size) parts.push(h('p', { class: 'hint' }, t('deposit.keep.hint')));
+    findings.replaceChildren(...parts);
     return r.fields;
   }
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -134,9 +163,11 @@ export function viewDeposit(main) {
       }
       if (keys[session.user].signingKey !== signingKey.publicKey) throw new Error(t('deposit.wrongkey', { user: session.user }));
       const plain = await readFile(file);
-      /** @type {{file_name: string, media_type: string, persons?: string[], notes?: string}} */
+      /** @type {{file_name: string, media_type: string, persons?: string[], notes?: string, redaction_kept?: string[]}} */
       const priv = { file_name: file.name, media_type: file.type || 'application/octet-stream' };
       if (persons().length) priv.persons = persons();
+      // The decision to publish a name is sealed with the private metadata.
+      if (kept.size) priv.redaction_kept = [...kept];
       if (val('notes').trim()) priv.notes = val('notes');
       /** @type {Record<string, string | string[]>} */
       const pub = { title: redacted.title, language: val('doclang') };
