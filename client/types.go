@@ -80,7 +80,6 @@ type SearchHit struct {
 	IncidentDate string              `json:"incident_date,omitempty"`
 	Title        string              `json:"title"`
 	Tags         []string            `json:"tags,omitempty"`
-	Score        float64             `json:"score"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
 }
 
@@ -97,5 +96,7 @@ type SearchResult struct {
 	Size   int                     `json:"size"`
 	Hits   []SearchHit             `json:"hits"`
 	Facets map[string][]FacetCount `json:"facets"`
-	TookMS float64                 `json:"took_ms"`
+	// TookMS is the time the server's index took, from the answer's
+	// Server-Timing header; not part of the JSON answer.
+	TookMS float64 `json:"-"`
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,7 +23,6 @@ type searchHit struct {
 	IncidentDate string              `json:"incident_date,omitempty"`
 	Title        string              `json:"title"`
 	Tags         []string            `json:"tags,omitempty"`
-	Score        float64             `json:"score"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
 }
 
@@ -37,7 +37,6 @@ type searchResponse struct {
 	Size   int                     `json:"size"`
 	Hits   []searchHit             `json:"hits"`
 	Facets map[string][]facetCount `json:"facets"`
-	TookMS float64                 `json:"took_ms"`
 }
 
 const maxQueryParams = 4096
@@ -137,10 +136,12 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}, TookMS: float64(res.Took.Microseconds()) / 1000}
+	// The body depends only on the caller's collections (see package
+	// search): no scores, and the time the index took goes in a header.
+	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
-			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Score: h.Score, Highlights: h.Highlights})
+			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Highlights: h.Highlights})
 	}
 	for name, counts := range res.Facets {
 		fc := make([]facetCount, 0, len(counts))
@@ -149,5 +150,6 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Facets[name] = fc
 	}
+	w.Header().Set("Server-Timing", fmt.Sprintf("index;dur=%.3f", float64(res.Took.Microseconds())/1000))
 	writeJSON(w, http.StatusOK, out)
 }

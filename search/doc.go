@@ -17,6 +17,11 @@
 //     Request.Collections with a Bleve boolean filter, so hits, totals and
 //     facet counts never include other collections. No collections means no
 //     results.
+//   - Nothing about other collections shapes a result: hits are ranked
+//     without the index's term statistics (see localQuery), ties broken by
+//     ID, so hits, order, totals, facets and highlights are the same whether
+//     or not documents outside Request.Collections exist. Hit.Score is for
+//     the server only; the HTTP API does not return it.
 //   - Put and Delete return once the change is persisted (one Bleve batch,
 //     all or nothing). Search and Put may run concurrently.
 //   - Deleted documents leave the files. Bleve only marks a deleted document

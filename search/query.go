@@ -194,6 +194,11 @@ func (r *rewriter) match(userField, text string, fuzziness int, boost *query.Boo
 		}
 		q.SetField(t.field)
 		q.SetBoost(b)
+		if fuzziness != 0 {
+			// Fuzzy terms expand over the whole index's dictionary.
+			qs = append(qs, constScore{q, b})
+			continue
+		}
 		qs = append(qs, q)
 	}
 	return query.NewDisjunctionQuery(qs), nil
@@ -241,8 +246,7 @@ func (r *rewriter) prefix(userField, pattern string, boost *query.Boost) (query.
 		}
 		pq := query.NewPrefixQuery(p)
 		pq.SetField(t.field)
-		pq.SetBoost(b)
-		qs = append(qs, pq)
+		qs = append(qs, constScore{pq, b})
 	}
 	return query.NewDisjunctionQuery(qs), nil
 }
@@ -285,5 +289,5 @@ func yearRange(t *query.NumericRangeQuery) (query.Query, error) {
 	if len(qs) == 0 {
 		return nil, badQuery("empty year range")
 	}
-	return query.NewConjunctionQuery(qs), nil
+	return constScore{query.NewConjunctionQuery(qs), 1}, nil
 }

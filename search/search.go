@@ -221,7 +221,7 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 	// AddMust wraps userQuery in a conjunction: Bleve drops a must clause
 	// that is itself a MatchNone searcher, which would leave the filter
 	// alone, matching everything (TestMustMatchNoneMatchesNothing).
-	bq.AddMust(userQuery)
+	bq.AddMust(localQuery{userQuery})
 	// A filter restricts without scoring; it is part of the query, so totals
 	// and facet counts only ever see the caller's collections.
 	bq.AddFilter(query.NewConjunctionQuery(filters))
