@@ -20,6 +20,7 @@ type SearchParams struct {
 	From, Size               int
 	Sort                     string
 	Highlight                bool
+	Labels                   string // language of facet labels: en, ar or ckb ("": the server's default)
 }
 
 // Search searches the redacted public metadata of the caller's collections.
@@ -53,6 +54,9 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	}
 	if p.Highlight {
 		q.Set("highlight", "true")
+	}
+	if p.Labels != "" {
+		q.Set("labels", p.Labels)
 	}
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/search", query: q})
 	if err != nil {

@@ -86,6 +86,7 @@ type SearchHit struct {
 // FacetCount is the number of hits with one value of a facet.
 type FacetCount struct {
 	Term  string `json:"term"`
+	Label string `json:"label,omitempty"` // in SearchParams.Labels' language
 	Count int    `json:"count"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,7 +29,28 @@ type searchHit struct {
 
 type facetCount struct {
 	Term  string `json:"term"`
+	Label string `json:"label"`
 	Count int    `json:"count"`
+}
+
+// searchParams are the query parameters GET /v1/search knows, besides
+// the filters (facetFields); any other is refused by name.
+var searchParams = []string{"q", "facets", "from", "size", "sort", "highlight", "incident_from", "incident_to", "labels"}
+
+// labelLang is the language of facet labels: the labels parameter, else
+// the first of Accept-Language's languages that has labels, else English.
+func labelLang(q url.Values, r *http.Request) string {
+	if l := q.Get("labels"); l != "" {
+		return l
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if slices.Contains(search.LabelLanguages, base) {
+			return base
+		}
+	}
+	return "en"
 }
 
 type searchResponse struct {
@@ -79,6 +101,18 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	var unknown []string
+	for name := range q {
+		if !slices.Contains(searchParams, name) && !slices.Contains(facetFields, name) {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		s.writeError(w, r, newError(http.StatusBadRequest, "invalid", "unknown parameter %s (parameters: %s; filters: %s)",
+			strings.Join(unknown, ", "), strings.Join(searchParams, ", "), strings.Join(facetFields, ", ")))
+		return
+	}
 	from, err := intParam(q, "from", 0)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,6 +132,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		Sort:      q.Get("sort"),
 		Highlight: q.Get("highlight") == "true" || q.Get("highlight") == "1",
 		Filters:   map[string][]string{},
+		LabelLang: labelLang(q, r),
 	}
 	for _, f := range q["facets"] {
 		for _, name := range strings.Split(f, ",") {
@@ -146,7 +181,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	for name, counts := range res.Facets {
 		fc := make([]facetCount, 0, len(counts))
 		for _, c := range counts {
-			fc = append(fc, facetCount{Term: c.Term, Count: c.Count})
+			fc = append(fc, facetCount{Term: c.Term, Label: c.Label, Count: c.Count})
 		}
 		out.Facets[name] = fc
 	}

@@ -114,3 +114,63 @@ func TestSearchLeaksNothingAboutOtherCollections(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchFiltersSayWhatTheyDo: unknown parameters and filter values are
+// a 400 naming them, filters fold case and diacritics, facet values carry
+// labels in the language asked for.
+func TestSearchFiltersSayWhatTheyDo(t *testing.T) {
+	e := newEnv(t)
+	r := e.login("r.hassan")
+	if _, err := r.Deposit(ctx, sampleDeposit([]byte("fictional content"))); err != nil {
+		t.Fatal(err)
+	}
+	get := func(query string, header ...string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.url+"/v1/search?"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+		if len(header) == 2 {
+			req.Header.Set(header[0], header[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"q=detention&lang=xx", `unknown parameter \"lang\"`},
+		{"q=detention&governorate=Kirkukk", `unknown value \"Kirkukk\"`},
+		{"q=detention&kind=testimonies", `unknown value \"testimonies\"`},
+		{"q=detention&language=xx", `unknown value \"xx\"`},
+		{"q=detention&collection=sinjar-2017", `unknown value \"sinjar-2017\"`}, // exists, not r.hassan's
+		{"q=detention&collection=no-such", `unknown value \"no-such\"`},
+		{"q=detention&labels=fr", `unknown label language \"fr\"`},
+	} {
+		code, body := get(c.query)
+		if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %s, want 400 with %s", c.query, code, body, c.want)
+		}
+	}
+	for _, q := range []string{"governorate=kirkuk", "governorate=KIRKUK&kind=TESTIMONY", "tags=D%C3%A9tention", "collection=KIRKUK-2018"} {
+		code, body := get("q=detention&" + q)
+		if code != http.StatusOK || !strings.Contains(body, `"total":1`) {
+			t.Errorf("%s: %d %s, want 1 hit", q, code, body)
+		}
+	}
+	_, body := get("q=detention&facets=governorate,kind,language&labels=ar")
+	for _, want := range []string{`{"term":"Kirkuk","label":"كركوك","count":1}`, `{"term":"testimony","label":"شهادة","count":1}`, `{"term":"en","label":"الإنكليزية","count":1}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("labels=ar: %s lacks %s", body, want)
+		}
+	}
+	_, body = get("q=detention&facets=governorate", "Accept-Language", "ckb-IQ, en;q=0.5")
+	if !strings.Contains(body, `"label":"کەرکووک"`) {
+		t.Errorf("Accept-Language ckb: %s", body)
+	}
+	_, body = get("q=detention&facets=kind")
+	if !strings.Contains(body, `"label":"Testimony"`) {
+		t.Errorf("default labels: %s", body)
+	}
+}

@@ -43,9 +43,15 @@ type Request struct {
 	Collections []string
 	// Filters restrict results to documents whose facet field has one of
 	// the values (OR within a field, AND across fields), for example
-	// {"kind": {"testimony"}, "governorate": {"Kirkuk"}, "year": {"2017"}}.
-	// Values are exact, as returned in FacetCount.Term.
+	// {"kind": {"testimony"}, "governorate": {"kirkuk"}, "year": {"2017"}}.
+	// Case and Latin diacritics are ignored. An unknown field, kind,
+	// language or governorate, a collection not in Collections or a year
+	// that is not four digits is refused with ErrBadRequest naming it;
+	// tags are an open vocabulary.
 	Filters map[string][]string
+	// LabelLang is the language of FacetCount.Label: en (default), ar or
+	// ckb.
+	LabelLang string
 	// From and To ("YYYY" or "YYYY-MM", inclusive, either may be empty)
 	// keep documents whose incident date overlaps the range: "2017" covers
 	// 2017-01 to 2017-12. Documents without an incident date are dropped
@@ -96,6 +102,7 @@ type Hit struct {
 // FacetCount is the number of hits with one value of a facet field.
 type FacetCount struct {
 	Term  string
+	Label string // display label in Request.LabelLang (see Label)
 	Count int
 }
 
@@ -172,6 +179,9 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 			return nil, badRequest("unknown facet %q", f)
 		}
 	}
+	if req.LabelLang != "" && !slices.Contains(LabelLanguages, req.LabelLang) {
+		return nil, badRequest("unknown label language %q (%s)", req.LabelLang, strings.Join(LabelLanguages, ", "))
+	}
 	if len(req.Collections) > maxCollection {
 		return nil, badRequest("more than %d collections", maxCollection)
 	}
@@ -195,7 +205,7 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 	for _, name := range names {
 		vals := req.Filters[name]
 		if !slices.Contains(facetFields, name) {
-			return nil, badRequest("unknown filter %q", name)
+			return nil, badRequest("unknown filter %q (filters: %s)", name, strings.Join(facetFields, ", "))
 		}
 		if len(vals) > maxFilterVals {
 			return nil, badRequest("more than %d values for filter %q", maxFilterVals, name)
@@ -203,7 +213,15 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 		if len(vals) == 0 {
 			continue
 		}
-		q := anyOf(name, vals)
+		folded, err := checkFilter(name, vals, req.Collections)
+		if err != nil {
+			return nil, err
+		}
+		field := name + foldSuffix
+		if name == fieldYear {
+			field = name
+		}
+		q := anyOf(field, folded)
 		if q == nil { // only empty values: nothing can match
 			q = query.NewMatchNoneQuery()
 		}
@@ -340,7 +358,7 @@ func result(br *bleve.SearchResult, req Request) *Result {
 		counts := []FacetCount{}
 		if fr.Terms != nil {
 			for _, t := range fr.Terms.Terms() {
-				counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
+				counts = append(counts, FacetCount{Term: t.Term, Label: Label(name, t.Term, req.LabelLang), Count: t.Count})
 			}
 		}
 		res.Facets[name] = counts
