@@ -20,6 +20,7 @@ type SearchParams struct {
 	From, Size               int
 	Sort                     string
 	Highlight                bool
+	Literal                  bool   // only the words typed: no thesaurus, no phrase clauses
 	Labels                   string // language of facet labels: en, ar or ckb ("": the server's default)
 }
 
@@ -54,6 +55,9 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	}
 	if p.Highlight {
 		q.Set("highlight", "true")
+	}
+	if p.Literal {
+		q.Set("literal", "true")
 	}
 	if p.Labels != "" {
 		q.Set("labels", p.Labels)

@@ -24,7 +24,22 @@ type searchHit struct {
 	IncidentDate string              `json:"incident_date,omitempty"`
 	Title        string              `json:"title"`
 	Tags         []string            `json:"tags,omitempty"`
+	Match        *searchMatch        `json:"match,omitempty"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
+}
+
+// searchMatch says how a hit matched the query's words: in which
+// language's fields, and whether as typed ("words") or only through the
+// thesaurus ("thesaurus").
+type searchMatch struct {
+	Language string `json:"language"`
+	Via      string `json:"via"`
+}
+
+// searchConcept is a thesaurus concept the query was expanded with.
+type searchConcept struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
 }
 
 type facetCount struct {
@@ -35,7 +50,7 @@ type facetCount struct {
 
 // searchParams are the query parameters GET /v1/search knows, besides
 // the filters (facetFields); any other is refused by name.
-var searchParams = []string{"q", "facets", "from", "size", "sort", "highlight", "incident_from", "incident_to", "labels"}
+var searchParams = []string{"q", "facets", "from", "size", "sort", "highlight", "literal", "incident_from", "incident_to", "labels"}
 
 // labelLang is the language of facet labels: the labels parameter, else
 // the first of Accept-Language's languages that has labels, else English.
@@ -59,6 +74,9 @@ type searchResponse struct {
 	Size   int                     `json:"size"`
 	Hits   []searchHit             `json:"hits"`
 	Facets map[string][]facetCount `json:"facets"`
+	// Concepts are the thesaurus concepts whose terms, in every
+	// language, the query also searched.
+	Concepts []searchConcept `json:"concepts,omitempty"`
 }
 
 const maxQueryParams = 4096
@@ -131,6 +149,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		Size:      size,
 		Sort:      q.Get("sort"),
 		Highlight: q.Get("highlight") == "true" || q.Get("highlight") == "1",
+		Literal:   q.Get("literal") == "true" || q.Get("literal") == "1",
 		Filters:   map[string][]string{},
 		LabelLang: labelLang(q, r),
 	}
@@ -175,8 +194,15 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	// search): no scores, and the time the index took goes in a header.
 	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
-			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Highlights: h.Highlights})
+		hit := searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
+			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Highlights: h.Highlights}
+		if h.Via != "" {
+			hit.Match = &searchMatch{Language: h.Language, Via: h.Via}
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	for _, id := range res.Concepts {
+		out.Concepts = append(out.Concepts, searchConcept{ID: id, Label: search.Label("tags", id, req.LabelLang)})
 	}
 	for name, counts := range res.Facets {
 		fc := make([]facetCount, 0, len(counts))

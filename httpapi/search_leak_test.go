@@ -29,6 +29,8 @@ var leakQueries = []string{
 	"q=checkpoint&sort=deposited",
 	"q=%D8%A7%D8%AD%D8%AA%D8%AC%D8%A7%D8%B2+checkpoint", // احتجاز
 	"q=checkpoint&governorate=Kirkuk&facets=kind",
+	"q=testimony+detention&highlight=true&labels=ar",
+	"q=%D8%B4%D9%87%D8%A7%D8%AF%D8%A9+lang:ar", // شهادة
 }
 
 // TestSearchLeaksNothingAboutOtherCollections deposits, in a collection

@@ -65,6 +65,9 @@ type Request struct {
 	// Sort is "" (relevance), "incident", "-incident", "deposited" or
 	// "-deposited". Ties are broken by ID, so paging is stable.
 	Sort string
+	// Literal searches only the words typed: no thesaurus expansion
+	// across languages, no phrase or proximity clauses.
+	Literal bool
 	// Highlight asks for fragments of title, summary and transcript with
 	// matches marked <mark>…</mark>; the rest of each fragment is
 	// HTML-escaped.
@@ -83,10 +86,13 @@ const (
 
 // Result is one page of hits with totals and facet counts over all hits.
 type Result struct {
-	Total  uint64
-	Hits   []Hit
-	Facets map[string][]FacetCount
-	Took   time.Duration
+	// Concepts are the thesaurus concepts whose terms, in every language,
+	// the query also searched (see Request.Literal).
+	Concepts []string
+	Total    uint64
+	Hits     []Hit
+	Facets   map[string][]FacetCount
+	Took     time.Duration
 }
 
 // Hit is one matching document: only stored public metadata.
@@ -94,6 +100,11 @@ type Hit struct {
 	ID, Collection, Kind, Language, Governorate, IncidentDate, Title string
 	Tags                                                             []string
 	Score                                                            float64
+	// Via says how the hit matched the query's words: "words" (in the
+	// language of the document, Language, as typed), or "thesaurus" (only
+	// through a term of a concept in another language or a synonym); ""
+	// for a query without words.
+	Via string
 	// Highlights maps "title", "summary" and "transcript" to fragments
 	// (HTML-escaped, matches in <mark>) when Request.Highlight is set.
 	Highlights map[string][]string
@@ -124,7 +135,7 @@ func (ix *Index) Search(req Request) (*Result, error) {
 
 // SearchContext runs req; cancelling ctx stops the search.
 func (ix *Index) SearchContext(ctx context.Context, req Request) (res *Result, err error) {
-	sr, err := buildRequest(req)
+	sr, pq, err := buildRequest(req)
 	if err != nil {
 		return nil, err
 	}
@@ -154,48 +165,101 @@ func (ix *Index) SearchContext(ctx context.Context, req Request) (res *Result, e
 		}
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	return result(br, req), nil
+	res = result(br, req)
+	if err := ix.markVia(ctx, res, pq); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// markVia sets Hit.Via and Result.Concepts when the thesaurus expanded the
+// query: the hits of the page that the words typed match too (a search of
+// the unexpanded query among those hits only) are "words", the others
+// "thesaurus".
+func (ix *Index) markVia(ctx context.Context, res *Result, pq *parsedQuery) error {
+	if len(res.Hits) == 0 {
+		return nil
+	}
+	if _, all := pq.q.(*query.MatchAllQuery); all {
+		return nil
+	}
+	for i := range res.Hits {
+		res.Hits[i].Via = "words"
+	}
+	if pq.plain == nil {
+		return nil
+	}
+	res.Concepts = pq.concepts
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	// The plain query under the same filters, restricted to the page.
+	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), pq.plain})
+	sr := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	sr.Score = bleve.ScoreNone
+	sr.SortBy([]string{"_id"})
+	br, err := ix.bi.SearchInContext(ctx, sr)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	plain := map[string]bool{}
+	for _, h := range br.Hits {
+		plain[h.ID] = true
+	}
+	for i := range res.Hits {
+		if !plain[res.Hits[i].ID] {
+			res.Hits[i].Via = "thesaurus"
+		}
+	}
+	return nil
 }
 
 // buildRequest validates req and builds the Bleve request; nil without error
 // means the caller can see no collection.
-func buildRequest(req Request) (*bleve.SearchRequest, error) {
+func buildRequest(req Request) (*bleve.SearchRequest, *parsedQuery, error) {
 	size := req.Size
 	switch {
 	case size == 0:
 		size = DefaultSize
 	case size < 0 || size > MaxSize:
-		return nil, badRequest("size must be between 0 and %d", MaxSize)
+		return nil, nil, badRequest("size must be between 0 and %d", MaxSize)
 	}
 	if req.Offset < 0 || req.Offset > MaxOffset {
-		return nil, badRequest("offset must be between 0 and %d", MaxOffset)
+		return nil, nil, badRequest("offset must be between 0 and %d", MaxOffset)
 	}
 	order, ok := sorts[req.Sort]
 	if !ok {
-		return nil, badRequest("unknown sort %q", req.Sort)
+		return nil, nil, badRequest("unknown sort %q", req.Sort)
 	}
 	for _, f := range req.Facets {
 		if !slices.Contains(facetFields, f) {
-			return nil, badRequest("unknown facet %q", f)
+			return nil, nil, badRequest("unknown facet %q", f)
 		}
 	}
 	if req.LabelLang != "" && !slices.Contains(LabelLanguages, req.LabelLang) {
-		return nil, badRequest("unknown label language %q (%s)", req.LabelLang, strings.Join(LabelLanguages, ", "))
+		return nil, nil, badRequest("unknown label language %q (%s)", req.LabelLang, strings.Join(LabelLanguages, ", "))
 	}
 	if len(req.Collections) > maxCollection {
-		return nil, badRequest("more than %d collections", maxCollection)
+		return nil, nil, badRequest("more than %d collections", maxCollection)
 	}
-	userQuery, err := parseQuery(req.Query)
+	pq, err := parseQueryOpts(req.Query, !req.Literal)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	var filters []query.Query
 	access := anyOf("collection", req.Collections)
 	if access == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	filters = append(filters, access)
+	if len(pq.langs) > 0 {
+		filters = append(filters, anyOf("language"+foldSuffix, pq.langs))
+	}
+	if len(pq.notLangs) > 0 {
+		filters = append(filters, query.NewBooleanQuery(nil, nil, []query.Query{anyOf("language"+foldSuffix, pq.notLangs)}))
+	}
 	// Sorted for a deterministic query (map order is random).
 	names := make([]string, 0, len(req.Filters))
 	for name := range req.Filters {
@@ -205,17 +269,17 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 	for _, name := range names {
 		vals := req.Filters[name]
 		if !slices.Contains(facetFields, name) {
-			return nil, badRequest("unknown filter %q (filters: %s)", name, strings.Join(facetFields, ", "))
+			return nil, nil, badRequest("unknown filter %q (filters: %s)", name, strings.Join(facetFields, ", "))
 		}
 		if len(vals) > maxFilterVals {
-			return nil, badRequest("more than %d values for filter %q", maxFilterVals, name)
+			return nil, nil, badRequest("more than %d values for filter %q", maxFilterVals, name)
 		}
 		if len(vals) == 0 {
 			continue
 		}
 		folded, err := checkFilter(name, vals, req.Collections)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		field := name + foldSuffix
 		if name == fieldYear {
@@ -230,16 +294,16 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 	if req.From != "" || req.To != "" {
 		q, err := dateRange(req.From, req.To)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		filters = append(filters, q)
 	}
 
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	// AddMust wraps userQuery in a conjunction: Bleve drops a must clause
+	// AddMust wraps the user's query in a conjunction: Bleve drops a must clause
 	// that is itself a MatchNone searcher, which would leave the filter
 	// alone, matching everything (TestMustMatchNoneMatchesNothing).
-	bq.AddMust(localQuery{userQuery})
+	bq.AddMust(localQuery{pq.q})
 	// A filter restricts without scoring; it is part of the query, so totals
 	// and facet counts only ever see the caller's collections.
 	bq.AddFilter(query.NewConjunctionQuery(filters))
@@ -254,7 +318,7 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 		sr.Highlight = bleve.NewHighlightWithStyle(html.Name)
 		sr.Highlight.Fields = allTextFields()
 	}
-	return sr, nil
+	return sr, pq, nil
 }
 
 // anyOf is a disjunction of exact terms on a keyword field, or nil when vals

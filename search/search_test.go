@@ -350,7 +350,7 @@ func TestHits(t *testing.T) {
 	h := res.Hits[0]
 	h.Score = 0
 	want := Hit{ID: "a1", Collection: "A", Kind: "testimony", Language: "en", Governorate: "Kirkuk",
-		IncidentDate: "2017-06", Title: "Detention at the checkpoint", Tags: []string{"detention", "checkpoint"}}
+		IncidentDate: "2017-06", Title: "Detention at the checkpoint", Tags: []string{"detention", "checkpoint"}, Via: "words"}
 	if fmt.Sprint(h) != fmt.Sprint(want) {
 		t.Errorf("hit\n got %+v\nwant %+v", h, want)
 	}

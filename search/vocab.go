@@ -76,7 +76,7 @@ var englishLabels = map[string]map[string]string{
 func Label(field, value, lang string) string {
 	i := slices.Index(LabelLanguages, lang)
 	if field == "tags" {
-		if c := defaultThesaurus.concept(value); c != nil {
+		if c := theThesaurus().concept(value); c != nil {
 			switch lang {
 			case "ar":
 				return c.terms["ar"][0]

@@ -27,6 +27,7 @@ func newSearchCmd() *cobra.Command {
 		incFrom, incTo     string
 		sortBy, labels     string
 		asJSON, highlights bool
+		literal            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "search QUERY [--facet FIELD ...] [--from N --size N] [--filter field=value ...]",
@@ -34,8 +35,11 @@ func newSearchCmd() *cobra.Command {
 		Long: `Search the redacted public metadata (title, summary, redacted transcript,
 tags) of the collections you belong to. QUERY uses the query string syntax:
 words, "exact phrases", +required -excluded, field:value (e.g.
-language:ar). Arabic matches across hamza and alef forms, ta marbuta and
-diacritics. Facets count hits by collection, kind, language, governorate,
+language:ar), lang:ar (only documents in Arabic). Arabic matches across
+hamza and alef forms, ta marbuta and diacritics. Words that name a concept
+of the thesaurus (testimony, detention, missing person, …) also find
+documents in the other languages (English, Arabic, Sorani, Kurmanji);
+--literal searches only the words typed. Facets count hits by collection, kind, language, governorate,
 tags or year; --filter narrows to a value of one of those fields (repeat
 for several; case and diacritics are ignored, and an unknown field or
 kind, language, governorate or collection is refused by name);
@@ -83,6 +87,7 @@ With --json it prints {"total","from","size","hits":[{"id",…}],
 				return usageError("--labels %s: want one of %s", labels, strings.Join(labelLangs, ", "))
 			}
 			p.Labels = labels
+			p.Literal = literal
 			if from < 0 || size < 0 {
 				return usageError("--from and --size must not be negative")
 			}
@@ -116,6 +121,7 @@ With --json it prints {"total","from","size","hits":[{"id",…}],
 	cmd.Flags().StringVar(&incTo, "incident-to", "", "incident date to (YYYY or YYYY-MM)")
 	cmd.Flags().StringVar(&sortBy, "sort", "", "sort by incident, -incident, deposited or -deposited (default: relevance)")
 	cmd.Flags().BoolVar(&highlights, "highlight", false, "show matching fragments")
+	cmd.Flags().BoolVar(&literal, "literal", false, "search only the words typed (no thesaurus across languages, no phrase ranking)")
 	cmd.Flags().StringVar(&labels, "labels", "", "language of facet labels: en, ar or ckb (default: the server's, en)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.RegisterFlagCompletionFunc("facet", fixedCompletion(facetFields...))
@@ -126,7 +132,11 @@ func printSearch(w io.Writer, res *client.SearchResult, facets []string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tLANG\tGOVERNORATE\tDATE\tTITLE")
 	for _, h := range res.Hits {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Kind, h.Language, h.Governorate, h.IncidentDate, oneLine(h.Title))
+		lang := h.Language
+		if h.Match != nil && h.Match.Via == "thesaurus" {
+			lang += "*" // matched through the thesaurus only
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Kind, lang, h.Governorate, h.IncidentDate, oneLine(h.Title))
 		for field, frags := range h.Highlights {
 			for _, f := range frags {
 				fmt.Fprintf(tw, "\t\t\t\t\t  %s: %s\n", field, oneLine(plainFragment(f)))
@@ -134,6 +144,13 @@ func printSearch(w io.Writer, res *client.SearchResult, facets []string) {
 		}
 	}
 	tw.Flush()
+	if len(res.Concepts) > 0 {
+		names := make([]string, len(res.Concepts))
+		for i, c := range res.Concepts {
+			names[i] = c.Label
+		}
+		fmt.Fprintf(w, "Also searched in every language: %s (LANG* = matched through these only; --literal to turn off).\n", strings.Join(names, ", "))
+	}
 	switch {
 	case res.Total == 0:
 		fmt.Fprintln(w, "No results.")
