@@ -9,7 +9,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/highlight/format/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -315,7 +314,7 @@ func buildRequest(req Request) (*bleve.SearchRequest, *parsedQuery, error) {
 		sr.AddFacet(f, bleve.NewFacetRequest(f, maxFacetTerms))
 	}
 	if req.Highlight {
-		sr.Highlight = bleve.NewHighlightWithStyle(html.Name)
+		sr.Highlight = bleve.NewHighlightWithStyle(highlighterName)
 		sr.Highlight.Fields = allTextFields()
 	}
 	return sr, pq, nil
