@@ -187,43 +187,12 @@ func (ix *Index) collect(ctx context.Context, is *scorch.IndexSnapshot, cols *sn
 	}
 
 	sort := p.req.Sort
-	opts := bsearch.SearcherOptions{}
-	if sort == "deposited" || sort == "-deposited" {
-		opts.Score = "none"
-	}
-	ctx = context.WithValue(ctx, bsearch.MaxTermSearchersKey, maxTermSearchers)
-	ctx = bsearch.ContextWithTermSearchersCounter(ctx)
-	s, err := localQuery{p.pq.q}.Searcher(ctx, is, ix.bi.Mapping(), opts)
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	sctx := &bsearch.SearchContext{
-		DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0),
-		IndexReader:       is,
-	}
-
 	h := &ranking{better: better(sort, is)}
 	k := p.req.Offset + p.size
 	seg, segEnd := -1, uint64(0)
 	var sc *segColumns
 	var base uint64
-	for n := 0; ; n++ {
-		if n%4096 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		dm, err := s.Next(sctx)
-		if err != nil {
-			return nil, err
-		}
-		if dm == nil {
-			break
-		}
-		num := dm.IndexInternalID.Value()
-		score := dm.Score
-		sctx.DocumentMatchPool.Put(dm)
+	consider := func(num uint64, score float64) {
 		if seg < 0 || num >= segEnd || num < base {
 			seg, _ = slices.BinarySearchFunc(cols.offsets, num, func(o, n uint64) int { return cmp.Compare(o, n) })
 			if seg == len(cols.offsets) || cols.offsets[seg] > num {
@@ -234,23 +203,18 @@ func (ix *Index) collect(ctx context.Context, is *scorch.IndexSnapshot, cols *sn
 		}
 		d := num - base
 		if d >= uint64(len(sc.key)) {
-			continue
+			return
 		}
-		pass := true
 		for i := range need {
 			if need[i] != nil && !need[i][sc.kw[i][d]] {
-				pass = false
-				break
+				return
 			}
 		}
-		if !pass {
-			continue
-		}
 		if needTag != nil && !slices.ContainsFunc(sc.tags[d], func(o uint32) bool { return needTag[o] }) {
-			continue
+			return
 		}
 		if p.ranged && (sc.from[d] == 0 || sc.from[d] > p.hi || sc.to[d] < p.lo) {
-			continue
+			return
 		}
 		c.total++
 		for i := range colFields {
@@ -274,9 +238,48 @@ func (ix *Index) collect(ctx context.Context, is *scorch.IndexSnapshot, cols *sn
 		}
 		if h.Len() < k {
 			heap.Push(h, e)
-		} else if k > 0 && h.better(e, h.e[0]) {
+		} else if h.better(e, h.e[0]) {
 			h.e[0] = e
 			heap.Fix(h, 0)
+		}
+	}
+
+	ctx = context.WithValue(ctx, bsearch.MaxTermSearchersKey, maxTermSearchers)
+	ctx = bsearch.ContextWithTermSearchersCounter(ctx)
+	if err := ix.termAtATime(ctx, is, cols, p.pq, consider); err != errNotFlat {
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		opts := bsearch.SearcherOptions{}
+		if sort == "deposited" || sort == "-deposited" {
+			opts.Score = "none"
+		}
+		s, err := localQuery{p.pq.q}.Searcher(ctx, is, ix.bi.Mapping(), opts)
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		sctx := &bsearch.SearchContext{
+			DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0),
+			IndexReader:       is,
+		}
+		for n := 0; ; n++ {
+			if n%4096 == 4095 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			dm, err := s.Next(sctx)
+			if err != nil {
+				return nil, err
+			}
+			if dm == nil {
+				break
+			}
+			num, score := dm.IndexInternalID.Value(), dm.Score
+			sctx.DocumentMatchPool.Put(dm)
+			consider(num, score)
 		}
 	}
 	all := h.e

@@ -60,6 +60,9 @@ type parsedQuery struct {
 	langs, notLangs []string
 	// concepts are the thesaurus concepts the query was expanded with.
 	concepts []string
+	// must, should and mustNot are the clauses of q.
+	must, should, mustNot []query.Query
+	expanded              bool
 }
 
 // Limits on what a query's rewrite adds.
@@ -161,8 +164,12 @@ func parseQueryOpts(s string, expand bool) (*parsedQuery, error) {
 		// must match. A word no field indexes (an English stop word alone)
 		// matches nothing, so "+the" finds nothing and "the detention" is
 		// "detention".
+		if expand == pq.expanded {
+			pq.must, pq.should, pq.mustNot = out[0], out[1], out[2]
+		}
 		return query.NewBooleanQueryForQueryString(out[0], out[1], out[2]), nil
 	}
+	pq.expanded = expand
 	if pq.q, err = build(expand); err != nil {
 		return nil, err
 	}
