@@ -50,6 +50,22 @@
 // it matches. Kurmanji has no stemmer: inflected forms (şahidê) do not match
 // the bare word.
 //
+// Words that name a concept of the thesaurus (thesaurus.tsv: 179 concepts
+// of the field in English, Arabic, Sorani and Kurmanji, CC0, see its
+// header for sources and review status) also search the concept's terms
+// in every language; Hit.Via says whether a hit matched the words typed
+// or only a translation, and Request.Literal turns expansion off. The
+// Arabic analyzer tells شهادة, testimony, from شهادة الميلاد, birth
+// certificate (see arSenseFilter).
+//
+// # Speed
+//
+// Hits are found and scored by Bleve, leaf by leaf (termAtATime), and
+// collected here: the access filter, filters, facet counts and the order
+// read in-memory columns built once per index segment from its postings
+// (columnCache); only the page's documents are then read, with their
+// highlights.
+//
 // Query syntax, facets, filters, date ranges, sorting and highlighting are
 // described on Request.
 package search
