@@ -3,12 +3,15 @@ package search
 import (
 	"context"
 	"errors"
+	"math"
 	"math/bits"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Term-at-a-time scoring.
@@ -58,6 +61,30 @@ func leaves(q query.Query, out []query.Query) []query.Query {
 	return append(out, q)
 }
 
+// singleTerm returns the field and the one indexed term of a leaf that is
+// a word in a field (a match query whose text its field's analyzer makes
+// one token, or a term query), with no fuzziness.
+func singleTerm(m mapping.IndexMapping, q query.Query) (string, []byte, bool) {
+	switch t := q.(type) {
+	case *query.TermQuery:
+		return t.FieldVal, []byte(t.Term), true
+	case *query.MatchQuery:
+		if t.Fuzziness != 0 || t.Analyzer != "" {
+			return "", nil, false
+		}
+		a := m.AnalyzerNamed(m.AnalyzerNameForPath(t.FieldVal))
+		if a == nil {
+			return "", nil, false
+		}
+		ts := a.Analyze([]byte(t.Match))
+		if len(ts) != 1 {
+			return "", nil, false
+		}
+		return t.FieldVal, ts[0].Term, true
+	}
+	return "", nil, false
+}
+
 func leafBoost(q query.Query) float64 {
 	if b, ok := q.(interface{ Boost() float64 }); ok {
 		if _, cs := q.(constScore); !cs {
@@ -86,9 +113,56 @@ func (ix *Index) termAtATime(ctx context.Context, is *scorch.IndexSnapshot, cols
 		taatPool.Put(b)
 	}()
 	sctx := &bsearch.SearchContext{IndexReader: is}
+	add := func(d uint64, bit uint64, score float64) {
+		if d >= uint64(n) {
+			return
+		}
+		if b.masks[d] == 0 {
+			b.touched = append(b.touched, uint32(d))
+		}
+		b.masks[d] |= bit
+		if bit != excludedBit {
+			b.scores[d] += score
+		}
+	}
+	m := ix.bi.Mapping()
 	walk := func(clause query.Query, bit uint64) error {
 		for _, leaf := range leaves(clause, nil) {
-			s, err := localQuery{leaf}.Searcher(ctx, is, ix.bi.Mapping(), bsearch.SearcherOptions{})
+			// One word in one field: its postings, scored here as Bleve
+			// would score them without index statistics.
+			if field, term, ok := singleTerm(m, leaf); ok {
+				if err := bsearch.RecordTermSearcher(ctx); err != nil {
+					return err
+				}
+				tfr, err := is.TermFieldReader(ctx, term, field, true, true, false)
+				if err != nil {
+					return err
+				}
+				boost := leafBoost(leaf)
+				var tfd index.TermFieldDoc
+				for i := 0; ; i++ {
+					if i%4096 == 4095 {
+						if err := ctx.Err(); err != nil {
+							tfr.Close()
+							return err
+						}
+					}
+					next, err := tfr.Next(tfd.Reset())
+					if err != nil {
+						tfr.Close()
+						return err
+					}
+					if next == nil {
+						break
+					}
+					add(next.ID.Value(), bit, boost*math.Sqrt(float64(next.Freq))*next.Norm)
+				}
+				if err := tfr.Close(); err != nil {
+					return err
+				}
+				continue
+			}
+			s, err := localQuery{leaf}.Searcher(ctx, is, m, bsearch.SearcherOptions{})
 			if err != nil {
 				return err
 			}
@@ -109,16 +183,7 @@ func (ix *Index) termAtATime(ctx context.Context, is *scorch.IndexSnapshot, cols
 				if dm == nil {
 					break
 				}
-				d := dm.IndexInternalID.Value()
-				if d < uint64(n) {
-					if b.masks[d] == 0 {
-						b.touched = append(b.touched, uint32(d))
-					}
-					b.masks[d] |= bit
-					if bit != excludedBit {
-						b.scores[d] += dm.Score * mult
-					}
-				}
+				add(dm.IndexInternalID.Value(), bit, dm.Score*mult)
 				sctx.DocumentMatchPool.Put(dm)
 			}
 			if err := s.Close(); err != nil {
