@@ -132,8 +132,9 @@ func (c *collected) facet(f string, cols *snapshotColumns, lang string) []FacetC
 	return out
 }
 
-// allowed returns, for column i, which ordinals pass: exact values
-// (access), or values whose fold is among folded (filters).
+// allowed returns which ordinals of a column's values (names) pass: those
+// among exact (the access filter), else those among folded once folded,
+// or as they are for years (filters).
 func allowed(names []string, exact, folded []string, year bool) []bool {
 	ok := make([]bool, len(names)+1)
 	for o, n := range names {

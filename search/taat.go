@@ -49,8 +49,8 @@ type taatBuf struct {
 
 var taatPool sync.Pool
 
-// leaves flattens a clause into its leaves and each leaf's boost
-// multiplier (constScore leaves carry their boost already).
+// leaves flattens a clause, a disjunction possibly nested (a word and its
+// thesaurus terms), into its leaves.
 func leaves(q query.Query, out []query.Query) []query.Query {
 	if d, ok := q.(*query.DisjunctionQuery); ok {
 		for _, c := range d.Disjuncts {
