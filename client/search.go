@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +20,8 @@ type SearchParams struct {
 	From, Size               int
 	Sort                     string
 	Highlight                bool
+	Literal                  bool   // only the words typed: no thesaurus, no phrase clauses
+	Labels                   string // language of facet labels: en, ar or ckb ("": the server's default)
 }
 
 // Search searches the redacted public metadata of the caller's collections.
@@ -51,6 +56,39 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	if p.Highlight {
 		q.Set("highlight", "true")
 	}
+	if p.Literal {
+		q.Set("literal", "true")
+	}
+	if p.Labels != "" {
+		q.Set("labels", p.Labels)
+	}
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/search", query: q})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
 	var out SearchResult
-	return &out, c.call(ctx, request{method: http.MethodGet, path: "/v1/search", query: q}, &out)
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+		return nil, fmt.Errorf("decoding GET /v1/search answer: %w", err)
+	}
+	out.TookMS = serverTiming(resp.Header.Get("Server-Timing"), "index")
+	return &out, nil
+}
+
+// serverTiming returns the dur of metric name in a Server-Timing header
+// ("index;dur=1.25"), or 0.
+func serverTiming(h, name string) float64 {
+	for _, m := range strings.Split(h, ",") {
+		parts := strings.Split(strings.TrimSpace(m), ";")
+		if parts[0] != name {
+			continue
+		}
+		for _, p := range parts[1:] {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "dur="); ok {
+				d, _ := strconv.ParseFloat(v, 64)
+				return d
+			}
+		}
+	}
+	return 0
 }

@@ -72,21 +72,37 @@ type Document struct {
 
 // SearchHit is one search result.
 type SearchHit struct {
-	ID           string              `json:"id"`
-	Collection   string              `json:"collection"`
-	Kind         string              `json:"kind"`
-	Language     string              `json:"language"`
-	Governorate  string              `json:"governorate,omitempty"`
-	IncidentDate string              `json:"incident_date,omitempty"`
-	Title        string              `json:"title"`
-	Tags         []string            `json:"tags,omitempty"`
-	Score        float64             `json:"score"`
-	Highlights   map[string][]string `json:"highlights,omitempty"`
+	ID           string   `json:"id"`
+	Collection   string   `json:"collection"`
+	Kind         string   `json:"kind"`
+	Language     string   `json:"language"`
+	Governorate  string   `json:"governorate,omitempty"`
+	IncidentDate string   `json:"incident_date,omitempty"`
+	Title        string   `json:"title"`
+	Tags         []string `json:"tags,omitempty"`
+	// Match says how the hit matched the words of the query: the
+	// language of the fields that matched, and "words" (as typed) or
+	// "thesaurus" (only through a term of another language or a synonym).
+	Match      *SearchMatch        `json:"match,omitempty"`
+	Highlights map[string][]string `json:"highlights,omitempty"`
+}
+
+// SearchMatch is how a hit matched the query's words.
+type SearchMatch struct {
+	Language string `json:"language"`
+	Via      string `json:"via"`
+}
+
+// SearchConcept is a thesaurus concept a query was expanded with.
+type SearchConcept struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
 }
 
 // FacetCount is the number of hits with one value of a facet.
 type FacetCount struct {
 	Term  string `json:"term"`
+	Label string `json:"label,omitempty"` // in SearchParams.Labels' language
 	Count int    `json:"count"`
 }
 
@@ -97,5 +113,10 @@ type SearchResult struct {
 	Size   int                     `json:"size"`
 	Hits   []SearchHit             `json:"hits"`
 	Facets map[string][]FacetCount `json:"facets"`
-	TookMS float64                 `json:"took_ms"`
+	// Concepts are the thesaurus concepts whose terms, in every language,
+	// the query also searched.
+	Concepts []SearchConcept `json:"concepts,omitempty"`
+	// TookMS is the time the server's index took, from the answer's
+	// Server-Timing header; not part of the JSON answer.
+	TookMS float64 `json:"-"`
 }

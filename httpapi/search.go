@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,13 +24,48 @@ type searchHit struct {
 	IncidentDate string              `json:"incident_date,omitempty"`
 	Title        string              `json:"title"`
 	Tags         []string            `json:"tags,omitempty"`
-	Score        float64             `json:"score"`
+	Match        *searchMatch        `json:"match,omitempty"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
+}
+
+// searchMatch says how a hit matched the query's words: in which
+// language's fields, and whether as typed ("words") or only through the
+// thesaurus ("thesaurus").
+type searchMatch struct {
+	Language string `json:"language"`
+	Via      string `json:"via"`
+}
+
+// searchConcept is a thesaurus concept the query was expanded with.
+type searchConcept struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
 }
 
 type facetCount struct {
 	Term  string `json:"term"`
+	Label string `json:"label"`
 	Count int    `json:"count"`
+}
+
+// searchParams are the query parameters GET /v1/search knows, besides
+// the filters (facetFields); any other is refused by name.
+var searchParams = []string{"q", "facets", "from", "size", "sort", "highlight", "literal", "incident_from", "incident_to", "labels"}
+
+// labelLang is the language of facet labels: the labels parameter, else
+// the first of Accept-Language's languages that has labels, else English.
+func labelLang(q url.Values, r *http.Request) string {
+	if l := q.Get("labels"); l != "" {
+		return l
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if slices.Contains(search.LabelLanguages, base) {
+			return base
+		}
+	}
+	return "en"
 }
 
 type searchResponse struct {
@@ -37,7 +74,9 @@ type searchResponse struct {
 	Size   int                     `json:"size"`
 	Hits   []searchHit             `json:"hits"`
 	Facets map[string][]facetCount `json:"facets"`
-	TookMS float64                 `json:"took_ms"`
+	// Concepts are the thesaurus concepts whose terms, in every
+	// language, the query also searched.
+	Concepts []searchConcept `json:"concepts,omitempty"`
 }
 
 const maxQueryParams = 4096
@@ -80,6 +119,18 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	var unknown []string
+	for name := range q {
+		if !slices.Contains(searchParams, name) && !slices.Contains(facetFields, name) {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		s.writeError(w, r, newError(http.StatusBadRequest, "invalid", "unknown parameter %s (parameters: %s; filters: %s)",
+			strings.Join(unknown, ", "), strings.Join(searchParams, ", "), strings.Join(facetFields, ", ")))
+		return
+	}
 	from, err := intParam(q, "from", 0)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,7 +149,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		Size:      size,
 		Sort:      q.Get("sort"),
 		Highlight: q.Get("highlight") == "true" || q.Get("highlight") == "1",
+		Literal:   q.Get("literal") == "true" || q.Get("literal") == "1",
 		Filters:   map[string][]string{},
+		LabelLang: labelLang(q, r),
 	}
 	for _, f := range q["facets"] {
 		for _, name := range strings.Split(f, ",") {
@@ -137,17 +190,27 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}, TookMS: float64(res.Took.Microseconds()) / 1000}
+	// The body depends only on the caller's collections (see package
+	// search): no scores, and the time the index took goes in a header.
+	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
-			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Score: h.Score, Highlights: h.Highlights})
+		hit := searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
+			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Highlights: h.Highlights}
+		if h.Via != "" {
+			hit.Match = &searchMatch{Language: h.Language, Via: h.Via}
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	for _, id := range res.Concepts {
+		out.Concepts = append(out.Concepts, searchConcept{ID: id, Label: search.Label("tags", id, req.LabelLang)})
 	}
 	for name, counts := range res.Facets {
 		fc := make([]facetCount, 0, len(counts))
 		for _, c := range counts {
-			fc = append(fc, facetCount{Term: c.Term, Count: c.Count})
+			fc = append(fc, facetCount{Term: c.Term, Label: c.Label, Count: c.Count})
 		}
 		out.Facets[name] = fc
 	}
+	w.Header().Set("Server-Timing", fmt.Sprintf("index;dur=%.3f", float64(res.Took.Microseconds())/1000))
 	writeJSON(w, http.StatusOK, out)
 }

@@ -17,6 +17,11 @@
 //     Request.Collections with a Bleve boolean filter, so hits, totals and
 //     facet counts never include other collections. No collections means no
 //     results.
+//   - Nothing about other collections shapes a result: hits are ranked
+//     without the index's term statistics (see localQuery), ties broken by
+//     ID, so hits, order, totals, facets and highlights are the same whether
+//     or not documents outside Request.Collections exist. Hit.Score is for
+//     the server only; the HTTP API does not return it.
 //   - Put and Delete return once the change is persisted (one Bleve batch,
 //     all or nothing). Search and Put may run concurrently.
 //   - Deleted documents leave the files. Bleve only marks a deleted document
@@ -44,6 +49,22 @@
 // that field's analyzer, so one query string finds documents in any language
 // it matches. Kurmanji has no stemmer: inflected forms (şahidê) do not match
 // the bare word.
+//
+// Words that name a concept of the thesaurus (thesaurus.tsv: 179 concepts
+// of the field in English, Arabic, Sorani and Kurmanji, CC0, see its
+// header for sources and review status) also search the concept's terms
+// in every language; Hit.Via says whether a hit matched the words typed
+// or only a translation, and Request.Literal turns expansion off. The
+// Arabic analyzer tells شهادة, testimony, from شهادة الميلاد, birth
+// certificate (see arSenseFilter).
+//
+// # Speed
+//
+// Hits are found and scored by Bleve, leaf by leaf (termAtATime), and
+// collected here: the access filter, filters, facet counts and the order
+// read in-memory columns built once per index segment from its postings
+// (columnCache); only the page's documents are then read, with their
+// highlights.
 //
 // Query syntax, facets, filters, date ranges, sorting and highlighting are
 // described on Request.

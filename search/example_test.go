@@ -42,5 +42,5 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println(res.Total, res.Hits[0].ID, res.Hits[0].Title, res.Facets["kind"])
-	// Output: 1 d1 شهادة عن الاحتجاز في نقطة التفتيش [{testimony 1}]
+	// Output: 1 d1 شهادة عن الاحتجاز في نقطة التفتيش [{testimony Testimony 1}]
 }

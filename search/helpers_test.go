@@ -24,9 +24,11 @@ func openWith(t testing.TB, docs ...Doc) *Index {
 	return ix
 }
 
-// find runs req and fails the test on error.
+// find runs req literally (without the thesaurus and phrase clauses, whose
+// tests call Search themselves) and fails the test on error.
 func find(t testing.TB, ix *Index, req Request) *Result {
 	t.Helper()
+	req.Literal = true
 	res, err := ix.Search(req)
 	if err != nil {
 		t.Fatalf("Search(%+v): %v", req, err)

@@ -54,6 +54,7 @@ type Index struct {
 	bi     bleve.Index
 	closed bool
 	purger *purger
+	cols   *columnCache // see SearchContext
 }
 
 // openTimeout bounds the wait for the index lock held by another process.
@@ -78,7 +79,7 @@ func Open(dir string) (*Index, error) {
 			return nil, err
 		}
 	}
-	return &Index{bi: bi, purger: startPurger(bi, store)}, nil
+	return &Index{bi: bi, purger: startPurger(bi, store), cols: newColumnCache()}, nil
 }
 
 func openBleve(dir string) (bleve.Index, error) {

@@ -4,6 +4,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/unicodenorm"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -17,7 +18,7 @@ import (
 
 // mappingVersion is stored inside the index. Open refuses an index built with
 // another version: changing a field or analyzer below requires a Rebuild.
-const mappingVersion = "amana-search-1"
+const mappingVersion = "amana-search-2"
 
 // internalVersionKey is the Bleve internal key holding mappingVersion.
 var internalVersionKey = []byte("amana.mapping_version")
@@ -30,6 +31,7 @@ var languages = []string{"en", "ar", "ckb", "kmr"}
 // such as governorate:kirkuk.
 const (
 	kmrAnalyzer     = "amana_kmr"
+	nfkcFilterName  = "amana_nfkc"
 	keywordFoldName = "amana_keyword_fold"
 )
 
@@ -38,7 +40,7 @@ const (
 // fields (title_ar, summary_ar, …) with a single analyzer each.
 var analyzerFor = map[string]string{
 	"en":  en.AnalyzerName,
-	"ar":  ar.AnalyzerName,
+	"ar":  arAnalyzer,
 	"ckb": ckb.AnalyzerName,
 	"kmr": kmrAnalyzer,
 }
@@ -85,6 +87,21 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		// Fold before lowercasing: folding maps İ to I, which keeps the
 		// lowercase filter away from the rune it corrupts.
 		"token_filters": []any{foldFilterName, lowercase.Name},
+	}); err != nil {
+		return nil, err
+	}
+	// Bleve's ar analyzer, then the sense of شهادة (see arSenseFilter).
+	if err := im.AddCustomTokenFilter(nfkcFilterName, map[string]any{
+		"type": unicodenorm.Name,
+		"form": unicodenorm.NFKC,
+	}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer(arAnalyzer, map[string]any{
+		"type":      custom.Name,
+		"tokenizer": unicode.Name,
+		"token_filters": []any{lowercase.Name, nfkcFilterName, ar.StopName, ar.NormalizeName,
+			ar.StemmerName, arSenseFilterName},
 	}); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,9 @@ func filesHolding(t *testing.T, dir, word string) []string {
 	t.Helper()
 	var files []string
 	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a merge removed it between listing and lstat
+		}
 		if err != nil || info.IsDir() {
 			return err
 		}

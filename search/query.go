@@ -43,12 +43,46 @@ const (
 // Regular expressions, wildcards other than one trailing *, date ranges and
 // unknown fields are refused with ErrBadQuery.
 func parseQuery(s string) (query.Query, error) {
+	pq, err := parseQueryOpts(s, false)
+	if err != nil {
+		return nil, err
+	}
+	return pq.q, nil
+}
+
+// parsedQuery is a rewritten query string and what the rewrite found.
+type parsedQuery struct {
+	q query.Query
+	// plain is q without thesaurus expansions (nil when it has none).
+	plain query.Query
+	// langs and notLangs are the values of lang: and -lang: clauses:
+	// documents must be in one of langs and in none of notLangs.
+	langs, notLangs []string
+	// concepts are the thesaurus concepts the query was expanded with.
+	concepts []string
+	// must, should and mustNot are the clauses of q.
+	must, should, mustNot []query.Query
+	expanded              bool
+}
+
+// Limits on what a query's rewrite adds.
+const (
+	maxConcepts    = 6   // thesaurus concepts per query
+	expansionBoost = 0.6 // a thesaurus term weighs less than the words typed
+	phraseBoost    = 2   // the words typed, in order, side by side
+	maxPhraseWords = 6   // longer queries get no phrase or proximity clause
+)
+
+// parseQueryOpts rewrites s; with expand, the words that name a concept of
+// the thesaurus also search its terms in every language, and several
+// plain words also score as a phrase and by proximity.
+func parseQueryOpts(s string, expand bool) (*parsedQuery, error) {
 	if len(s) > MaxQueryLen {
 		return nil, badQuery("query longer than %d bytes", MaxQueryLen)
 	}
 	s = clean(s)
 	if strings.TrimSpace(s) == "" {
-		return query.NewMatchAllQuery(), nil
+		return &parsedQuery{q: query.NewMatchAllQuery()}, nil
 	}
 	parsed, err := query.NewQueryStringQuery(s).Parse()
 	if err != nil {
@@ -73,25 +107,166 @@ func parseQuery(s string) (query.Query, error) {
 	} else if n == 0 {
 		return nil, badQuery("empty query")
 	}
-	var r rewriter
-	out := make([][]query.Query, 3)
-	for i, qs := range [][]query.Query{must, should, mustNot} {
+	pq := &parsedQuery{}
+	// lang:ar restricts the documents, it matches no words.
+	takeLangs := func(qs []query.Query, into *[]string) ([]query.Query, error) {
+		var rest []query.Query
 		for _, q := range qs {
-			nq, err := r.leaf(q)
+			m, ok := q.(*query.MatchQuery)
+			if !ok || m.FieldVal != "lang" {
+				rest = append(rest, q)
+				continue
+			}
+			l := strings.ToLower(strings.TrimSpace(m.Match))
+			if !slices.Contains(languages, l) {
+				return nil, badQuery("lang:%s: unknown language (languages: %s)", m.Match, strings.Join(languages, ", "))
+			}
+			*into = append(*into, l)
+		}
+		return rest, nil
+	}
+	if must, err = takeLangs(must, &pq.langs); err != nil {
+		return nil, err
+	}
+	if should, err = takeLangs(should, &pq.langs); err != nil {
+		return nil, err
+	}
+	if mustNot, err = takeLangs(mustNot, &pq.notLangs); err != nil {
+		return nil, err
+	}
+	if len(must)+len(should)+len(mustNot) == 0 {
+		pq.q = query.NewMatchAllQuery()
+		return pq, nil
+	}
+
+	build := func(expand bool) (query.Query, error) {
+		r := rewriter{expand: expand}
+		out := make([][]query.Query, 3)
+		for i, qs := range [][]query.Query{must, should, mustNot} {
+			for _, q := range qs {
+				nq, err := r.leaf(q)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = append(out[i], nq)
+			}
+		}
+		if expand {
+			extra, err := r.wordRuns(should)
 			if err != nil {
 				return nil, err
 			}
-			out[i] = append(out[i], nq)
+			out[1] = append(out[1], extra...)
+			pq.concepts = r.concepts
+		}
+		// The query-string flavour keeps Bleve's semantics: with a +term
+		// present, plain terms only add score; without one, at least one
+		// must match. A word no field indexes (an English stop word alone)
+		// matches nothing, so "+the" finds nothing and "the detention" is
+		// "detention".
+		if expand == pq.expanded {
+			pq.must, pq.should, pq.mustNot = out[0], out[1], out[2]
+		}
+		return query.NewBooleanQueryForQueryString(out[0], out[1], out[2]), nil
+	}
+	pq.expanded = expand
+	if pq.q, err = build(expand); err != nil {
+		return nil, err
+	}
+	if len(pq.concepts) > 0 {
+		if pq.plain, err = build(false); err != nil {
+			return nil, err
 		}
 	}
-	// The query-string flavour keeps Bleve's semantics: with a +term present,
-	// plain terms only add score; without one, at least one must match. A
-	// word no field indexes (an English stop word alone) matches nothing,
-	// so "+the" finds nothing and "the detention" is "detention".
-	return query.NewBooleanQueryForQueryString(out[0], out[1], out[2]), nil
+	return pq, nil
 }
 
-type rewriter struct{ expansions int }
+// wordRuns adds, for runs of plain words (no field, fuzziness or boost)
+// among the optional clauses: the concepts that several words together
+// name ("missing person"), and for two to maxPhraseWords words a phrase
+// clause, so that documents with the words side by side rank first.
+// Bleve 2.6's phrase queries have no positional slop, so there is no
+// "near" clause: a clause for all the words in one field cost a tenth of
+// a search's time and moved little.
+func (r *rewriter) wordRuns(should []query.Query) ([]query.Query, error) {
+	var words []string
+	for _, q := range should {
+		if m, ok := q.(*query.MatchQuery); ok && m.FieldVal == "" && m.Fuzziness == 0 && m.BoostVal == nil {
+			words = append(words, m.Match)
+		}
+	}
+	var out []query.Query
+	th := theThesaurus()
+	for n := 2; n <= th.maxWords && n <= len(words); n++ {
+		for i := 0; i+n <= len(words); i++ {
+			if q := r.expansion(strings.Join(words[i:i+n], " "), 1); q != nil {
+				out = append(out, q)
+			}
+		}
+	}
+	if len(words) >= 2 && len(words) <= maxPhraseWords {
+		text := strings.Join(words, " ")
+		var qs []query.Query
+		for _, f := range allTextFields() {
+			p := query.NewMatchPhraseQuery(text)
+			p.SetField(f)
+			p.SetBoost(phraseBoost)
+			qs = append(qs, p)
+		}
+		out = append(out, query.NewDisjunctionQuery(qs))
+	}
+	return out, nil
+}
+
+// expansion is a disjunction over the terms, in every language, of the
+// thesaurus concepts text names, or nil if it names none (or the query
+// has used up maxConcepts).
+func (r *rewriter) expansion(text string, boost float64) query.Query {
+	if !r.expand {
+		return nil
+	}
+	th := theThesaurus()
+	var qs []query.Query
+	for _, c := range th.lookup(text) {
+		if len(r.concepts) >= maxConcepts {
+			break
+		}
+		if slices.Contains(r.concepts, c.id) {
+			continue
+		}
+		r.concepts = append(r.concepts, c.id)
+		for _, l := range languages {
+			for _, term := range c.terms[l] {
+				_, words := th.key(l, term)
+				for _, p := range textParts {
+					var q leafQuery
+					if words > 1 {
+						q = query.NewMatchPhraseQuery(term)
+					} else {
+						q = query.NewMatchQuery(term)
+					}
+					q.SetField(textField(p, l))
+					q.SetBoost(boost * expansionBoost)
+					qs = append(qs, q)
+				}
+			}
+		}
+		tq := query.NewTermQuery(foldKeyword(c.id))
+		tq.SetField("tags" + foldSuffix)
+		tq.SetBoost(boost * expansionBoost)
+		qs = append(qs, tq)
+	}
+	if len(qs) == 0 {
+		return nil
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+type rewriter struct {
+	expansions int
+	expand     bool     // add thesaurus terms (see expansion)
+	concepts   []string // concepts added so far
+}
 
 func (r *rewriter) leaf(q query.Query) (query.Query, error) {
 	switch t := q.(type) {
@@ -177,7 +352,12 @@ func (r *rewriter) match(userField, text string, fuzziness int, boost *query.Boo
 	if err != nil {
 		return nil, err
 	}
-	qs := make([]query.Query, 0, len(ts))
+	qs := make([]query.Query, 0, len(ts)+1)
+	if userField == "" && fuzziness == 0 {
+		if e := r.expansion(text, b); e != nil {
+			qs = append(qs, e)
+		}
+	}
 	for _, t := range ts {
 		var q leafQuery
 		switch {
@@ -194,6 +374,11 @@ func (r *rewriter) match(userField, text string, fuzziness int, boost *query.Boo
 		}
 		q.SetField(t.field)
 		q.SetBoost(b)
+		if fuzziness != 0 {
+			// Fuzzy terms expand over the whole index's dictionary.
+			qs = append(qs, constScore{q, b})
+			continue
+		}
 		qs = append(qs, q)
 	}
 	return query.NewDisjunctionQuery(qs), nil
@@ -241,8 +426,7 @@ func (r *rewriter) prefix(userField, pattern string, boost *query.Boost) (query.
 		}
 		pq := query.NewPrefixQuery(p)
 		pq.SetField(t.field)
-		pq.SetBoost(b)
-		qs = append(qs, pq)
+		qs = append(qs, constScore{pq, b})
 	}
 	return query.NewDisjunctionQuery(qs), nil
 }
@@ -285,5 +469,5 @@ func yearRange(t *query.NumericRangeQuery) (query.Query, error) {
 	if len(qs) == 0 {
 		return nil, badQuery("empty year range")
 	}
-	return query.NewConjunctionQuery(qs), nil
+	return constScore{query.NewConjunctionQuery(qs), 1}, nil
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/highlight/format/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -43,9 +41,15 @@ type Request struct {
 	Collections []string
 	// Filters restrict results to documents whose facet field has one of
 	// the values (OR within a field, AND across fields), for example
-	// {"kind": {"testimony"}, "governorate": {"Kirkuk"}, "year": {"2017"}}.
-	// Values are exact, as returned in FacetCount.Term.
+	// {"kind": {"testimony"}, "governorate": {"kirkuk"}, "year": {"2017"}}.
+	// Case and Latin diacritics are ignored. An unknown field, kind,
+	// language or governorate, a collection not in Collections or a year
+	// that is not four digits is refused with ErrBadRequest naming it;
+	// tags are an open vocabulary.
 	Filters map[string][]string
+	// LabelLang is the language of FacetCount.Label: en (default), ar or
+	// ckb.
+	LabelLang string
 	// From and To ("YYYY" or "YYYY-MM", inclusive, either may be empty)
 	// keep documents whose incident date overlaps the range: "2017" covers
 	// 2017-01 to 2017-12. Documents without an incident date are dropped
@@ -59,6 +63,9 @@ type Request struct {
 	// Sort is "" (relevance), "incident", "-incident", "deposited" or
 	// "-deposited". Ties are broken by ID, so paging is stable.
 	Sort string
+	// Literal searches only the words typed: no thesaurus expansion
+	// across languages, no phrase or proximity clauses.
+	Literal bool
 	// Highlight asks for fragments of title, summary and transcript with
 	// matches marked <mark>…</mark>; the rest of each fragment is
 	// HTML-escaped.
@@ -77,10 +84,13 @@ const (
 
 // Result is one page of hits with totals and facet counts over all hits.
 type Result struct {
-	Total  uint64
-	Hits   []Hit
-	Facets map[string][]FacetCount
-	Took   time.Duration
+	// Concepts are the thesaurus concepts whose terms, in every language,
+	// the query also searched (see Request.Literal).
+	Concepts []string
+	Total    uint64
+	Hits     []Hit
+	Facets   map[string][]FacetCount
+	Took     time.Duration
 }
 
 // Hit is one matching document: only stored public metadata.
@@ -88,6 +98,11 @@ type Hit struct {
 	ID, Collection, Kind, Language, Governorate, IncidentDate, Title string
 	Tags                                                             []string
 	Score                                                            float64
+	// Via says how the hit matched the query's words: "words" (in the
+	// language of the document, Language, as typed), or "thesaurus" (only
+	// through a term of a concept in another language or a synonym); ""
+	// for a query without words.
+	Via string
 	// Highlights maps "title", "summary" and "transcript" to fragments
 	// (HTML-escaped, matches in <mark>) when Request.Highlight is set.
 	Highlights map[string][]string
@@ -96,75 +111,87 @@ type Hit struct {
 // FacetCount is the number of hits with one value of a facet field.
 type FacetCount struct {
 	Term  string
+	Label string // display label in Request.LabelLang (see Label)
 	Count int
 }
 
 // markStart opens a match in highlight fragments (Bleve's html formatter).
 const markStart = "<mark>"
 
-var sorts = map[string][]string{
-	"":           {"-_score", "_id"},
-	"incident":   {fieldIncidentFrom, "-_score", "_id"},
-	"-incident":  {"-" + fieldIncidentTo, "-_score", "_id"},
-	"deposited":  {fieldDeposited, "_id"},
-	"-deposited": {"-" + fieldDeposited, "_id"},
-}
+var sorts = []string{"", "incident", "-incident", "deposited", "-deposited"}
 
 // Search runs req.
 func (ix *Index) Search(req Request) (*Result, error) {
 	return ix.SearchContext(context.Background(), req)
 }
 
-// SearchContext runs req; cancelling ctx stops the search.
-func (ix *Index) SearchContext(ctx context.Context, req Request) (res *Result, err error) {
-	sr, err := buildRequest(req)
-	if err != nil {
-		return nil, err
+// markVia sets Hit.Via and Result.Concepts when the thesaurus expanded the
+// query: the hits of the page that the words typed match too (a search of
+// the unexpanded query among those hits only) are "words", the others
+// "thesaurus".
+func (ix *Index) markVia(ctx context.Context, res *Result, pq *parsedQuery) error {
+	if len(res.Hits) == 0 {
+		return nil
 	}
-	if sr == nil { // no collections: nothing to see
-		return &Result{Hits: []Hit{}, Facets: map[string][]FacetCount{}}, nil
+	if _, all := pq.q.(*query.MatchAllQuery); all {
+		return nil
 	}
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.closed {
-		return nil, ErrClosed
+	for i := range res.Hits {
+		res.Hits[i].Via = "words"
 	}
-	defer func() {
-		// Bleve's query parser recovers its own panics; this is the last
-		// line for the rest, so that no query string takes the server down.
-		if p := recover(); p != nil {
-			res, err = nil, fmt.Errorf("search: internal error: %v", p)
-		}
-	}()
-	ctx = context.WithValue(ctx, bsearch.MaxTermSearchersKey, maxTermSearchers)
+	if pq.plain == nil {
+		return nil
+	}
+	res.Concepts = pq.concepts
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), pq.plain})
+	sr := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	sr.Score = bleve.ScoreNone
+	sr.SortBy([]string{"_id"})
 	br, err := ix.bi.SearchInContext(ctx, sr)
 	if err != nil {
-		if strings.Contains(err.Error(), "TooManyTermSearchers") {
-			return nil, badQuery("query too broad")
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("search: %w", ctxErr)
-		}
-		return nil, fmt.Errorf("search: %w", err)
+		return fmt.Errorf("search: %w", err)
 	}
-	return result(br, req), nil
+	plain := map[string]bool{}
+	for _, h := range br.Hits {
+		plain[h.ID] = true
+	}
+	for i := range res.Hits {
+		if !plain[res.Hits[i].ID] {
+			res.Hits[i].Via = "thesaurus"
+		}
+	}
+	return nil
 }
 
-// buildRequest validates req and builds the Bleve request; nil without error
-// means the caller can see no collection.
-func buildRequest(req Request) (*bleve.SearchRequest, error) {
-	size := req.Size
+// plan is a validated request.
+type plan struct {
+	req         Request
+	pq          *parsedQuery
+	size        int
+	collections []string            // exact values
+	filters     map[string][]string // field → folded values (years as given)
+	ranged      bool                // From or To given
+	lo, hi      int32               // yyyymm the incident must overlap
+}
+
+// buildPlan validates req; nil without error means the caller can see no
+// collection.
+func buildPlan(req Request) (*plan, error) {
+	p := &plan{req: req, size: req.Size, filters: map[string][]string{}}
 	switch {
-	case size == 0:
-		size = DefaultSize
-	case size < 0 || size > MaxSize:
+	case p.size == 0:
+		p.size = DefaultSize
+	case p.size < 0 || p.size > MaxSize:
 		return nil, badRequest("size must be between 0 and %d", MaxSize)
 	}
 	if req.Offset < 0 || req.Offset > MaxOffset {
 		return nil, badRequest("offset must be between 0 and %d", MaxOffset)
 	}
-	order, ok := sorts[req.Sort]
-	if !ok {
+	if !slices.Contains(sorts, req.Sort) {
 		return nil, badRequest("unknown sort %q", req.Sort)
 	}
 	for _, f := range req.Facets {
@@ -172,30 +199,33 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 			return nil, badRequest("unknown facet %q", f)
 		}
 	}
+	if req.LabelLang != "" && !slices.Contains(LabelLanguages, req.LabelLang) {
+		return nil, badRequest("unknown label language %q (%s)", req.LabelLang, strings.Join(LabelLanguages, ", "))
+	}
 	if len(req.Collections) > maxCollection {
 		return nil, badRequest("more than %d collections", maxCollection)
 	}
-	userQuery, err := parseQuery(req.Query)
-	if err != nil {
+	var err error
+	if p.pq, err = parseQueryOpts(req.Query, !req.Literal); err != nil {
 		return nil, err
 	}
-
-	var filters []query.Query
-	access := anyOf("collection", req.Collections)
-	if access == nil {
+	for _, c := range req.Collections {
+		if c = strings.TrimSpace(clean(c)); c != "" && !slices.Contains(p.collections, c) {
+			p.collections = append(p.collections, c)
+		}
+	}
+	if len(p.collections) == 0 {
 		return nil, nil
 	}
-	filters = append(filters, access)
-	// Sorted for a deterministic query (map order is random).
 	names := make([]string, 0, len(req.Filters))
 	for name := range req.Filters {
 		names = append(names, name)
 	}
-	slices.Sort(names)
+	slices.Sort(names) // the first error is the same every time
 	for _, name := range names {
 		vals := req.Filters[name]
 		if !slices.Contains(facetFields, name) {
-			return nil, badRequest("unknown filter %q", name)
+			return nil, badRequest("unknown filter %q (filters: %s)", name, strings.Join(facetFields, ", "))
 		}
 		if len(vals) > maxFilterVals {
 			return nil, badRequest("more than %d values for filter %q", maxFilterVals, name)
@@ -203,87 +233,31 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 		if len(vals) == 0 {
 			continue
 		}
-		q := anyOf(name, vals)
-		if q == nil { // only empty values: nothing can match
-			q = query.NewMatchNoneQuery()
-		}
-		filters = append(filters, q)
-	}
-	if req.From != "" || req.To != "" {
-		q, err := dateRange(req.From, req.To)
+		folded, err := checkFilter(name, vals, req.Collections)
 		if err != nil {
 			return nil, err
 		}
-		filters = append(filters, q)
+		// Only empty values: an empty set, which nothing matches.
+		p.filters[name] = append([]string{}, folded...)
 	}
-
-	bq := query.NewBooleanQuery(nil, nil, nil)
-	// AddMust wraps userQuery in a conjunction: Bleve drops a must clause
-	// that is itself a MatchNone searcher, which would leave the filter
-	// alone, matching everything (TestMustMatchNoneMatchesNothing).
-	bq.AddMust(userQuery)
-	// A filter restricts without scoring; it is part of the query, so totals
-	// and facet counts only ever see the caller's collections.
-	bq.AddFilter(query.NewConjunctionQuery(filters))
-
-	sr := bleve.NewSearchRequestOptions(bq, size, req.Offset, false)
-	sr.SortBy(order)
-	sr.Fields = storedFields()
-	for _, f := range req.Facets {
-		sr.AddFacet(f, bleve.NewFacetRequest(f, maxFacetTerms))
-	}
-	if req.Highlight {
-		sr.Highlight = bleve.NewHighlightWithStyle(html.Name)
-		sr.Highlight.Fields = allTextFields()
-	}
-	return sr, nil
-}
-
-// anyOf is a disjunction of exact terms on a keyword field, or nil when vals
-// holds no non-empty value.
-func anyOf(field string, vals []string) query.Query {
-	var qs []query.Query
-	seen := map[string]bool{}
-	for _, v := range vals {
-		v = strings.TrimSpace(clean(v))
-		if v == "" || seen[v] {
-			continue
+	if req.From != "" || req.To != "" {
+		lo, hi := 0, 999912
+		if req.From != "" {
+			if lo, err = parseYearMonth(req.From, 1); err != nil {
+				return nil, badRequest("from: %v", err)
+			}
 		}
-		seen[v] = true
-		tq := query.NewTermQuery(v)
-		tq.SetField(field)
-		qs = append(qs, tq)
-	}
-	if len(qs) == 0 {
-		return nil
-	}
-	return query.NewDisjunctionQuery(qs)
-}
-
-// dateRange keeps documents whose incident months overlap [from, to].
-func dateRange(from, to string) (query.Query, error) {
-	lo, hi := 0, 999912
-	var err error
-	if from != "" {
-		if lo, err = parseYearMonth(from, 1); err != nil {
-			return nil, badRequest("from: %v", err)
+		if req.To != "" {
+			if hi, err = parseYearMonth(req.To, 12); err != nil {
+				return nil, badRequest("to: %v", err)
+			}
 		}
-	}
-	if to != "" {
-		if hi, err = parseYearMonth(to, 12); err != nil {
-			return nil, badRequest("to: %v", err)
+		if lo > hi {
+			return nil, badRequest("from %q is after to %q", req.From, req.To)
 		}
+		p.ranged, p.lo, p.hi = true, int32(lo), int32(hi)
 	}
-	if lo > hi {
-		return nil, badRequest("from %q is after to %q", from, to)
-	}
-	yes := true
-	l, h := float64(lo), float64(hi)
-	start := query.NewNumericRangeInclusiveQuery(nil, &h, nil, &yes)
-	start.SetField(fieldIncidentFrom)
-	end := query.NewNumericRangeInclusiveQuery(&l, nil, &yes, nil)
-	end.SetField(fieldIncidentTo)
-	return query.NewConjunctionQuery([]query.Query{start, end}), nil
+	return p, nil
 }
 
 func storedFields() []string {
@@ -293,59 +267,6 @@ func storedFields() []string {
 		fs = append(fs, textField("title", l))
 	}
 	return fs
-}
-
-func result(br *bleve.SearchResult, req Request) *Result {
-	res := &Result{
-		Total:  br.Total,
-		Hits:   make([]Hit, 0, len(br.Hits)),
-		Facets: map[string][]FacetCount{},
-		Took:   br.Took,
-	}
-	for _, h := range br.Hits {
-		hit := Hit{
-			ID:           h.ID,
-			Score:        h.Score,
-			Collection:   str(h.Fields["collection"]),
-			Kind:         str(h.Fields["kind"]),
-			Language:     str(h.Fields["language"]),
-			Governorate:  str(h.Fields["governorate"]),
-			IncidentDate: str(h.Fields[fieldIncidentDate]),
-			Tags:         strs(h.Fields["tags"]),
-		}
-		for _, l := range languages {
-			if t := str(h.Fields[textField("title", l)]); t != "" {
-				hit.Title = t
-				break
-			}
-		}
-		if req.Highlight && len(h.Fragments) > 0 {
-			hit.Highlights = map[string][]string{}
-			for f, frags := range h.Fragments {
-				part, _, _ := strings.Cut(f, "_")
-				for _, fr := range frags {
-					// Bleve adds the start of a field that has no match.
-					if strings.Contains(fr, markStart) {
-						hit.Highlights[part] = append(hit.Highlights[part], fr)
-					}
-				}
-			}
-			if len(hit.Highlights) == 0 {
-				hit.Highlights = nil
-			}
-		}
-		res.Hits = append(res.Hits, hit)
-	}
-	for name, fr := range br.Facets {
-		counts := []FacetCount{}
-		if fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
-			}
-		}
-		res.Facets[name] = counts
-	}
-	return res
 }
 
 // str and strs read stored fields: Bleve returns one value as itself and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,10 +74,12 @@ func TestAccessFilter(t *testing.T) {
 		t.Errorf("governorate facet for A: %v, want Kirkuk:2 (B's Kirkuk testimonies excluded)", got)
 	}
 
-	// A filter on someone else's collection narrows to nothing.
-	res = find(t, ix, Request{Collections: []string{"A"}, Filters: map[string][]string{"collection": {"B"}}})
-	if res.Total != 0 {
-		t.Errorf("filter collection B as A: total %d", res.Total)
+	// A filter on someone else's collection is refused as an unknown one
+	// is, with the same message.
+	_, errB := ix.Search(Request{Collections: []string{"A"}, Filters: map[string][]string{"collection": {"B"}}})
+	_, errZ := ix.Search(Request{Collections: []string{"A"}, Filters: map[string][]string{"collection": {"Z"}}})
+	if !errors.Is(errB, ErrBadRequest) || errB.Error() != strings.Replace(errZ.Error(), `"Z"`, `"B"`, 1) {
+		t.Errorf("filter collection B as A: %v; Z: %v", errB, errZ)
 	}
 
 	// No collections: nothing, never everything.
@@ -175,7 +178,7 @@ func TestFacets(t *testing.T) {
 		}
 	}
 	// Facet counts are sorted by count.
-	if got := res.Facets["kind"][0]; got != (FacetCount{"testimony", 4}) {
+	if got := res.Facets["kind"][0]; got != (FacetCount{"testimony", "Testimony", 4}) {
 		t.Errorf("first kind: %v", got)
 	}
 
@@ -200,7 +203,10 @@ func TestFacets(t *testing.T) {
 		{map[string][]string{"tags": {"displacement", "detention"}}, []string{"a1", "a2", "a3", "a4"}},
 		{map[string][]string{"tags": {"displacement"}, "language": {"kmr"}}, []string{"a4"}},
 		{map[string][]string{"year": {"2017"}}, []string{"a1", "a4"}},
-		{map[string][]string{"governorate": {"kirkuk"}}, nil}, // filters are exact
+		{map[string][]string{"governorate": {"kirkuk"}}, []string{"a1", "a3"}}, // case and diacritics folded
+		{map[string][]string{"governorate": {" KIRKUK", "Nineveh"}, "kind": {"Testimony"}}, []string{"a1", "a3"}},
+		{map[string][]string{"tags": {"DÉTENTION"}}, []string{"a1", "a3"}},
+		{map[string][]string{"collection": {"a"}}, []string{"a1", "a2", "a3", "a4", "a5"}},
 		{map[string][]string{"kind": {""}}, nil},
 		{map[string][]string{"kind": {}}, []string{"a1", "a2", "a3", "a4", "a5"}},
 	} {
@@ -212,9 +218,23 @@ func TestFacets(t *testing.T) {
 	for _, bad := range []Request{
 		{Collections: []string{"A"}, Facets: []string{"title"}},
 		{Collections: []string{"A"}, Filters: map[string][]string{"depositor": {"x"}}},
+		{Collections: []string{"A"}, Filters: map[string][]string{"lang": {"xx"}}},
+		{Collections: []string{"A"}, Filters: map[string][]string{"language": {"xx"}}},
+		{Collections: []string{"A"}, Filters: map[string][]string{"governorate": {"Kirkukk"}}},
+		{Collections: []string{"A"}, Filters: map[string][]string{"kind": {"testimonies"}}},
+		{Collections: []string{"A"}, Filters: map[string][]string{"year": {"17"}}},
+		{Collections: []string{"A"}, LabelLang: "fr"},
 	} {
-		if _, err := ix.Search(bad); !errors.Is(err, ErrBadRequest) {
+		_, err := ix.Search(bad)
+		if !errors.Is(err, ErrBadRequest) {
 			t.Errorf("%+v: err %v, want ErrBadRequest", bad, err)
+			continue
+		}
+		// The message names what is wrong.
+		for name, vals := range bad.Filters {
+			if !strings.Contains(err.Error(), name) || name != "depositor" && name != "lang" && !strings.Contains(err.Error(), strconv.Quote(vals[0])) {
+				t.Errorf("%+v: %v does not name the filter and value", bad, err)
+			}
 		}
 	}
 }
@@ -330,7 +350,7 @@ func TestHits(t *testing.T) {
 	h := res.Hits[0]
 	h.Score = 0
 	want := Hit{ID: "a1", Collection: "A", Kind: "testimony", Language: "en", Governorate: "Kirkuk",
-		IncidentDate: "2017-06", Title: "Detention at the checkpoint", Tags: []string{"detention", "checkpoint"}}
+		IncidentDate: "2017-06", Title: "Detention at the checkpoint", Tags: []string{"detention", "checkpoint"}, Via: "words"}
 	if fmt.Sprint(h) != fmt.Sprint(want) {
 		t.Errorf("hit\n got %+v\nwant %+v", h, want)
 	}

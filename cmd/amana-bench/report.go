@@ -97,15 +97,21 @@ func (r *report) rows(cfg *config) []row {
 			"—", "", ix.Load)
 	}
 	if s := r.Search; s != nil {
-		ok := s.All.P50 <= 5*time.Millisecond && s.All.P99 <= 50*time.Millisecond && s.All.Errors == 0
+		// SPEC §11: p50 ≤ 5 ms and p99 ≤ 20 ms at 100,000 documents; p99 ≤ 50 ms at 1,000,000.
+		ok := s.All.P50 <= 5*time.Millisecond && s.All.P99 <= 20*time.Millisecond && s.All.Errors == 0
+		target := "p50 ≤ 5 ms, p99 ≤ 20 ms"
+		if r.Index.Docs >= 1000000 {
+			ok = s.All.P99 <= 50*time.Millisecond && s.All.Errors == 0
+			target = "p99 ≤ 50 ms"
+		}
 		add(fmt.Sprintf("search at %s documents, HTTP, facets + access filter, %d sequential searches", count(r.Index.Docs), s.Queries),
-			fmt.Sprintf("p50 %s, p99 %s%s (server `took_ms` p50 %s, p99 %s)", ms(s.All.P50), ms(s.All.P99), errNote(s.All.Errors), ms(s.ServerP50), ms(s.ServerP99)),
-			"p50 ≤ 5 ms, p99 ≤ 50 ms", verdict(ok), s.All.Load)
+			fmt.Sprintf("p50 %s, p99 %s%s (server `Server-Timing` p50 %s, p99 %s)", ms(s.All.P50), ms(s.All.P99), errNote(s.All.Errors), ms(s.ServerP50), ms(s.ServerP99)),
+			target, verdict(ok), s.All.Load)
 	}
 	if a := r.Audited; a != nil {
 		add(fmt.Sprintf("audited searches, %d clients (own addresses), %s", a.Clients, secs(a.Elapsed)),
 			fmt.Sprintf("**%.0f/s** (p50 %s, p99 %s)%s%s", a.PerSecond, ms(a.Lat.P50), ms(a.Lat.P99), loadNote(a), capacity(a.Lat, cfg)),
-			"≥ 2,000/s", verdict(a.PerSecond >= 2000 && a.Errors == 0), a.Lat.Load)
+			"≥ 1,500/s", verdict(a.PerSecond >= 1500 && a.Errors == 0), a.Lat.Load)
 	}
 	if s := r.NoHit; s != nil {
 		add("the same, with a query that matches nothing (HTTP + session + index lookups without hits + audit append + group commit)",

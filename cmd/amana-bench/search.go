@@ -251,7 +251,7 @@ var benchFacets = []string{"kind", "governorate", "language", "year"}
 type searchResult struct {
 	All       latencies
 	ByClass   map[string]latencies
-	ServerP50 time.Duration // took_ms as the server reports it: the index alone
+	ServerP50 time.Duration // the index's time, from the answer's Server-Timing header
 	ServerP99 time.Duration
 	Queries   int
 	Examples  map[string]string

@@ -431,6 +431,22 @@ func TestDocumentLifecycle(t *testing.T) {
 		t.Errorf("search table:\n%s", table)
 	}
 
+	// Filters fold case and diacritics; unknown fields and values are
+	// refused by name, the field by the command, the value by the server.
+	if s := decode[searchOut](t, e.ok("r.hassan", "search", "checkpoint", "--filter", "governorate=KIRKUK", "--json").stdout); s.Total != 1 {
+		t.Errorf("--filter governorate=KIRKUK: %d hits", s.Total)
+	}
+	e.fail("r.hassan", `unknown field "lang"`, "search", "checkpoint", "--filter", "lang=xx")
+	e.fail("r.hassan", `unknown value "Kirkukk"`, "search", "checkpoint", "--filter", "governorate=Kirkukk")
+	e.fail("r.hassan", `unknown value "xx"`, "search", "checkpoint", "--filter", "language=xx")
+	// Facet labels in the language asked for, in the table and in --json.
+	if table := e.ok("r.hassan", "search", "checkpoint", "--facet", "governorate", "--labels", "ar").stdout; !strings.Contains(table, "كركوك [Kirkuk] (1)") {
+		t.Errorf("search --labels ar table:\n%s", table)
+	}
+	if out := e.ok("r.hassan", "search", "checkpoint", "--facet", "governorate", "--labels", "ckb", "--json").stdout; !strings.Contains(out, `"label": "کەرکووک"`) {
+		t.Errorf("search --labels ckb --json: %s", out)
+	}
+
 	// show: the depositor holds a slot and sees the private metadata.
 	shown := decode[map[string]any](t, e.ok("r.hassan", "show", id, "--json").stdout)
 	priv, _ := shown["private"].(map[string]any)

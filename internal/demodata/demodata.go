@@ -177,6 +177,19 @@ func Generate(n int, seed uint64) []Document {
 
 const piiBit = 0x80
 
+// legalProcedures are, by language, the indexes of the topLegal summaries
+// that explain a procedure (birth certificates, replacing identity cards),
+// and otherLegal those of the others; Kurmanji has none.
+var (
+	legalProcedures = [numLangs][]int{langEN: {1, 4}, langAR: {1, 4}, langCKB: {1, 4}}
+	otherLegal      = [3]int{0, 2, 3}
+)
+
+const (
+	kindReport    = 3 // index of "report" in kinds
+	procedureSeed = 0x70726f63656475
+)
+
 // blockPlan gives the language of each document in a block of 100, and,
 // in piiBit, whether it carries planted personal data: exact shares in
 // every block, in a seeded random order.
@@ -407,6 +420,20 @@ func generate(i int, seed uint64, lang int, pii, compact bool, scratch *[]byte) 
 	kind := pickWeighted(r, kindChoice)
 	topic := r.IntN(numTopics)
 	org := pick(r, orgs)
+	// Explanations of a procedure (how birth certificates or identity
+	// cards are obtained) are reports, never testimonies: a search facet
+	// on kind separates a person's account from a procedure. The choice
+	// has its own generator, so every other value stays as it was.
+	procedure := -1
+	if topic == topLegal && len(legalProcedures[lang]) > 0 {
+		kr := rand.New(rand.NewPCG(seed^procedureSeed, uint64(i)))
+		if kr.IntN(5) < 2 {
+			procedure = legalProcedures[lang][kr.IntN(len(legalProcedures[lang]))]
+			kind = kindReport
+		} else {
+			procedure = -2 - kr.IntN(3) // one of the other summaries, if a procedure is drawn
+		}
+	}
 
 	// When.
 	span := coll.yTo - coll.yFrom + 1
@@ -515,7 +542,14 @@ func generate(i int, seed uint64, lang int, pii, compact bool, scratch *[]byte) 
 
 	// Summary, with the planted data that does not go into the transcript.
 	sb := append((*scratch)[:0], t.fictional...)
-	sb = pick(r, g.p.summaries[topic]).write(sb, v)
+	si := r.IntN(len(g.p.summaries[topic]))
+	switch {
+	case procedure >= 0:
+		si = procedure
+	case procedure < -1 && slices.Contains(legalProcedures[lang], si):
+		si = otherLegal[-2-procedure]
+	}
+	sb = g.p.summaries[topic][si].write(sb, v)
 	var tail []tmpl // planted sentences for the transcript
 	if pii {
 		// With a second person, always a sentence naming both.

@@ -641,3 +641,18 @@ func BenchmarkGenerate(b *testing.B) {
 		Generate(10000, 1)
 	}
 }
+
+// Explanations of how birth certificates and identity cards are obtained
+// are reports: a kind facet separates them from testimonies.
+func TestProceduresAreReports(t *testing.T) {
+	phrases := map[string]string{"en": "birth certificates", "ar": "شهادات الميلاد", "ckb": "بڕوانامەی لەدایکبوون"}
+	n := map[string]int{}
+	for _, d := range Generate(3000, 7) {
+		if p, ok := phrases[d.Language]; ok && strings.Contains(d.Summary, p) {
+			n[d.Kind]++
+		}
+	}
+	if n["report"] < 20 || len(n) != 1 {
+		t.Errorf("documents about birth certificates by kind: %v, want reports only", n)
+	}
+}
