@@ -185,8 +185,9 @@ func checkAllDocuments(t *testing.T, f *fixture, acked map[string]uint64) int {
 			t.Errorf("%d unfinished uploads after open", n)
 		}
 		docs := tx.Bucket(bucketDocs).Stats().KeyN
-		if blobs := tx.Bucket(bucketBlobs).Stats().BucketN - 1; blobs != docs {
-			t.Errorf("%d blobs for %d documents: leftovers of a crash", blobs, docs)
+		blobs, pending := storeBlobs(t, f.v)
+		if blobs != docs || pending != 0 {
+			t.Errorf("%d blobs and %d pending for %d documents: leftovers of a crash", blobs, pending, docs)
 		}
 		return tx.Bucket(bucketDocs).ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))
@@ -198,6 +199,7 @@ func checkAllDocuments(t *testing.T, f *fixture, acked map[string]uint64) int {
 		if err != nil {
 			t.Fatalf("document %s: %v", id, err)
 		}
+		defer c.Close()
 		h := sha256.New()
 		var plain bytes.Buffer
 		slot, err := f.v.KeySlot(f.r1.caller(), id)

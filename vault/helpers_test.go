@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/auditlog"
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/fakeclock"
 	"github.com/amana-vault/amana/recipient"
@@ -239,6 +241,7 @@ func (f *fixture) readAs(u testUser, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.Close()
 	var out bytes.Buffer
 	if _, err := envelope.Decrypt(&out, c, key); err != nil {
 		return nil, err
@@ -335,3 +338,21 @@ var _ = io.EOF
 func recipientOfString(s string) (age.Recipient, error) { return recipient.Parse(s) }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// storeBlobs counts the complete and the pending blobs in the vault's
+// directory blob store.
+func storeBlobs(t testing.TB, v *Vault) (blobs, pending int) {
+	t.Helper()
+	err := v.blobs.Walk(context.Background(), func(blobstore.Sum, int64) error {
+		blobs++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(filepath.Join(v.blobs.(*blobstore.Dir).Root(), "pending"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs, len(ents)
+}

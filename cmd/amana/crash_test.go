@@ -582,8 +582,15 @@ func crashVerify(t *testing.T, data string, users map[string]crashUser, st *cras
 		t.Fatalf("opening the vault after the kill: %v", err)
 	}
 	defer v.Close()
+	// Check also holds the blob store to the records: no active record
+	// without its blob at its size, no blob that is not an active
+	// document's (what a kill between a blob's write and its record's
+	// commit leaves, until Open's sweep).
 	if err := v.Check(); err != nil {
-		t.Fatalf("bbolt check after the kill: %v", err)
+		t.Fatalf("check after the kill: %v", err)
+	}
+	if left, err := os.ReadDir(filepath.Join(data, "blobs", "pending")); err != nil || len(left) != 0 {
+		t.Fatalf("after the sweep, %d pending blobs are left (%v)", len(left), err)
 	}
 
 	// Every active document is whole: its content hashes to its record,
@@ -739,6 +746,7 @@ func crashRead(v *vault.Vault, c vault.Caller, ids []age.Identity, id string) (p
 	if err != nil {
 		return "", "", 0, err
 	}
+	defer r.Close()
 	h := sha256.New()
 	n := &crashCount{w: h}
 	d, err := envelope.Decrypt(io.Discard, io.TeeReader(r, n), key)
