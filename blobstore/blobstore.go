@@ -24,6 +24,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -69,6 +70,8 @@ type Store interface {
 	Remove(ctx context.Context, sum Sum) error
 	// Walk calls fn for every complete blob, in no particular order.
 	Walk(ctx context.Context, fn func(sum Sum, size int64) error) error
+	// WalkPending calls fn with the id of every pending writer.
+	WalkPending(ctx context.Context, fn func(id string) error) error
 	// SweepPending removes every pending writer whose id keep rejects
 	// (keep may be nil: remove all). Only call it when no writer that
 	// should be removed can be in use.
@@ -129,8 +132,36 @@ func Open(ctx context.Context, rawURL, dir string) (Store, error) {
 			return nil, errors.New("blobstore: a directory is named file:///ABSOLUTE/PATH")
 		}
 		return NewDir(filepath.Clean(u.Path))
+	case "s3":
+		return OpenS3(ctx, u)
 	}
 	return nil, errors.New("blobstore: unknown scheme: want file:///PATH or s3://BUCKET?endpoint=…")
+}
+
+// Init prepares the store rawURL names for a new vault in dir: it makes
+// the directory or the bucket if needed, and refuses a store that already
+// holds blobs, as each vault needs a store (a bucket, or a prefix in one)
+// of its own: a vault takes a blob no record names for a leftover.
+func Init(ctx context.Context, rawURL, dir string) (Store, error) {
+	var s Store
+	var err error
+	if u, perr := url.Parse(rawURL); perr == nil && u.Scheme == "s3" {
+		s, err = InitS3(ctx, u)
+	} else {
+		s, err = Open(ctx, rawURL, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	errUsed := errors.New("used")
+	err = s.Walk(ctx, func(Sum, int64) error { return errUsed })
+	if err == errUsed {
+		return nil, fmt.Errorf("blobstore: %s already holds blobs: give each vault a store of its own", s.URL())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Redact returns rawURL without anything that may be a secret (user

@@ -298,6 +298,20 @@ func (d *Dir) Walk(ctx context.Context, fn func(Sum, int64) error) error {
 	return nil
 }
 
+// WalkPending calls fn for every pending blob.
+func (d *Dir) WalkPending(ctx context.Context, fn func(string) error) error {
+	ents, err := os.ReadDir(filepath.Join(d.root, "pending"))
+	if err != nil {
+		return fmt.Errorf("blobstore: %w", err)
+	}
+	for _, e := range ents {
+		if err := fn(e.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SweepPending removes the pending blobs keep rejects.
 func (d *Dir) SweepPending(ctx context.Context, keep func(string) bool) error {
 	dir := filepath.Join(d.root, "pending")

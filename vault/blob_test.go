@@ -13,6 +13,7 @@ import (
 
 	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/internal/weedtest"
 	"github.com/amana-vault/amana/recipient"
 )
 
@@ -225,4 +226,74 @@ func TestContentRanges(t *testing.T) {
 	if !bytes.Equal(all, cipher[100:]) {
 		t.Fatal("Seek and read")
 	}
+}
+
+// TestS3Backend: deposit, read, rekey, shred and the sweep with the blob
+// store in SeaweedFS; the bucket holds only ciphertext, named by its hash.
+func TestS3Backend(t *testing.T) {
+	w := weedtest.Start(t)
+	f := newFixtureIn(t, w.URL("evidence/org-a"))
+	if got := f.v.BlobStoreURL(); !strings.HasPrefix(got, "s3://evidence/org-a?endpoint=") {
+		t.Fatalf("BlobStoreURL %s", got)
+	}
+	content := bytes.Repeat([]byte("a fictional statement, kept abroad. "), 300000) // > 8 MiB: multipart
+	doc, key := f.deposit(t, f.r1, sampleMeta(), content, nil)
+	if got, err := f.readAs(f.r1, doc.ID); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("read back: %v", err)
+	}
+	small, _ := f.deposit(t, f.r1, sampleMeta(), []byte("short"), nil)
+	if n, pending := storeBlobs(t, f.v); n != 2 || pending != 0 {
+		t.Fatalf("%d blobs, %d pending, want 2 and 0", n, pending)
+	}
+	if _, err := f.depositCipher(t, f.r1, key, mustReadAll(t, f, f.r1, doc.ID, false)); !isInvalid(err) {
+		t.Fatalf("the same ciphertext again: %v", err)
+	}
+
+	// The vault reopens on the recorded store.
+	f.reopen(t)
+	if err := f.v.Check(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A blob left by a crash between blob and record is swept.
+	req := sampleMeta()
+	recips, _ := f.v.CollectionRecipients(f.r1.caller(), req.Collection)
+	req.Slots = map[string][]byte{}
+	k2, _ := envelope.NewDocKey()
+	for id, s := range recips {
+		r, _ := recipient.Parse(s)
+		req.Slots[id], _ = envelope.Wrap(k2, r)
+	}
+	up, err := f.v.BeginDeposit(f.r1.caller(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cipher := sealTo(t, k2, []byte("never acknowledged"))
+	up.Write(cipher)
+	if err := up.finish(sha256.Sum256(cipher), nil, false); err != nil {
+		t.Fatal(err)
+	}
+	f.reopen(t)
+	if n, pending := storeBlobs(t, f.v); n != 2 || pending != 0 {
+		t.Fatalf("after the sweep: %d blobs, %d pending, want 2 and 0", n, pending)
+	}
+
+	if err := f.v.Shred(f.admin.caller(), small.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.blobs.Stat(context.Background(), mustSum(t, small.CipherSHA256)); !errors.Is(err, blobstore.ErrNotFound) {
+		t.Fatalf("shredded blob: %v", err)
+	}
+	if err := f.v.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustSum(t *testing.T, h string) blobstore.Sum {
+	t.Helper()
+	s, err := blobstore.ParseSum(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

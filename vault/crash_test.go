@@ -22,6 +22,7 @@ import (
 
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/fakeclock"
+	"github.com/amana-vault/amana/internal/weedtest"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -71,7 +72,15 @@ func crashChild(dir string) {
 	}
 }
 
-func TestCrashMidDeposit(t *testing.T) {
+func TestCrashMidDeposit(t *testing.T) { crashMidDeposit(t, "") }
+
+// TestCrashMidDepositS3: the same, with the blob store in SeaweedFS.
+func TestCrashMidDepositS3(t *testing.T) {
+	w := weedtest.Start(t)
+	crashMidDeposit(t, w.URL("crash"))
+}
+
+func crashMidDeposit(t *testing.T, blobStore string) {
 	cycles := 12
 	if testing.Short() {
 		cycles = 4
@@ -83,7 +92,9 @@ func TestCrashMidDeposit(t *testing.T) {
 	admin, _ := age.GenerateX25519Identity()
 	r1, _ := age.GenerateX25519Identity()
 	clock := fakeclock.New(time.Now())
-	v, _, err := Create(filepath.Join(dir, "vault"), testPassphrase, NewUser{ID: "admin", Recipient: admin.Recipient().String()}, testOptions(clock))
+	opts := testOptions(clock)
+	opts.BlobStore = blobStore
+	v, _, err := Create(filepath.Join(dir, "vault"), testPassphrase, NewUser{ID: "admin", Recipient: admin.Recipient().String()}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,6 +96,12 @@ func testOptions(clock *fakeclock.Clock) Options {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureIn(t, "")
+}
+
+// newFixtureIn is newFixture with the blob store blobStore.
+func newFixtureIn(t testing.TB, blobStore string) *fixture {
+	t.Helper()
 	clock := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := &fixture{
 		dir:    t.TempDir(),
@@ -107,7 +113,9 @@ func newFixture(t testing.TB) *fixture {
 		audit:  newX25519(t, "auditor", RoleAuditor),
 		clock:  clock,
 	}
-	v, created, err := Create(f.dir, testPassphrase, NewUser{ID: f.admin.id, Recipient: f.admin.recipient}, testOptions(f.clock))
+	opts := testOptions(f.clock)
+	opts.BlobStore = blobStore
+	v, created, err := Create(f.dir, testPassphrase, NewUser{ID: f.admin.id, Recipient: f.admin.recipient}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,9 +358,12 @@ func storeBlobs(t testing.TB, v *Vault) (blobs, pending int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ents, err := os.ReadDir(filepath.Join(v.blobs.(*blobstore.Dir).Root(), "pending"))
+	err = v.blobs.WalkPending(context.Background(), func(string) error {
+		pending++
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return blobs, len(ents)
+	return blobs, pending
 }

@@ -157,7 +157,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 	if err := checkNewUser(&admin); err != nil {
 		return nil, nil, err
 	}
-	blobs, err := blobstore.Open(context.Background(), opts.BlobStore, dir)
+	blobs, err := blobstore.Init(context.Background(), opts.BlobStore, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,7 +214,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 			return err
 		}
 		if opts.BlobStore != "" {
-			if err := meta.Put(keyBlobStore, []byte(opts.BlobStore)); err != nil {
+			if err := meta.Put(keyBlobStore, []byte(blobs.URL())); err != nil {
 				return err
 			}
 		}
@@ -339,6 +339,9 @@ func (v *Vault) Close() error {
 	})
 	return err
 }
+
+// BlobStoreURL names the store that holds the documents' ciphertext.
+func (v *Vault) BlobStoreURL() string { return v.blobs.URL() }
 
 // Dir returns the vault's data directory.
 func (v *Vault) Dir() string { return v.dir }

@@ -188,6 +188,7 @@ func Start(cfg Config) (s *Server, err error) {
 	// Unsealing used a quarter GiB for scrypt: give it back to the system
 	// now rather than whenever the heap next shrinks.
 	debug.FreeOSMemory()
+	s.log.Info("blob store", "url", s.v.BlobStoreURL())
 	if s.ix, err = search.Open(filepath.Join(cfg.DataDir, IndexDir)); err != nil {
 		s.v.Close()
 		return nil, err
