@@ -11,8 +11,8 @@ import (
 func newInitCmd() *cobra.Command {
 	var (
 		data, admin, recipient, signingKey, passFile, blobStore string
-		asJSON                                       bool
-		workFactor                                   int
+		asJSON                                                  bool
+		workFactor                                              int
 	)
 	cmd := &cobra.Command{
 		Use:   "init --data DIR --admin ID --admin-recipient RECIPIENT [--admin-signing-key KEY] [--blob-store URL] [--passphrase-file F]",
