@@ -152,6 +152,15 @@ func Open(ctx context.Context, rawURL, dir string) (Store, error) {
 	return nil, errors.New("blobstore: unknown scheme: want file:///PATH or s3://BUCKET?endpoint=…")
 }
 
+// OpenCreate is Open, but makes the bucket of an s3:// URL if it does not
+// exist (an off-site mirror's, at its first round).
+func OpenCreate(ctx context.Context, rawURL, dir string) (Store, error) {
+	if u, err := url.Parse(rawURL); err == nil && u.Scheme == "s3" {
+		return InitS3(ctx, u)
+	}
+	return Open(ctx, rawURL, dir)
+}
+
 // Init prepares the store rawURL names for a new vault in dir: it makes
 // the directory or the bucket if needed, and refuses a store that already
 // holds blobs, as each vault needs a store (a bucket, or a prefix in one)
