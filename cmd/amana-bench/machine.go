@@ -182,8 +182,8 @@ type rssSampler struct {
 	peakAnon  []int64  // kB
 	peakFile  []int64  // kB
 	peakTotal []int64  // kB: Rss of /proc/PID/smaps_rollup, anonymous plus mapped
-	stop     chan struct{}
-	done     chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 func sampleRSS(every time.Duration, pids ...int) *rssSampler {
