@@ -23,8 +23,8 @@ import (
 
 // S3 is the backend for S3-compatible object storage. A blob is the object
 // PREFIX/blobs/SUM. A writer streams its bytes as the parts of a multipart
-// upload to PREFIX/pending/ID, held PartSize at a time (two parts in
-// memory: one being filled, one being sent); Commit completes the upload,
+// upload to PREFIX/pending/ID, held PartSize at a time (three parts in
+// memory: one being filled, two being sent); Commit completes the upload,
 // copies it to its name on the server side and deletes the pending
 // object. A blob smaller than one part is sent with one PUT, straight to
 // its name.
@@ -183,14 +183,17 @@ type s3Writer struct {
 	h        hash.Hash
 	n        int64
 	buf      []byte // the part being filled
-	spare    []byte
+	spare    [][]byte
 	uploadID string
 	parts    []minio.CompletePart
 	durable  int64
-	inflight chan partResult
+	inflight []chan partResult // parts being uploaded, oldest first
 	done     bool
 	err      error
 }
+
+// s3InFlight is how many parts of one writer upload at once.
+const s3InFlight = 2
 
 func (w *s3Writer) ID() string  { return w.id }
 func (w *s3Writer) Size() int64 { return w.n }
@@ -225,14 +228,11 @@ func (w *s3Writer) fail(err error) {
 	w.Abort()
 }
 
-// wait waits for the part in flight, if any.
-func (w *s3Writer) wait() error {
-	if w.inflight == nil {
-		return nil
-	}
-	r := <-w.inflight
-	w.inflight = nil
-	w.spare = r.buf[:0]
+// waitOne waits for the oldest part in flight.
+func (w *s3Writer) waitOne() error {
+	r := <-w.inflight[0]
+	w.inflight = w.inflight[1:]
+	w.spare = append(w.spare, r.buf[:0])
 	if r.err != nil {
 		return r.err
 	}
@@ -241,11 +241,24 @@ func (w *s3Writer) wait() error {
 	return nil
 }
 
-// sendPart hands the filled buffer to a goroutine that uploads it once the
-// previous part is uploaded.
+// wait waits for every part in flight.
+func (w *s3Writer) wait() error {
+	var first error
+	for len(w.inflight) > 0 {
+		if err := w.waitOne(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// sendPart hands the filled buffer to a goroutine that uploads it, once
+// fewer than s3InFlight parts are being uploaded.
 func (w *s3Writer) sendPart() error {
-	if err := w.wait(); err != nil {
-		return err
+	if len(w.inflight) == s3InFlight {
+		if err := w.waitOne(); err != nil {
+			return err
+		}
 	}
 	key := w.s.pendingKey(w.id)
 	if w.uploadID == "" {
@@ -257,13 +270,14 @@ func (w *s3Writer) sendPart() error {
 		}
 		w.uploadID = id
 	}
-	buf, num := w.buf, len(w.parts)+1
-	if w.spare == nil {
-		w.spare = make([]byte, 0, cap(buf))
+	buf, num := w.buf, len(w.parts)+len(w.inflight)+1
+	if n := len(w.spare); n > 0 {
+		w.buf, w.spare = w.spare[n-1], w.spare[:n-1]
+	} else {
+		w.buf = make([]byte, 0, cap(buf))
 	}
-	w.buf, w.spare = w.spare, nil
 	done := make(chan partResult, 1)
-	w.inflight = done
+	w.inflight = append(w.inflight, done)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), S3PartTimeout)
 		defer cancel()
@@ -273,7 +287,7 @@ func (w *s3Writer) sendPart() error {
 	return nil
 }
 
-// Sync waits for the part in flight: the bytes of complete parts are
+// Sync waits for the parts in flight: the bytes of complete parts are
 // durable; those of the part being filled are not yet.
 func (w *s3Writer) Sync() (int64, error) {
 	if w.err != nil {
