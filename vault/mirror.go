@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"filippo.io/age"
@@ -180,6 +181,24 @@ func (v *Vault) Mirror(ctx context.Context, to blobstore.Store) (*MirrorReport, 
 	status, _ := json.MarshalIndent(rep, "", "  ")
 	if err := put(mirrorStatus, bytes.NewReader(status), int64(len(status))); err != nil {
 		return nil, err
+	}
+	// A round that sent or removed ciphertext is audited (the mirror's copy
+	// of the log has the event from the next round on); one that changed
+	// nothing is not, so that rounds do not flood the log.
+	if rep.Copied > 0 || rep.Removed > 0 {
+		err := v.commit.do(func(tx *bbolt.Tx) error {
+			ev := v.event(Caller{}, "vault.mirror")
+			ev.Outcome = outcomeOK
+			ev.Detail = map[string]string{
+				"to": blobstore.Redact(to.URL()), "documents": strconv.Itoa(rep.Documents),
+				"blobs_copied": strconv.Itoa(rep.Copied), "bytes_copied": strconv.FormatInt(rep.CopiedBytes, 10),
+				"blobs_removed": strconv.Itoa(rep.Removed),
+			}
+			return v.appendEvent(tx, ev)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("vault: auditing the mirror round: %w", err)
+		}
 	}
 	return rep, nil
 }

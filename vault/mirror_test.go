@@ -56,6 +56,7 @@ func mirrorAndRestore(t *testing.T, blobStore string, to blobstore.Store) {
 	var checkpoint []byte
 	f.v.db.View(func(tx *bbolt.Tx) (err error) { checkpoint, err = audit.LatestCheckpoint(tx); return })
 
+	size := f.logSize(t)
 	rep, err := f.v.Mirror(ctx, to)
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +64,15 @@ func mirrorAndRestore(t *testing.T, blobStore string, to blobstore.Store) {
 	if rep.Documents != 2 || rep.Copied != 2 || rep.Removed != 0 {
 		t.Fatalf("first round: %+v", rep)
 	}
+	if evs := f.eventsFrom(t, size); len(evs) != 1 || evs[0].Action != "vault.mirror" || evs[0].Detail["blobs_copied"] != "2" || evs[0].Detail["to"] != to.URL() {
+		t.Fatalf("events of the first round: %+v", evs)
+	}
+	size = f.logSize(t)
 	if rep, err = f.v.Mirror(ctx, to); err != nil || rep.Copied != 0 || rep.Removed != 0 {
 		t.Fatalf("second round, nothing changed: %+v, %v", rep, err)
+	}
+	if evs := f.eventsFrom(t, size); len(evs) != 0 {
+		t.Fatalf("an unchanged round is audited: %+v", evs)
 	}
 	// A shred reaches the mirror; a new deposit too.
 	if err := f.v.Shred(f.admin.caller(), gone.ID); err != nil {

@@ -199,7 +199,6 @@ func Start(cfg Config) (s *Server, err error) {
 	// Unsealing used a quarter GiB for scrypt: give it back to the system
 	// now rather than whenever the heap next shrinks.
 	debug.FreeOSMemory()
-	s.log.Info("blob store", "url", s.v.BlobStoreURL())
 	var mirror blobstore.Store
 	if cfg.Mirror != "" {
 		if mirror, err = blobstore.OpenCreate(context.Background(), cfg.Mirror, ""); err != nil {
@@ -265,7 +264,7 @@ func Start(cfg Config) (s *Server, err error) {
 			s.serveErr = s.http.Serve(ln)
 		}
 	}()
-	s.log.Info("serving", "url", s.url, "data", cfg.DataDir, "version", cfg.Version)
+	s.log.Info("serving", "url", s.url, "data", cfg.DataDir, "blob_store", s.v.BlobStoreURL(), "version", cfg.Version)
 	return s, nil
 }
 
