@@ -12,7 +12,6 @@ import (
 	"github.com/amana-vault/amana/vault"
 )
 
-
 func initWith(t *testing.T, data, blobStore string, extraEnv ...string) result {
 	t.Helper()
 	id, _ := age.GenerateX25519Identity()
