@@ -27,7 +27,7 @@
 //	refs          ciphertext SHA-256 → state (active, shredded, replaced by a
 //	              rekey) and document id: what the blob store's blobs are
 //	blobs         layout 2 only: blob id → bucket of chunk index → ciphertext
-//	              of documents not yet moved by 'amana migrate-blobs' 
+//	              of documents not yet moved by 'amana migrate-blobs'
 //	uploads       deposits and rekeys in progress (their pending blob, and the
 //	              hash it is about to be committed under); swept when the
 //	              vault opens
