@@ -117,7 +117,10 @@ type Writer interface {
 }
 
 // Resumer is a Store whose pending writers survive a restart: Resume
-// reopens the writer id at the size its last Sync made durable.
+// reopens the writer id at the size its last Sync made durable (Size
+// says where; the caller writes on from there). Both backends are
+// Resumers: Dir re-hashes the pending file; S3 reads the hash state and
+// the parts Sync recorded.
 type Resumer interface {
 	Resume(ctx context.Context, id string) (Writer, error)
 }

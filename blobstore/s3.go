@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -28,7 +30,8 @@ import (
 // memory: one being filled, two being sent); Commit completes the upload,
 // copies it to its name on the server side and deletes the pending
 // object. A blob smaller than one part is sent with one PUT, straight to
-// its name.
+// its name. Sync records the upload's durable parts and the hash state at
+// their end in PREFIX/pending/ID.state, for Resume.
 //
 // Requests are retried (MaxRetries) and bounded in time (OpTimeout, and
 // PartTimeout for a part); a stalled connection fails after
@@ -172,9 +175,26 @@ func (s *S3) Create(ctx context.Context) (Writer, error) {
 }
 
 type partResult struct {
-	part minio.CompletePart
-	buf  []byte
-	err  error
+	part  minio.CompletePart
+	buf   []byte
+	state []byte // the running hash's state after this part's bytes
+	err   error
+}
+
+// s3State is what Sync records in PREFIX/pending/ID.state, so that Resume
+// can go on after a restart: the multipart upload, its durable parts, and
+// the SHA-256 state at their end (the parts themselves cannot be read back
+// before the upload completes).
+type s3State struct {
+	UploadID string   `json:"upload_id"`
+	Parts    []s3Part `json:"parts"`
+	Hash     []byte   `json:"hash"` // encoding.BinaryMarshaler of crypto/sha256
+}
+
+type s3Part struct {
+	N    int    `json:"n"`
+	ETag string `json:"etag"`
+	Size int64  `json:"size"`
 }
 
 type s3Writer struct {
@@ -186,7 +206,10 @@ type s3Writer struct {
 	spare    [][]byte
 	uploadID string
 	parts    []minio.CompletePart
+	sizes    []int64 // of parts
 	durable  int64
+	hashAt   []byte // hash state at durable
+	saved    int    // parts recorded by the last Sync
 	inflight []chan partResult // parts being uploaded, oldest first
 	done     bool
 	err      error
@@ -259,7 +282,9 @@ func (w *s3Writer) waitOne() error {
 		return r.err
 	}
 	w.parts = append(w.parts, r.part)
+	w.sizes = append(w.sizes, int64(len(r.buf)))
 	w.durable += int64(len(r.buf))
+	w.hashAt = r.state
 	return nil
 }
 
@@ -292,6 +317,10 @@ func (w *s3Writer) sendPart() error {
 		}
 		w.uploadID = id
 	}
+	state, err := w.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return err
+	}
 	buf, num := w.buf, len(w.parts)+len(w.inflight)+1
 	if n := len(w.spare); n > 0 {
 		w.buf, w.spare = w.spare[n-1], w.spare[:n-1]
@@ -304,13 +333,14 @@ func (w *s3Writer) sendPart() error {
 		ctx, cancel := context.WithTimeout(context.Background(), S3PartTimeout)
 		defer cancel()
 		p, err := w.s.core.PutObjectPart(ctx, w.s.bucket, key, w.uploadID, num, bytes.NewReader(buf), int64(len(buf)), minio.PutObjectPartOptions{})
-		done <- partResult{minio.CompletePart{PartNumber: num, ETag: p.ETag}, buf, err}
+		done <- partResult{minio.CompletePart{PartNumber: num, ETag: p.ETag}, buf, state, err}
 	}()
 	return nil
 }
 
-// Sync waits for the parts in flight: the bytes of complete parts are
-// durable; those of the part being filled are not yet.
+// Sync waits for the parts in flight and records them for Resume: the
+// bytes of complete parts are durable; those of the part being filled
+// are not yet.
 func (w *s3Writer) Sync() (int64, error) {
 	if w.err != nil {
 		return 0, w.err
@@ -322,7 +352,76 @@ func (w *s3Writer) Sync() (int64, error) {
 		w.fail(err)
 		return 0, w.err
 	}
+	if len(w.parts) > w.saved {
+		st := s3State{UploadID: w.uploadID, Hash: w.hashAt}
+		for i, p := range w.parts {
+			st.Parts = append(st.Parts, s3Part{N: p.PartNumber, ETag: p.ETag, Size: w.sizes[i]})
+		}
+		b, _ := json.Marshal(st)
+		ctx, cancel := context.WithTimeout(context.Background(), S3OpTimeout)
+		_, err := w.s.core.PutObject(ctx, w.s.bucket, w.s.pendingKey(w.id)+".state", bytes.NewReader(b), int64(len(b)), "", "", minio.PutObjectOptions{})
+		cancel()
+		if err != nil {
+			w.fail(err)
+			return 0, w.err
+		}
+		w.saved = len(w.parts)
+	}
 	return w.durable, nil
+}
+
+// Resume reopens the pending blob id at the bytes its last Sync made
+// durable, from the state Sync recorded and the upload's parts, which
+// must all still be there.
+func (s *S3) Resume(ctx context.Context, id string) (Writer, error) {
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		return nil, ErrNotFound
+	}
+	key := s.pendingKey(id)
+	octx, cancel := context.WithTimeout(ctx, S3OpTimeout)
+	defer cancel()
+	obj, _, _, err := s.core.GetObject(octx, s.bucket, key+".state", minio.GetObjectOptions{})
+	if notFound(err) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blobstore: %w", err)
+	}
+	b, err := io.ReadAll(io.LimitReader(obj, 1<<20))
+	obj.Close()
+	if err != nil {
+		return nil, fmt.Errorf("blobstore: %w", err)
+	}
+	var st s3State
+	if err := json.Unmarshal(b, &st); err != nil || st.UploadID == "" {
+		return nil, errors.New("blobstore: a pending blob's state is damaged")
+	}
+	list, err := s.core.ListObjectParts(octx, s.bucket, key, st.UploadID, 0, 10000)
+	if notFound(err) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blobstore: %w", err)
+	}
+	have := map[int]minio.ObjectPart{}
+	for _, p := range list.ObjectParts {
+		have[p.PartNumber] = p
+	}
+	h := sha256.New()
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(st.Hash); err != nil {
+		return nil, errors.New("blobstore: a pending blob's state is damaged")
+	}
+	w := &s3Writer{s: s, id: id, h: h, uploadID: st.UploadID, hashAt: st.Hash, saved: len(st.Parts), buf: s.partBuffer()}
+	for i, p := range st.Parts {
+		got, ok := have[p.N]
+		if !ok || p.N != i+1 || strings.Trim(got.ETag, `"`) != strings.Trim(p.ETag, `"`) || got.Size != p.Size {
+			releasePart(w.buf)
+			return nil, fmt.Errorf("blobstore: part %d of pending blob %s is missing or changed", p.N, id)
+		}
+		w.parts = append(w.parts, minio.CompletePart{PartNumber: p.N, ETag: p.ETag})
+		w.sizes = append(w.sizes, p.Size)
+		w.durable += p.Size
+	}
+	w.n = w.durable
+	return w, nil
 }
 
 func (w *s3Writer) Commit(ctx context.Context, sum Sum) error {
@@ -343,6 +442,13 @@ func (w *s3Writer) Commit(ctx context.Context, sum Sum) error {
 	}
 	w.done = true
 	w.release()
+	if w.saved > 0 {
+		// Best effort: a state left behind is swept with the pending blobs.
+		octx, cancel := context.WithTimeout(ctx, S3OpTimeout)
+		s := w.s
+		s.c.RemoveObject(octx, s.bucket, s.pendingKey(w.id)+".state", minio.RemoveObjectOptions{})
+		cancel()
+	}
 	return nil
 }
 
@@ -410,6 +516,9 @@ func (w *s3Writer) Abort() error {
 	ctx, cancel := context.WithTimeout(context.Background(), S3OpTimeout)
 	defer cancel()
 	key := w.s.pendingKey(w.id)
+	if w.saved > 0 {
+		w.s.c.RemoveObject(ctx, w.s.bucket, key+".state", minio.RemoveObjectOptions{})
+	}
 	if w.uploadID != "" {
 		if err := w.s.core.AbortMultipartUpload(ctx, w.s.bucket, key, w.uploadID); err != nil && !notFound(err) {
 			return fmt.Errorf("blobstore: %w", err)
@@ -543,7 +652,11 @@ func (s *S3) WalkPending(ctx context.Context, fn func(string) error) error {
 		if obj.Err != nil {
 			return fmt.Errorf("blobstore: %w", obj.Err)
 		}
-		if err := fn(strings.TrimPrefix(obj.Key, prefix)); err != nil {
+		id, isState := strings.CutSuffix(strings.TrimPrefix(obj.Key, prefix), ".state")
+		if isState {
+			continue // the writer's upload or object is listed
+		}
+		if err := fn(id); err != nil {
 			return err
 		}
 	}
@@ -575,7 +688,8 @@ func (s *S3) SweepPending(ctx context.Context, keep func(string) bool) error {
 		if obj.Err != nil {
 			return fmt.Errorf("blobstore: %w", obj.Err)
 		}
-		if id := strings.TrimPrefix(obj.Key, prefix); keep == nil || !keep(id) {
+		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), ".state")
+		if keep == nil || !keep(id) {
 			objects = append(objects, obj.Key)
 		}
 	}

@@ -106,6 +106,23 @@ func s3Multipart(t *testing.T, s *S3) {
 	if n, err := w.Sync(); err != nil || n != 10<<20 {
 		t.Fatalf("Sync: %d durable, %v; want two parts", n, err)
 	}
+	// A restart: the writer is gone (the 2 MiB after its last part with
+	// it); Resume goes on from what Sync made durable.
+	var _ Resumer = s
+	if w, err = s.Resume(ctx, w.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if w.Size() != 10<<20 {
+		t.Fatalf("resumed at %d, want %d", w.Size(), 10<<20)
+	}
+	if _, err := w.Write(content[10<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{strings.Repeat("0", 32), "../x", ""} {
+		if _, err := s.Resume(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Resume(%q): %v", id, err)
+		}
+	}
 	// An abandoned upload beside it, swept.
 	a, _ := s.Create(ctx)
 	a.Write(make([]byte, 6<<20))
@@ -118,6 +135,20 @@ func s3Multipart(t *testing.T, s *S3) {
 	}
 	if ups := incomplete(t, s); ups != 1 {
 		t.Fatalf("%d incomplete uploads after the sweep, want 1", ups)
+	}
+	if _, err := s.Resume(ctx, a.ID()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("resuming a swept writer: %v", err)
+	}
+	n := 0
+	s.WalkPending(ctx, func(id string) error {
+		if id != w.ID() {
+			t.Errorf("WalkPending lists %q", id)
+		}
+		n++
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("WalkPending lists %d, want 1", n)
 	}
 
 	sum := Sum(sha256.Sum256(content))
