@@ -208,8 +208,8 @@ type s3Writer struct {
 	parts    []minio.CompletePart
 	sizes    []int64 // of parts
 	durable  int64
-	hashAt   []byte // hash state at durable
-	saved    int    // parts recorded by the last Sync
+	hashAt   []byte            // hash state at durable
+	saved    int               // parts recorded by the last Sync
 	inflight []chan partResult // parts being uploaded, oldest first
 	done     bool
 	err      error
