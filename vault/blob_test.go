@@ -297,3 +297,66 @@ func mustSum(t *testing.T, h string) blobstore.Sum {
 	}
 	return s
 }
+
+// TestLeftoverLandingLate: with a remote store, a blob write in flight
+// when the process died can land after the next start's sweep. The vault
+// remembers the hash the upload declared, removes the blob at the start
+// after it lands, and lets the same bytes be deposited again.
+func TestLeftoverLandingLate(t *testing.T) {
+	f := newFixture(t)
+	key, _ := envelope.NewDocKey()
+	req := sampleMeta()
+	recips, _ := f.v.CollectionRecipients(f.r1.caller(), req.Collection)
+	req.Slots = map[string][]byte{}
+	for id, s := range recips {
+		r, _ := recipient.Parse(s)
+		req.Slots[id], _ = envelope.Wrap(key, r)
+	}
+	up, err := f.v.BeginDeposit(f.r1.caller(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cipher := sealTo(t, key, []byte("in flight at the crash"))
+	up.Write(cipher)
+	sum := blobstore.Sum(sha256.Sum256(cipher))
+	// The upload record names the hash; the blob has not landed yet.
+	up.w = &lateWriter{up.w}
+	if err := up.finish(sum, nil, false); err == nil {
+		t.Fatal("the blob was committed; the test proves nothing")
+	}
+	f.reopen(t)
+
+	// Now the write lands.
+	w, _ := f.v.blobs.Create(context.Background())
+	w.Write(cipher)
+	if err := w.Commit(context.Background(), sum); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.Check(); err != nil {
+		t.Fatalf("Check with a late leftover: %v", err)
+	}
+	f.reopen(t)
+	if _, err := f.v.blobs.Stat(context.Background(), sum); !errors.Is(err, blobstore.ErrNotFound) {
+		t.Fatalf("the late leftover survived the next start: %v", err)
+	}
+	// The same bytes may be deposited again.
+	doc, err := f.depositCipher(t, f.r1, key, cipher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.readAs(f.r1, doc.ID); err != nil || string(got) != "in flight at the crash" {
+		t.Fatalf("redeposit: %q, %v", got, err)
+	}
+	f.reopen(t)
+	if err := f.v.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lateWriter fails Commit as a connection lost mid-request would, without
+// aborting: the store may still receive the blob.
+type lateWriter struct{ blobstore.Writer }
+
+func (w *lateWriter) Commit(context.Context, blobstore.Sum) error {
+	return errors.New("connection lost")
+}

@@ -3,6 +3,7 @@ package vault
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"filippo.io/age"
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/fakeclock"
 	"github.com/amana-vault/amana/internal/weedtest"
@@ -197,8 +199,17 @@ func checkAllDocuments(t *testing.T, f *fixture, acked map[string]uint64) int {
 		}
 		docs := tx.Bucket(bucketDocs).Stats().KeyN
 		blobs, pending := storeBlobs(t, f.v)
-		if blobs != docs || pending != 0 {
-			t.Errorf("%d blobs and %d pending for %d documents: leftovers of a crash", blobs, pending, docs)
+		// A write in flight at the kill may land after the sweep (S3): a
+		// known leftover, removed at the next start, not an orphan.
+		late := 0
+		f.v.blobs.Walk(context.Background(), func(s blobstore.Sum, _ int64) error {
+			if refState(tx.Bucket(bucketRefs), s) == refStateLeftover {
+				late++
+			}
+			return nil
+		})
+		if blobs-late != docs || pending != 0 {
+			t.Errorf("%d blobs (%d known leftovers) and %d pending for %d documents: leftovers of a crash", blobs, late, pending, docs)
 		}
 		return tx.Bucket(bucketDocs).ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))

@@ -408,7 +408,7 @@ func (u *Upload) Commit(sum [32]byte, private []byte) (*Document, error) {
 // checkNewCiphertext refuses ciphertext that a document already has, or
 // had before it was shredded: two records would share one blob.
 func checkNewCiphertext(tx *bbolt.Tx, sum [32]byte) error {
-	if _, _, ok := refOf(tx, sum); ok {
+	if state, _, ok := refOf(tx, sum); ok && state != refStateLeftover {
 		return &InvalidError{Field: "content", Reason: "this ciphertext is already stored, or was shredded: encrypt the document afresh"}
 	}
 	return nil

@@ -18,6 +18,12 @@ const (
 	refStateActive   = 'a' // the ciphertext of an active document
 	refStateShredded = 's' // the ciphertext of a shredded document: not stored again
 	refStateReplaced = 'r' // a document's ciphertext before a rekey: not stored again
+	// A blob written for an upload that a crash stopped before its record
+	// committed. Against a remote store the write may still land after the
+	// next start's sweep (a request in flight when the process died), so
+	// the hash is remembered until a sweep has found and removed the blob.
+	// It may be deposited again (a client retrying the same bytes).
+	refStateLeftover = 'l'
 )
 
 func putRef(tx *bbolt.Tx, sum [32]byte, state byte, doc string) error {

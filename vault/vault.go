@@ -363,14 +363,13 @@ func (v *Vault) VerifierKey() string { return v.log.VerifierKey() }
 // sweep deletes uploads that never committed: their pending blobs (or, in
 // layout 2, chunks) are invisible and no longer wanted. It runs at Open,
 // when no upload can be in flight. It then removes the blobs a crash left
-// behind: a blob committed for an upload whose record never committed,
-// and the blob of a document shredded or rekeyed before its old blob was
-// removed. A blob the vault knows nothing of is left alone (Check reports
+// behind: a blob committed for an upload whose record never committed
+// (remembered until found, see refStateLeftover), and the blob of a
+// document shredded or rekeyed before its old blob was removed. A blob the vault knows nothing of is left alone (Check reports
 // it): it may be evidence deposited after the backup this vault file was
 // restored from, or belong to another vault sharing the store.
 func (v *Vault) sweep() error {
 	ctx := context.Background()
-	leftovers := map[blobstore.Sum]bool{}
 	err := v.db.Update(func(tx *bbolt.Tx) error {
 		ups := tx.Bucket(bucketUploads)
 		blobs := tx.Bucket(bucketBlobs)
@@ -381,8 +380,10 @@ func (v *Vault) sweep() error {
 				if err := blobs.DeleteBucket([]byte(u.Blob)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 					return err
 				}
-				if sum, err := blobstore.ParseSum(u.Sum); err == nil {
-					leftovers[sum] = true
+				if sum, err := blobstore.ParseSum(u.Sum); err == nil && refState(tx.Bucket(bucketRefs), sum) == 0 {
+					if err := putRef(tx, sum, refStateLeftover, ""); err != nil {
+						return err
+					}
 				}
 			}
 			ids = append(ids, clone(k))
@@ -404,17 +405,15 @@ func (v *Vault) sweep() error {
 	if err := v.blobs.SweepPending(ctx, nil); err != nil {
 		return err
 	}
-	var remove []blobstore.Sum
+	var remove, leftovers []blobstore.Sum
 	err = v.db.View(func(tx *bbolt.Tx) error {
 		refs := tx.Bucket(bucketRefs)
 		return v.blobs.Walk(ctx, func(sum blobstore.Sum, _ int64) error {
 			switch refState(refs, sum) {
 			case refStateShredded, refStateReplaced:
 				remove = append(remove, sum)
-			case 0:
-				if leftovers[sum] {
-					remove = append(remove, sum)
-				}
+			case refStateLeftover:
+				leftovers = append(leftovers, sum)
 			}
 			return nil
 		})
@@ -422,12 +421,25 @@ func (v *Vault) sweep() error {
 	if err != nil {
 		return err
 	}
-	for _, sum := range remove {
+	for _, sum := range append(remove, leftovers...) {
 		if err := v.blobs.Remove(ctx, sum); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(leftovers) == 0 {
+		return nil
+	}
+	// Found and removed: no write of them can land any more.
+	return v.db.Update(func(tx *bbolt.Tx) error {
+		for _, sum := range leftovers {
+			if refState(tx.Bucket(bucketRefs), sum) == refStateLeftover {
+				if err := tx.Bucket(bucketRefs).Delete(sum[:]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Backup writes a consistent copy of the vault file to w while the vault
@@ -489,9 +501,20 @@ func (v *Vault) Check() error {
 	}
 	ctx := context.Background()
 	var unknown int
+	leftover := map[blobstore.Sum]bool{}
+	v.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketRefs).ForEach(func(k, val []byte) error {
+			if len(val) > 0 && val[0] == refStateLeftover && len(k) == len(blobstore.Sum{}) {
+				leftover[blobstore.Sum(k)] = true
+			}
+			return nil
+		})
+	})
 	err = v.blobs.Walk(ctx, func(sum blobstore.Sum, size int64) error {
 		want, ok := sizes[sum]
 		switch {
+		case leftover[sum]:
+			// What a crash's upload wrote late; the next start removes it.
 		case !ok:
 			unknown++
 		case size != want:
