@@ -141,9 +141,13 @@ func (w *dirWriter) Commit(ctx context.Context, sum Sum) error {
 	final := w.d.path(sum)
 	pending, _ := w.d.pendingPath(w.id)
 	dir := filepath.Dir(final)
-	if err := os.Mkdir(dir, 0o700); err == nil {
-		err = syncDir(w.d.root)
-	} else if !errors.Is(err, fs.ErrExist) {
+	err = os.Mkdir(dir, 0o700)
+	if err == nil {
+		err = syncDir(w.d.root) // the new directory's entry
+	} else if errors.Is(err, fs.ErrExist) {
+		err = nil
+	}
+	if err != nil {
 		os.Remove(pending)
 		return fmt.Errorf("blobstore: %w", err)
 	}
