@@ -367,18 +367,45 @@ func Restore(ctx context.Context, from blobstore.Store, dir, passphrase, blobSto
 		return nil, err
 	}
 	defer v.Close()
-	err = v.EachActive(func(d *Document) error {
-		sum, ok := recordSum(d.CipherSHA256)
-		if !ok {
-			return fmt.Errorf("document %s: no ciphertext hash", d.ID)
+	type want struct {
+		id   string
+		sum  blobstore.Sum
+		size int64
+	}
+	var wants []want
+	err = v.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDocs).ForEach(func(k, _ []byte) error {
+			d, err := v.getDoc(tx, string(k))
+			if err != nil {
+				return fmt.Errorf("document %s: %w", k, err)
+			}
+			if d.State != DocActive {
+				return nil
+			}
+			if d.Blob != "" { // layout 2: the chunks came with the records
+				rep.Documents++
+				rep.Bytes += d.Size
+				return nil
+			}
+			sum, ok := recordSum(d.CipherSHA256)
+			if !ok {
+				return fmt.Errorf("document %s: no ciphertext hash", d.ID)
+			}
+			wants = append(wants, want{d.ID, sum, d.Size})
+			return nil
+		})
+	})
+	for _, w := range wants {
+		if err != nil {
+			break
 		}
-		if err := copyBlob(ctx, from, store, sum); err != nil {
-			return fmt.Errorf("document %s: %w", d.ID, err)
+		if err = copyBlob(ctx, from, store, w.sum); err != nil {
+			err = fmt.Errorf("document %s: %w", w.id, err)
+			break
 		}
 		rep.Documents++
-		rep.Bytes += d.Size
-		return nil
-	})
+		rep.Bytes += w.size
+	}
 	if err != nil {
 		return failed(fmt.Errorf("vault: restoring blobs: %w", err))
 	}

@@ -172,3 +172,27 @@ func TestRestoreRefusesTamperedMirror(t *testing.T) {
 		t.Fatal("restored another vault's records")
 	}
 }
+
+// TestMirrorLayout2: documents still in the vault file travel with the
+// records, and a restore reads them from there.
+func TestMirrorLayout2(t *testing.T) {
+	ctx := context.Background()
+	f := openLayout2(t)
+	ids := layout2Docs(t, f)
+	to, _ := blobstore.NewDir(t.TempDir())
+	rep, err := f.v.Mirror(ctx, to)
+	if err != nil || rep.Legacy != 3 || rep.Copied != 0 {
+		t.Fatalf("mirror of a layout 2 vault: %+v, %v", rep, err)
+	}
+	dir := filepath.Join(t.TempDir(), "restored")
+	res, err := Restore(ctx, to, dir, layout2Passphrase, "")
+	if err != nil || res.Documents != 3 {
+		t.Fatalf("restore: %+v, %v", res, err)
+	}
+	g := &fixture{dir: dir, clock: f.clock, r1: f.r1}
+	if g.v, err = Open(dir, layout2Passphrase, testOptions(f.clock)); err != nil {
+		t.Fatal(err)
+	}
+	defer g.v.Close()
+	checkLayout2Reads(t, g, ids)
+}
