@@ -25,7 +25,6 @@ type docRecord struct {
 	// by CipherSHA256. 'amana migrate-blobs' moves old documents' chunks.
 	Blob      string `json:"blob,omitempty"`
 	ChunkSize int    `json:"chunk_size,omitempty"` // bytes per chunk, layout 2
-
 }
 
 func (v *Vault) getDoc(tx *bbolt.Tx, id string) (*docRecord, error) {
