@@ -26,13 +26,13 @@ var (
 	// may reuse.
 	pure = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle"}
 	// serverSide packages run only on the server.
-	serverSide = []string{"vault", "vault/audit", "search", "search/indexer", "httpapi", "httpapi/web", "internal/server", "witness"}
+	serverSide = []string{"vault", "vault/audit", "blobstore", "search", "search/indexer", "httpapi", "httpapi/web", "internal/server", "witness"}
 	// keyHolders hold or use users' private keys; the server never imports them.
 	keyHolders = []string{"envelope", "client", "bundle", "cmd/amana-wasm/inbrowser"}
-	// storage is what only the server may link: the vault's database, the
-	// index, the HTTP router.
+	// storage is what only the server may link: the vault's database, its
+	// blob store, the index, the HTTP router.
 	storage = []string{"go.etcd.io/bbolt", "github.com/blevesearch/", "github.com/gorilla/mux",
-		module + "/vault", module + "/search", module + "/httpapi"}
+		module + "/vault", module + "/blobstore", module + "/search", module + "/httpapi"}
 	// strangers are other projects' implementations of the formats Amana
 	// serves (tlog-tiles, tlog-witness, tlog-proof): tests check Amana
 	// against them, so no package of the module may link them, or the

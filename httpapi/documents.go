@@ -283,6 +283,7 @@ func (s *Server) handleContent(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	defer c.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("ETag", `"`+c.SHA256+`"`)
 	w.Header().Set("X-Amana-Cipher-SHA256", c.SHA256)

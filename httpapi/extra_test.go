@@ -97,6 +97,11 @@ func TestCustodyStatsBackup(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, vault.DBFile), e.body(resp), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The backup holds the records; the ciphertext is in the blob store,
+	// copied (or mirrored) beside it.
+	if err := os.CopyFS(filepath.Join(dir, "blobs"), os.DirFS(filepath.Join(e.v.Dir(), "blobs"))); err != nil {
+		t.Fatal(err)
+	}
 	bv, err := vault.Open(dir, passphrase, vault.Options{})
 	if err != nil {
 		t.Fatalf("backup does not open: %v", err)

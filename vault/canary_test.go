@@ -105,6 +105,11 @@ func TestBackupRestores(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, DBFile), buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The backup holds the records; the ciphertext is in the blob store,
+	// copied beside it.
+	if err := os.CopyFS(filepath.Join(dir, "blobs"), os.DirFS(filepath.Join(f.dir, "blobs"))); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Open(dir, "wrong", testOptions(f.clock)); err == nil {
 		t.Fatal("backup opened with a wrong passphrase")
 	}

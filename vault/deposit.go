@@ -1,19 +1,19 @@
 package vault
 
 import (
-	"crypto/sha256"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"maps"
 	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -37,49 +37,48 @@ type DepositRequest struct {
 	PublicSigned []byte
 }
 
-// uploadRecord marks chunks that are not yet part of a document. Whatever
-// an uploadRecord names is deleted at the next Open.
+// uploadRecord marks a pending blob that is not yet part of a document.
+// Whatever an uploadRecord names is deleted at the next Open. Blob is the
+// pending blob's id in the blob store (in layout 2, a bucket of chunks);
+// Sum, the hex SHA-256 under which the blob is about to be committed.
 type uploadRecord struct {
 	Blob    string    `json:"blob"`
+	Sum     string    `json:"sum,omitempty"`
 	Doc     string    `json:"doc"`
 	Rekey   bool      `json:"rekey,omitempty"`
 	Started time.Time `json:"started"`
 }
 
-// chunksPerTx bounds how much ciphertext one write transaction carries,
-// and so the memory an upload holds.
-const chunksPerTx = 16
+// headSize is how much of the ciphertext is held to check its age header
+// before any of it is stored: far more than an age header for one
+// recipient takes.
+const headSize = 64 << 10
 
-// Upload streams a document's ciphertext into the vault. Nothing of it is
-// visible until Commit succeeds; Abort, a failed Commit or a crash leaves
-// nothing behind (a crash's leftovers are swept at the next Open).
-// An Upload is not safe for concurrent use.
+// Upload streams a document's ciphertext into the blob store. Nothing of
+// it is visible until Commit succeeds; Abort, a failed Commit or a crash
+// leaves nothing behind (a crash's leftovers are swept at the next Open).
+// The blob store hashes the bytes as they pass, once, and checks the hash
+// at Commit. An Upload is not safe for concurrent use.
 type Upload struct {
-	v         *Vault
-	c         Caller
-	id        string // upload record key
-	doc       string
-	blob      string
-	rekey     bool
-	action    string
-	chunkSize int
+	v      *Vault
+	c      Caller
+	id     string // upload record key
+	doc    string
+	action string
+	w      blobstore.Writer
 
-	buf     []byte   // the chunk being filled
-	full    [][]byte // complete chunks not yet written
-	spare   [][]byte
-	next    uint64 // index of the next chunk to write
+	head    []byte // the first bytes, held until the age header is checked
+	checked bool
 	n       int64
-	h       hash.Hash
-	checked bool // the age header has been validated
 	err     error
 	done    bool
+	stored  bool // the blob is committed to the store
+	sum     blobstore.Sum
 
 	pending *pendingDeposit // set for a deposit
 
 	manifest, manifestSig []byte        // the deposit's signed manifest (SetManifest)
 	rekeyOf               *pendingRekey // set for a rekey
-
-	inflight chan flushResult // the batch being written, if any
 }
 
 // DocID returns the id the document will have once committed.
@@ -118,8 +117,11 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 	if err := v.guard(&req.Public); err != nil {
 		return nil, err
 	}
-	up := v.newUpload(c, docID, "document.deposit")
-	err := v.db.Update(func(tx *bbolt.Tx) error {
+	up, err := v.newUpload(c, docID, "document.deposit")
+	if err != nil {
+		return nil, err
+	}
+	err = v.db.Update(func(tx *bbolt.Tx) error {
 		u, err := v.activeUser(tx, c.User)
 		if err != nil {
 			return err
@@ -131,9 +133,10 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 		if err := v.checkDepositSlots(tx, u, col, req.Consent, req.Slots); err != nil {
 			return err
 		}
-		return up.start(tx, uploadRecord{Doc: docID, Blob: up.blob, Started: v.opts.Now().UTC()})
+		return up.start(tx, uploadRecord{Doc: docID, Blob: up.w.ID(), Started: v.opts.Now().UTC()})
 	})
 	if err != nil {
+		up.w.Abort()
 		return nil, err
 	}
 	up.pending = &pendingDeposit{req: req}
@@ -206,17 +209,12 @@ type pendingRekey struct {
 	hadPrivate bool
 }
 
-func (v *Vault) newUpload(c Caller, docID, action string) *Upload {
-	return &Upload{
-		v:         v,
-		c:         c,
-		id:        newID(),
-		doc:       docID,
-		blob:      newID(),
-		action:    action,
-		chunkSize: v.opts.ChunkSize,
-		h:         sha256.New(),
+func (v *Vault) newUpload(c Caller, docID, action string) (*Upload, error) {
+	w, err := v.blobs.Create(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("vault: blob store: %w", err)
 	}
+	return &Upload{v: v, c: c, id: newID(), doc: docID, action: action, w: w}, nil
 }
 
 func (u *Upload) start(tx *bbolt.Tx, rec uploadRecord) error {
@@ -224,11 +222,7 @@ func (u *Upload) start(tx *bbolt.Tx, rec uploadRecord) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketUploads).Put([]byte(u.id), data); err != nil {
-		return err
-	}
-	_, err = tx.Bucket(bucketBlobs).CreateBucket([]byte(u.blob))
-	return err
+	return tx.Bucket(bucketUploads).Put([]byte(u.id), data)
 }
 
 // Write appends ciphertext. It fails with ErrTooLarge past the vault's
@@ -245,109 +239,44 @@ func (u *Upload) Write(p []byte) (int, error) {
 		return 0, u.err
 	}
 	written := 0
-	for len(p) > 0 {
-		if u.buf == nil {
-			u.buf = u.chunk()
-		}
-		k := min(len(p), u.chunkSize-len(u.buf))
-		u.buf = append(u.buf, p[:k]...)
-		u.h.Write(p[:k])
+	if !u.checked {
+		k := min(len(p), headSize-len(u.head))
+		u.head = append(u.head, p[:k]...)
 		u.n += int64(k)
-		written += k
-		p = p[k:]
-		if len(u.buf) == u.chunkSize {
-			u.full = append(u.full, u.buf)
-			u.buf = nil
-			if len(u.full) == chunksPerTx {
-				if err := u.flushAsync(); err != nil {
-					u.fail(err)
-					return written, u.err
-				}
-			}
+		written, p = k, p[k:]
+		if len(u.head) < headSize {
+			return written, nil
 		}
+		if err := u.checkHead(); err != nil {
+			u.fail(err)
+			return written, u.err
+		}
+	}
+	if len(p) == 0 {
+		return written, nil
+	}
+	n, err := u.w.Write(p)
+	u.n += int64(n)
+	written += n
+	if err != nil {
+		u.fail(fmt.Errorf("vault: blob store: %w", err))
+		return written, u.err
 	}
 	return written, nil
 }
 
-func (u *Upload) chunk() []byte {
-	if n := len(u.spare); n > 0 {
-		c := u.spare[n-1][:0]
-		u.spare = u.spare[:n-1]
-		return c
-	}
-	return make([]byte, 0, u.chunkSize)
-}
-
-// flushResult is what a background flush hands back: its chunk buffers,
-// for reuse, and its error.
-type flushResult struct {
-	chunks [][]byte
-	err    error
-}
-
-// wait waits for the flush in flight, if any, and takes its buffers back.
-func (u *Upload) wait() error {
-	if u.inflight == nil {
-		return nil
-	}
-	r := <-u.inflight
-	u.inflight = nil
-	u.spare = append(u.spare, r.chunks...)
-	return r.err
-}
-
-// flushAsync hands the complete chunks to a goroutine that writes them in
-// one transaction, once the previous batch is written: receiving the next
-// batch overlaps with writing and syncing this one, and at most two
-// batches are held.
-func (u *Upload) flushAsync() error {
-	if err := u.wait(); err != nil {
+// checkHead validates the age header in the bytes held and passes them on
+// to the blob store.
+func (u *Upload) checkHead() error {
+	if err := checkDocFile("content", u.head); err != nil {
 		return err
 	}
-	if len(u.full) == 0 {
-		return nil
+	u.checked = true
+	if _, err := u.w.Write(u.head); err != nil {
+		return fmt.Errorf("vault: blob store: %w", err)
 	}
-	if !u.checked {
-		if err := checkDocFile("content", u.full[0]); err != nil {
-			return err
-		}
-		u.checked = true
-	}
-	chunks, first := u.full, u.next
-	u.full = make([][]byte, 0, chunksPerTx)
-	u.next += uint64(len(chunks))
-	done := make(chan flushResult, 1)
-	u.inflight = done
-	go func() { done <- flushResult{chunks, u.writeChunks(first, chunks)} }()
+	u.head = nil
 	return nil
-}
-
-// flush writes every complete chunk and waits until it is written.
-func (u *Upload) flush() error {
-	if err := u.flushAsync(); err != nil {
-		return err
-	}
-	return u.wait()
-}
-
-// writeChunks stores chunks under consecutive indexes from first.
-func (u *Upload) writeChunks(first uint64, chunks [][]byte) error {
-	return u.v.db.Update(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketUploads).Get([]byte(u.id)) == nil {
-			return fmt.Errorf("vault: upload %s no longer exists", u.id)
-		}
-		b := tx.Bucket(bucketBlobs).Bucket([]byte(u.blob))
-		if b == nil {
-			return fmt.Errorf("vault: upload %s lost its chunks", u.id)
-		}
-		b.FillPercent = 1 // chunks are appended in key order
-		for i, c := range chunks {
-			if err := b.Put(be64(first+uint64(i)), c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // fail aborts the upload and, the first time, records a refusal caused by
@@ -381,18 +310,19 @@ func (u *Upload) abort() error {
 		return nil
 	}
 	u.done = true
-	u.wait() // the batch in flight, if any, is deleted with the rest
-	u.buf, u.full, u.spare = nil, nil, nil
-	return u.v.db.Update(func(tx *bbolt.Tx) error {
-		if err := deleteBucket(tx.Bucket(bucketBlobs), u.blob); err != nil {
-			return err
-		}
+	u.head = nil
+	err := u.w.Abort()
+	if u.stored {
+		u.v.dropBlob(u.sum)
+	}
+	return errors.Join(err, u.v.db.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketUploads).Delete([]byte(u.id))
-	})
+	}))
 }
 
-// finish writes the last, partial chunk and checks the whole ciphertext
-// against the hash its depositor declared.
+// finish checks the private metadata and the whole ciphertext against the
+// hash its depositor declared, and commits the blob: durable, but named by
+// no record yet.
 func (u *Upload) finish(sum [32]byte, private []byte, needPrivate bool) error {
 	if u.err != nil {
 		return u.err
@@ -400,20 +330,13 @@ func (u *Upload) finish(sum [32]byte, private []byte, needPrivate bool) error {
 	if u.done {
 		return errors.New("vault: upload already finished")
 	}
-	if len(u.buf) > 0 {
-		u.full = append(u.full, u.buf)
-		u.buf = nil
-	}
 	if u.n == 0 {
 		return invalid("content", "empty")
 	}
-	if err := u.flush(); err != nil {
-		return err
-	}
-	var got [32]byte
-	u.h.Sum(got[:0])
-	if got != sum {
-		return ErrHashMismatch
+	if !u.checked {
+		if err := u.checkHead(); err != nil {
+			return err
+		}
 	}
 	if len(private) > MaxPrivate {
 		return &InvalidError{Field: "private", Reason: "private metadata larger than 1 MiB"}
@@ -425,13 +348,40 @@ func (u *Upload) finish(sum [32]byte, private []byte, needPrivate bool) error {
 	} else if needPrivate {
 		return invalid("private", "the document has private metadata: re-encrypt it too")
 	}
+	// Say what blob is about to appear, so that if the record never
+	// commits, the next Open knows the blob for a leftover.
+	err := u.v.db.Update(func(tx *bbolt.Tx) error {
+		ups := tx.Bucket(bucketUploads)
+		var rec uploadRecord
+		if err := json.Unmarshal(ups.Get([]byte(u.id)), &rec); err != nil {
+			return fmt.Errorf("vault: upload %s no longer exists", u.id)
+		}
+		rec.Sum = blobstore.Sum(sum).String()
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return ups.Put([]byte(u.id), data)
+	})
+	if err != nil {
+		return err
+	}
+	err = u.w.Commit(context.Background(), blobstore.Sum(sum))
+	if errors.Is(err, blobstore.ErrMismatch) {
+		return ErrHashMismatch
+	}
+	if err != nil {
+		return fmt.Errorf("vault: blob store: %w", err)
+	}
+	u.stored, u.sum = true, blobstore.Sum(sum)
 	return nil
 }
 
 // Commit completes the upload: the ciphertext must hash to sum (SHA-256),
 // and private is the private metadata encrypted to the same document key
-// (optional for a deposit). The document becomes visible atomically with
-// its audit event.
+// (optional for a deposit). The blob is made durable first, then the
+// document becomes visible atomically with its audit event: a crash in
+// between leaves a blob no record names, which the next Open removes.
 func (u *Upload) Commit(sum [32]byte, private []byte) (*Document, error) {
 	var out *Document
 	err := u.finish(sum, private, u.rekeyOf != nil && u.rekeyOf.hadPrivate)
@@ -453,6 +403,15 @@ func (u *Upload) Commit(sum [32]byte, private []byte) (*Document, error) {
 	}
 	u.fail(err)
 	return nil, err
+}
+
+// checkNewCiphertext refuses ciphertext that a document already has, or
+// had before it was shredded: two records would share one blob.
+func checkNewCiphertext(tx *bbolt.Tx, sum [32]byte) error {
+	if state, _, ok := refOf(tx, sum); ok && state != refStateLeftover {
+		return &InvalidError{Field: "content", Reason: "this ciphertext is already stored, or was shredded: encrypt the document afresh"}
+	}
+	return nil
 }
 
 func isInvalid(err error) bool {
@@ -482,6 +441,9 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 		if tx.Bucket(bucketDocs).Get([]byte(u.doc)) != nil {
 			return ErrConflict
 		}
+		if err := checkNewCiphertext(tx, sum); err != nil {
+			return err
+		}
 		signed, err := u.checkManifest(user, req, sum)
 		if err != nil {
 			return err
@@ -499,8 +461,6 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 				Consent:      req.Consent,
 				State:        DocActive,
 			},
-			Blob:      u.blob,
-			ChunkSize: u.chunkSize,
 		}
 		if signed != nil {
 			d.Manifest, d.ManifestSig, d.PublicSigned = string(u.manifest), string(u.manifestSig), clone(req.PublicSigned)
@@ -518,6 +478,9 @@ func (u *Upload) commitDeposit(sum [32]byte, private []byte) (*Document, error) 
 			}
 		}
 		if err := u.v.putDoc(tx, d); err != nil {
+			return err
+		}
+		if err := putRef(tx, sum, refStateActive, u.doc); err != nil {
 			return err
 		}
 		if err := addOutbox(tx, u.doc, OutboxPut); err != nil {

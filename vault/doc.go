@@ -1,7 +1,8 @@
 // Package vault is Amana's store: one bbolt file that holds users,
-// collections, documents (ciphertext, key slots, sealed private metadata),
-// the tamper-evident audit log and the index outbox, and that decides who may
-// do what. It runs on the server only: it never sees a user's private key,
+// collections, documents (records, key slots, sealed private metadata),
+// the tamper-evident audit log and the index outbox, beside a blob store
+// (package blobstore) that holds each document's ciphertext, and that
+// decides who may do what. It runs on the server only: it never sees a user's private key,
 // plaintext content or private metadata, and it never imports HTTP.
 //
 // # Layout
@@ -9,7 +10,7 @@
 // The file DIR/vault.db has these buckets:
 //
 //	meta          format version (the layout, see migrate.go), the sealed
-//	              server key, the audit log's origin
+//	              server key, the audit log's origin, the blob store's URL
 //	users         user id → user record (role, recipient, state, lockout
 //	              counters); the TOTP secret inside is sealed
 //	collections   collection id → the collection record (name, members,
@@ -23,9 +24,13 @@
 //	              user ids under a key derived from the server key, so the
 //	              file does not say whose slot it is
 //	private       document id → private metadata, an age file to the document key
-//	blobs         blob id → bucket of chunk index → ciphertext (256 KiB chunks;
-//	              bbolt is weak with large values)
-//	uploads       deposits and rekeys in progress; swept when the vault opens
+//	refs          ciphertext SHA-256 → state (active, shredded, replaced by a
+//	              rekey) and document id: what the blob store's blobs are
+//	blobs         layout 2 only: blob id → bucket of chunk index → ciphertext
+//	              of documents not yet moved by 'amana migrate-blobs'
+//	uploads       deposits and rekeys in progress (their pending blob, and the
+//	              hash it is about to be committed under); swept when the
+//	              vault opens
 //	outbox        sequence → index change, applied by search/indexer
 //	custody       document id "/" audit sequence → nil: each document's trail
 //	audit.*       the audit log (package vault/audit): events, Merkle hashes,

@@ -1,14 +1,17 @@
 package vault
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -17,8 +20,11 @@ import (
 // slots are stored under keyed hashes of their holders: see slotKey).
 type docRecord struct {
 	Document
-	Blob      string `json:"blob,omitempty"`       // bucket of the current ciphertext chunks
-	ChunkSize int    `json:"chunk_size,omitempty"` // bytes per stored chunk, fixed per blob
+	// Layout 2 kept the ciphertext in the file, in chunks: Blob names
+	// their bucket. Empty: the ciphertext is the blob store's blob named
+	// by CipherSHA256. 'amana migrate-blobs' moves old documents' chunks.
+	Blob      string `json:"blob,omitempty"`
+	ChunkSize int    `json:"chunk_size,omitempty"` // bytes per chunk, layout 2
 }
 
 func (v *Vault) getDoc(tx *bbolt.Tx, id string) (*docRecord, error) {
@@ -211,8 +217,14 @@ func (v *Vault) Revoke(c Caller, id, user string) error {
 // ciphertext, private metadata and every key slot are deleted and the
 // document leaves the search index. A tombstone with the ciphertext hash
 // remains, with the audit trail.
+//
+// The ciphertext's blob is removed (overwritten first where the store can:
+// see blobstore.Dir.Remove) once the tombstone is committed; if that
+// fails, the next Open's sweep removes it, as no active record names it.
 func (v *Vault) Shred(c Caller, id string) error {
-	return v.update(c, "document.shred", func(tx *bbolt.Tx, ev *audit.Event) error {
+	var blob blobstore.Sum
+	var hasBlob bool
+	err := v.update(c, "document.shred", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = id
 		a, err := v.access(tx, c, ev.Action, id, "")
 		if a != nil {
@@ -221,8 +233,14 @@ func (v *Vault) Shred(c Caller, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := deleteBucket(tx.Bucket(bucketBlobs), a.doc.Blob); err != nil {
-			return err
+		if a.doc.Blob != "" { // layout 2: the chunks are in the file
+			if err := deleteBucket(tx.Bucket(bucketBlobs), a.doc.Blob); err != nil {
+				return err
+			}
+		} else if blob, hasBlob = recordSum(a.doc.CipherSHA256); hasBlob {
+			if err := putRef(tx, blob, refStateShredded, id); err != nil {
+				return err
+			}
 		}
 		if err := deleteBucket(tx.Bucket(bucketSlots), id); err != nil {
 			return err
@@ -248,6 +266,13 @@ func (v *Vault) Shred(c Caller, id string) error {
 		}
 		return addOutbox(tx, id, OutboxDelete)
 	})
+	if err != nil || !hasBlob {
+		return err
+	}
+	if err := v.blobs.Remove(context.Background(), blob); err != nil {
+		return fmt.Errorf("vault: document %s is shredded, but removing its ciphertext failed (the next start retries): %w", id, err)
+	}
+	return nil
 }
 
 func deleteBucket(parent *bbolt.Bucket, name string) error {

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/amana-vault/amana/auditlog"
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/fakeclock"
 	"github.com/amana-vault/amana/recipient"
@@ -94,6 +96,12 @@ func testOptions(clock *fakeclock.Clock) Options {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureIn(t, "")
+}
+
+// newFixtureIn is newFixture with the blob store blobStore.
+func newFixtureIn(t testing.TB, blobStore string) *fixture {
+	t.Helper()
 	clock := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := &fixture{
 		dir:    t.TempDir(),
@@ -105,7 +113,9 @@ func newFixture(t testing.TB) *fixture {
 		audit:  newX25519(t, "auditor", RoleAuditor),
 		clock:  clock,
 	}
-	v, created, err := Create(f.dir, testPassphrase, NewUser{ID: f.admin.id, Recipient: f.admin.recipient}, testOptions(f.clock))
+	opts := testOptions(f.clock)
+	opts.BlobStore = blobStore
+	v, created, err := Create(f.dir, testPassphrase, NewUser{ID: f.admin.id, Recipient: f.admin.recipient}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +249,7 @@ func (f *fixture) readAs(u testUser, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.Close()
 	var out bytes.Buffer
 	if _, err := envelope.Decrypt(&out, c, key); err != nil {
 		return nil, err
@@ -335,3 +346,24 @@ var _ = io.EOF
 func recipientOfString(s string) (age.Recipient, error) { return recipient.Parse(s) }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// storeBlobs counts the complete and the pending blobs in the vault's
+// directory blob store.
+func storeBlobs(t testing.TB, v *Vault) (blobs, pending int) {
+	t.Helper()
+	err := v.blobs.Walk(context.Background(), func(blobstore.Sum, int64) error {
+		blobs++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.blobs.WalkPending(context.Background(), func(string) error {
+		pending++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs, pending
+}

@@ -170,6 +170,11 @@ func TestMigrateClearHolders(t *testing.T) {
 	if len(evs) == 0 || evs[0].Action != "vault.migrate" || evs[0].Detail["slots"] != "8" || evs[0].Detail["collections"] != "2" {
 		t.Fatalf("first event after opening: %+v", *evs[0])
 	}
+	// Then the step to layout 3, which names every document's ciphertext.
+	if len(evs) < 2 || evs[1].Action != "vault.migrate" || evs[1].Detail["to"] != "3" || evs[1].Detail["documents"] != fmt.Sprint(len(docs)) {
+		t.Fatalf("second event after opening: %+v", evs[1:])
+	}
+	migrated := f.logSize(t)
 	// The file is in the new layout: slot keys are keyed hashes, the
 	// collection records sealed.
 	if err := f.v.Close(); err != nil {
@@ -190,7 +195,7 @@ func TestMigrateClearHolders(t *testing.T) {
 	if f.v, err = Open(f.dir, testPassphrase, testOptions(f.clock)); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range f.eventsFrom(t, size+1) {
+	for _, ev := range f.eventsFrom(t, migrated) {
 		if ev.Action == "vault.migrate" {
 			t.Errorf("migrated twice: %+v", ev)
 		}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -8,6 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -24,9 +26,12 @@ import (
 func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Upload, error) {
 	ev := v.event(c, "document.rekey")
 	ev.Doc = id
-	up := v.newUpload(c, id, "document.rekey")
+	up, err := v.newUpload(c, id, "document.rekey")
+	if err != nil {
+		return nil, v.recordFailure(ev, err)
+	}
 	var pr pendingRekey
-	err := v.db.Update(func(tx *bbolt.Tx) error {
+	err = v.db.Update(func(tx *bbolt.Tx) error {
 		a, err := v.access(tx, c, ev.Action, id, "")
 		if a != nil {
 			ev.Collection = a.doc.Collection // refused or not
@@ -42,9 +47,10 @@ func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Uploa
 			generation: a.doc.Generation,
 			hadPrivate: tx.Bucket(bucketPrivate).Get([]byte(id)) != nil,
 		}
-		return up.start(tx, uploadRecord{Doc: id, Blob: up.blob, Rekey: true, Started: v.opts.Now().UTC()})
+		return up.start(tx, uploadRecord{Doc: id, Blob: up.w.ID(), Rekey: true, Started: v.opts.Now().UTC()})
 	})
 	if err != nil {
+		up.w.Abort()
 		return nil, v.recordFailure(ev, err)
 	}
 	up.rekeyOf = &pr
@@ -76,6 +82,8 @@ func (v *Vault) checkRekeySlots(tx *bbolt.Tx, d *docRecord, slots map[string][]b
 func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
 	pr := u.rekeyOf
 	var out Document
+	var old blobstore.Sum
+	var hadBlob bool
 	err := u.v.update(u.c, u.action, func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc = u.doc
 		if tx.Bucket(bucketUploads).Get([]byte(u.id)) == nil {
@@ -93,10 +101,22 @@ func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
 		if err := u.v.checkRekeySlots(tx, d, pr.slots); err != nil {
 			return err
 		}
-		if err := deleteBucket(tx.Bucket(bucketBlobs), d.Blob); err != nil {
+		if err := checkNewCiphertext(tx, sum); err != nil {
 			return err
 		}
-		d.Blob, d.ChunkSize = u.blob, u.chunkSize
+		if d.Blob != "" { // layout 2: the chunks are in the file
+			if err := deleteBucket(tx.Bucket(bucketBlobs), d.Blob); err != nil {
+				return err
+			}
+		} else if old, hadBlob = recordSum(d.CipherSHA256); hadBlob {
+			if err := putRef(tx, old, refStateReplaced, u.doc); err != nil {
+				return err
+			}
+		}
+		if err := putRef(tx, sum, refStateActive, u.doc); err != nil {
+			return err
+		}
+		d.Blob, d.ChunkSize = "", 0
 		d.Size = u.n
 		d.CipherSHA256 = hex.EncodeToString(sum[:])
 		d.Generation++
@@ -117,6 +137,11 @@ func (u *Upload) commitRekey(sum [32]byte, private []byte) (*Document, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if hadBlob {
+		// The old ciphertext goes as a shredded document's does; if this
+		// fails, Open's sweep removes it.
+		u.v.blobs.Remove(context.Background(), old)
 	}
 	return &out, nil
 }

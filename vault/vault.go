@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/vault/audit"
 )
 
@@ -24,7 +26,7 @@ import (
 const DBFile = "vault.db"
 
 // formatVersion is the layout this code writes (see migrate.go).
-const formatVersion = "2"
+const formatVersion = "3"
 
 var (
 	bucketMeta        = []byte("meta")
@@ -33,17 +35,19 @@ var (
 	bucketDocs        = []byte("docs")
 	bucketSlots       = []byte("slots")   // doc id -> bucket of slotKey(doc, user) -> key slot
 	bucketPrivate     = []byte("private") // doc id -> encrypted private metadata
-	bucketBlobs       = []byte("blobs")   // blob id -> bucket of chunk index -> ciphertext
+	bucketBlobs       = []byte("blobs")   // layout 2: blob id -> bucket of chunk index -> ciphertext
+	bucketRefs        = []byte("refs")    // ciphertext SHA-256 -> state and document id (refs.go)
 	bucketUploads     = []byte("uploads") // upload id -> pending upload, swept on open
 	bucketOutbox      = []byte("outbox")  // sequence -> index change, drained by the indexer
 	bucketCustody     = []byte("custody") // doc id "/" audit seq -> nil: each document's trail
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketCollections, bucketDocs,
-		bucketSlots, bucketPrivate, bucketBlobs, bucketUploads, bucketOutbox, bucketCustody}
+		bucketSlots, bucketPrivate, bucketBlobs, bucketUploads, bucketOutbox, bucketCustody, bucketRefs}
 
 	keyVersion   = []byte("version")
 	keySealedKey = []byte("sealed_key")
 	keyOrigin    = []byte("origin")
+	keyBlobStore = []byte("blob_store") // URL of the blob store; absent: DIR/blobs
 )
 
 // Options configures a vault. The zero value is ready for production use.
@@ -64,6 +68,10 @@ type Options struct {
 	// Origin names the audit log in its checkpoints (0: "amana.local/vault").
 	// It is fixed at Create.
 	Origin string
+	// BlobStore is the URL of the store that holds documents' ciphertext
+	// (blobstore.Open): "" is the directory DIR/blobs beside the vault
+	// file. It is recorded at Create; Open uses the recorded one.
+	BlobStore string
 }
 
 func (o *Options) fill() {
@@ -92,6 +100,7 @@ type Vault struct {
 	keys   *serverKeys
 	log    *audit.Log
 	commit *committer
+	blobs  blobstore.Store
 
 	// watched holds, for requests whose refusals the API watches
 	// (WatchRefusals), whether the vault recorded one: request id →
@@ -170,6 +179,10 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 	if err := checkNewUser(&admin); err != nil {
 		return nil, nil, err
 	}
+	blobs, err := blobstore.Init(context.Background(), opts.BlobStore, dir)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	master := make([]byte, serverKeySize)
 	if _, err := rand.Read(master); err != nil {
@@ -196,7 +209,7 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		os.Remove(path)
 		return nil, nil, fmt.Errorf("vault: %w", err)
 	}
-	v := &Vault{db: db, dir: dir, opts: opts, keys: keys}
+	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, blobs: blobs}
 	v.log, err = audit.New(opts.Origin, keys.hmac, keys.signing)
 	if err != nil {
 		db.Close()
@@ -221,6 +234,11 @@ func Create(dir, passphrase string, admin NewUser, opts Options) (*Vault, *Creat
 		}
 		if err := meta.Put(keyOrigin, []byte(opts.Origin)); err != nil {
 			return err
+		}
+		if opts.BlobStore != "" {
+			if err := meta.Put(keyBlobStore, []byte(blobs.URL())); err != nil {
+				return err
+			}
 		}
 		if err := v.log.Init(tx); err != nil {
 			return err
@@ -282,19 +300,21 @@ func Open(dir, passphrase string, opts Options) (*Vault, error) {
 func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 	var sealed []byte
 	var version string
+	opts.BlobStore = ""
 	err := db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			return fmt.Errorf("%w: %s", ErrNoVault, dir)
 		}
 		version = string(meta.Get(keyVersion))
-		if version != formatVersion && version != layoutClearHolders {
+		if version != formatVersion && version != layoutClearHolders && version != layoutChunks {
 			return fmt.Errorf("vault: unsupported format version %q", version)
 		}
 		sealed = clone(meta.Get(keySealedKey))
 		if o := meta.Get(keyOrigin); o != nil {
 			opts.Origin = string(o)
 		}
+		opts.BlobStore = string(meta.Get(keyBlobStore))
 		return nil
 	})
 	if err != nil {
@@ -313,7 +333,11 @@ func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, log: l}
+	blobs, err := blobstore.Open(context.Background(), opts.BlobStore, dir)
+	if err != nil {
+		return nil, fmt.Errorf("vault: opening the blob store %s: %w", blobstore.Redact(opts.BlobStore), err)
+	}
+	v := &Vault{db: db, dir: dir, opts: opts, keys: keys, log: l, blobs: blobs}
 	v.commit = newCommitter(db, l.Sign, v.signed)
 	if err := v.migrate(version); err != nil {
 		return nil, fmt.Errorf("vault: migrating the file to format %s: %w", formatVersion, err)
@@ -338,16 +362,37 @@ func (v *Vault) Close() error {
 	return err
 }
 
+// PendingBlobs counts the blobs being written: uploads in flight, or,
+// before Open's sweep, what a crash left.
+func (v *Vault) PendingBlobs() (int, error) {
+	n := 0
+	err := v.blobs.WalkPending(context.Background(), func(string) error {
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// BlobStoreURL names the store that holds the documents' ciphertext.
+func (v *Vault) BlobStoreURL() string { return v.blobs.URL() }
+
 // Dir returns the vault's data directory.
 func (v *Vault) Dir() string { return v.dir }
 
 // VerifierKey returns the audit log's note verifier key.
 func (v *Vault) VerifierKey() string { return v.log.VerifierKey() }
 
-// sweep deletes uploads that never committed: their chunks are invisible
-// and no longer wanted. It runs at Open, when no upload can be in flight.
+// sweep deletes uploads that never committed: their pending blobs (or, in
+// layout 2, chunks) are invisible and no longer wanted. It runs at Open,
+// when no upload can be in flight. It then removes the blobs a crash left
+// behind: a blob committed for an upload whose record never committed
+// (remembered until found, see refStateLeftover), and the blob of a
+// document shredded or rekeyed before its old blob was removed. A blob the vault knows nothing of is left alone (Check reports
+// it): it may be evidence deposited after the backup this vault file was
+// restored from, or belong to another vault sharing the store.
 func (v *Vault) sweep() error {
-	return v.db.Update(func(tx *bbolt.Tx) error {
+	ctx := context.Background()
+	err := v.db.Update(func(tx *bbolt.Tx) error {
 		ups := tx.Bucket(bucketUploads)
 		blobs := tx.Bucket(bucketBlobs)
 		var ids [][]byte
@@ -356,6 +401,11 @@ func (v *Vault) sweep() error {
 			if err := json.Unmarshal(val, &u); err == nil && u.Blob != "" {
 				if err := blobs.DeleteBucket([]byte(u.Blob)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 					return err
+				}
+				if sum, err := blobstore.ParseSum(u.Sum); err == nil && refState(tx.Bucket(bucketRefs), sum) == 0 {
+					if err := putRef(tx, sum, refStateLeftover, ""); err != nil {
+						return err
+					}
 				}
 			}
 			ids = append(ids, clone(k))
@@ -371,10 +421,52 @@ func (v *Vault) sweep() error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if err := v.blobs.SweepPending(ctx, nil); err != nil {
+		return err
+	}
+	var remove, leftovers []blobstore.Sum
+	err = v.db.View(func(tx *bbolt.Tx) error {
+		refs := tx.Bucket(bucketRefs)
+		return v.blobs.Walk(ctx, func(sum blobstore.Sum, _ int64) error {
+			switch refState(refs, sum) {
+			case refStateShredded, refStateReplaced:
+				remove = append(remove, sum)
+			case refStateLeftover:
+				leftovers = append(leftovers, sum)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, sum := range append(remove, leftovers...) {
+		if err := v.blobs.Remove(ctx, sum); err != nil {
+			return err
+		}
+	}
+	if len(leftovers) == 0 {
+		return nil
+	}
+	// Found and removed: no write of them can land any more.
+	return v.db.Update(func(tx *bbolt.Tx) error {
+		for _, sum := range leftovers {
+			if refState(tx.Bucket(bucketRefs), sum) == refStateLeftover {
+				if err := tx.Bucket(bucketRefs).Delete(sum[:]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Backup writes a consistent copy of the vault file to w while the vault
-// stays in use. The copy holds the same sealed data as the vault itself.
+// stays in use. The copy holds the same sealed data as the vault file
+// itself: the records, not the ciphertext in the blob store.
 func (v *Vault) Backup(c Caller, w io.Writer) (int64, error) {
 	err := v.update(c, "vault.backup", func(tx *bbolt.Tx, ev *audit.Event) error {
 		return v.may(tx, c, ev.Action)
@@ -391,15 +483,78 @@ func (v *Vault) Backup(c Caller, w io.Writer) (int64, error) {
 	return n, err
 }
 
-// Check runs bbolt's consistency check over the whole file.
+// Check runs bbolt's consistency check over the whole file, and checks
+// the blob store against the records: every active document's ciphertext
+// is there at its recorded size, and every blob is a document's. It reads
+// no ciphertext (readers check its hash).
 func (v *Vault) Check() error {
-	return v.db.View(func(tx *bbolt.Tx) error {
-		var errs []error
+	var errs []error
+	sizes := map[blobstore.Sum]int64{}
+	err := v.db.View(func(tx *bbolt.Tx) error {
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
-		return errors.Join(errs...)
+		return tx.Bucket(bucketDocs).ForEach(func(k, _ []byte) error {
+			d, err := v.getDoc(tx, string(k))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("document %s: %w", k, err))
+				return nil
+			}
+			if d.State != DocActive {
+				return nil
+			}
+			if d.Blob != "" {
+				if tx.Bucket(bucketBlobs).Bucket([]byte(d.Blob)) == nil {
+					errs = append(errs, fmt.Errorf("document %s: its chunks are missing", k))
+				}
+				return nil
+			}
+			sum, ok := recordSum(d.CipherSHA256)
+			if !ok || !refActive(tx.Bucket(bucketRefs), sum) {
+				errs = append(errs, fmt.Errorf("document %s: its ciphertext hash is not recorded as in use", k))
+				return nil
+			}
+			sizes[sum] = d.Size
+			return nil
+		})
 	})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	var unknown int
+	leftover := map[blobstore.Sum]bool{}
+	v.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketRefs).ForEach(func(k, val []byte) error {
+			if len(val) > 0 && val[0] == refStateLeftover && len(k) == len(blobstore.Sum{}) {
+				leftover[blobstore.Sum(k)] = true
+			}
+			return nil
+		})
+	})
+	err = v.blobs.Walk(ctx, func(sum blobstore.Sum, size int64) error {
+		want, ok := sizes[sum]
+		switch {
+		case leftover[sum]:
+			// What a crash's upload wrote late; the next start removes it.
+		case !ok:
+			unknown++
+		case size != want:
+			errs = append(errs, fmt.Errorf("blob %s holds %d bytes, its record says %d", sum, size, want))
+		}
+		delete(sizes, sum)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("vault: listing the blob store: %w", err)
+	}
+	for sum := range sizes {
+		errs = append(errs, fmt.Errorf("blob %s of an active document is missing from the blob store", sum))
+	}
+	if unknown > 0 {
+		errs = append(errs, fmt.Errorf("%d blobs in the blob store are no active document's of this vault", unknown))
+	}
+	return errors.Join(errs...)
 }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)

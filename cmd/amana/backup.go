@@ -27,8 +27,12 @@ func newBackupCmd() *cobra.Command {
 asks the server, as an admin with a fresh TOTP code, and the vault stays in
 use; with --data it copies a stopped vault's file directly. The copy is as
 sealed as the vault: content stays encrypted to users' keys and server
-secrets to the passphrase. Restore by placing it as DIR/vault.db and running
-'amana reindex --data DIR'.`,
+secrets to the passphrase.
+
+The file holds the records (users, key slots, metadata, the audit log), not
+the documents' ciphertext, which is in the blob store (DIR/blobs unless init
+named another): copy that too. Restore by placing the copy as DIR/vault.db
+beside the blobs and running 'amana reindex --data DIR', then 'amana check'.`,
 		Example: `  amana backup -o amana-$(date +%F).db --totp 123456
   amana backup --data /srv/amana -o /mnt/offsite/amana.db`,
 		Args: cobra.NoArgs,

@@ -35,6 +35,7 @@ import (
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/amanatest"
 	"github.com/amana-vault/amana/internal/demokeys"
+	"github.com/amana-vault/amana/internal/weedtest"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
@@ -199,7 +200,15 @@ func crashUsers(list []*amanatest.User) map[string]crashUser {
 	return users
 }
 
-func TestServerCrash(t *testing.T) {
+func TestServerCrash(t *testing.T) { serverCrash(t, "") }
+
+// TestServerCrashS3: the same with the blob store in SeaweedFS.
+func TestServerCrashS3(t *testing.T) {
+	w := weedtest.Start(t)
+	serverCrash(t, w.URL("crash"))
+}
+
+func serverCrash(t *testing.T, blobStore string) {
 	cycles := crashEnvInt("AMANA_CRASH_CYCLES", 5)
 	if testing.Short() && os.Getenv("AMANA_CRASH_CYCLES") == "" {
 		cycles = 2
@@ -214,7 +223,7 @@ func TestServerCrash(t *testing.T) {
 	}
 	if err := amanatest.CreateVault(data, crashPassphrase, list,
 		[]vault.Collection{{ID: "kirkuk-2018", Members: []string{"r.hassan", "r.ahmed", "a.karim", "a.salih"}}},
-		vault.Options{ScryptWorkFactor: amanatest.ScryptWorkFactor}); err != nil {
+		vault.Options{ScryptWorkFactor: amanatest.ScryptWorkFactor, BlobStore: blobStore}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -582,8 +591,15 @@ func crashVerify(t *testing.T, data string, users map[string]crashUser, st *cras
 		t.Fatalf("opening the vault after the kill: %v", err)
 	}
 	defer v.Close()
+	// Check also holds the blob store to the records: no active record
+	// without its blob at its size, no blob that is not an active
+	// document's (what a kill between a blob's write and its record's
+	// commit leaves, until Open's sweep).
 	if err := v.Check(); err != nil {
-		t.Fatalf("bbolt check after the kill: %v", err)
+		t.Fatalf("check after the kill: %v", err)
+	}
+	if n, err := v.PendingBlobs(); err != nil || n != 0 {
+		t.Fatalf("after the sweep, %d pending blobs are left (%v)", n, err)
 	}
 
 	// Every active document is whole: its content hashes to its record,
@@ -739,6 +755,7 @@ func crashRead(v *vault.Vault, c vault.Caller, ids []age.Identity, id string) (p
 	if err != nil {
 		return "", "", 0, err
 	}
+	defer r.Close()
 	h := sha256.New()
 	n := &crashCount{w: h}
 	d, err := envelope.Decrypt(io.Discard, io.TeeReader(r, n), key)

@@ -41,12 +41,12 @@ const demoDocuments = 240
 
 func newDemoCmd() *cobra.Command {
 	var (
-		data, listen, keys string
-		limits             connLimits
-		witnesses          witnessFlags
+		data, listen, keys, blobStore string
+		limits                        connLimits
+		witnesses                     witnessFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "demo [--data DIR] [--listen ADDR]",
+		Use:   "demo [--data DIR] [--listen ADDR] [--blob-store URL]",
 		Short: "Start a demo vault with example users and synthetic data",
 		Long: `Start a demo: a vault in DIR (default ./amana-demo) with the example users of
 keys-example/ (an admin, two researchers, two lawyers and an auditor), five
@@ -58,6 +58,9 @@ serves on 127.0.0.1 and prints how to log in as each role.
 
 Running it again reuses the existing demo vault. The keys in keys-example/
 are public: never use them, or a demo vault, for real data.
+
+--blob-store puts a new demo vault's ciphertext in another store, as for
+'amana init' (file:///PATH or s3://BUCKET?endpoint=…; default DIR/blobs).
 
 ` + connLimitsHelp + ``,
 		Example: `  go run ./cmd/amana demo
@@ -76,7 +79,7 @@ are public: never use them, or a demo vault, for real data.
 			}
 			fresh := false
 			if _, err := os.Stat(filepath.Join(data, vault.DBFile)); errors.Is(err, os.ErrNotExist) {
-				if err := createDemoVault(data, pass, keys, users); err != nil {
+				if err := createDemoVault(data, pass, keys, blobStore, users); err != nil {
 					return err
 				}
 				fresh = true
@@ -103,6 +106,7 @@ are public: never use them, or a demo vault, for real data.
 	cmd.Flags().StringVar(&data, "data", "amana-demo", "data directory of the demo vault")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to serve on")
 	cmd.Flags().StringVar(&keys, "keys", "keys-example", "directory of the demo users' keys (public; demo only)")
+	cmd.Flags().StringVar(&blobStore, "blob-store", "", "where a new demo vault's ciphertext goes: file:///PATH or s3://BUCKET?endpoint=http://HOST:PORT&region=R (default DIR/blobs)")
 	addLimitFlags(cmd, &limits)
 	addWitnessFlags(cmd, &witnesses)
 	return cmd
@@ -121,7 +125,7 @@ func loadDemoKeys(dir string) ([]demoUser, string, error) {
 
 func demoUserByRole(users []demoUser, role string) []demoUser { return demokeys.ByRole(users, role) }
 
-func createDemoVault(dir, pass, keys string, users []demoUser) error {
+func createDemoVault(dir, pass, keys, blobStore string, users []demoUser) error {
 	admins := demoUserByRole(users, vault.RoleAdmin)
 	if len(admins) == 0 {
 		return errors.New("demo keys: no admin in users.json")
@@ -138,7 +142,7 @@ func createDemoVault(dir, pass, keys string, users []demoUser) error {
 	}
 	v, _, err := vault.Create(dir, pass, vault.NewUser{
 		ID: admin.ID, Name: admin.Name, Recipient: admin.Recipient, SigningKey: signingKeys[admin.ID], TOTPSecret: admin.TOTPSecret,
-	}, vault.Options{})
+	}, vault.Options{BlobStore: blobStore})
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
@@ -113,7 +114,17 @@ type Config struct {
 	WitnessQuorum  int
 	WitnessWait    time.Duration
 	WitnessBackoff time.Duration
+
+	// Mirror, if set, is the URL of an off-site mirror (a blob store URL:
+	// file:///PATH or s3://…) that the server brings up to date at start
+	// and then every MirrorInterval (default DefaultMirrorInterval), one
+	// round at a time (vault.Mirror).
+	Mirror         string
+	MirrorInterval time.Duration
 }
+
+// DefaultMirrorInterval is how often a mirror round starts, at most.
+const DefaultMirrorInterval = 5 * time.Minute
 
 // DefaultWitnessWait is the default of Config.WitnessWait.
 const DefaultWitnessWait = 5 * time.Second
@@ -204,6 +215,16 @@ func Start(cfg Config) (s *Server, err error) {
 	// Unsealing used a quarter GiB for scrypt: give it back to the system
 	// now rather than whenever the heap next shrinks.
 	debug.FreeOSMemory()
+	var mirror blobstore.Store
+	if cfg.Mirror != "" {
+		if mirror, err = blobstore.OpenCreate(context.Background(), cfg.Mirror, ""); err != nil {
+			s.v.Close()
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		if cfg.MirrorInterval <= 0 {
+			cfg.MirrorInterval = DefaultMirrorInterval
+		}
+	}
 	if s.ix, err = search.Open(filepath.Join(cfg.DataDir, IndexDir)); err != nil {
 		s.v.Close()
 		return nil, err
@@ -257,6 +278,9 @@ func Start(cfg Config) (s *Server, err error) {
 	if cfg.Interval > 0 {
 		s.ticking.Go(func() { s.tick(tickCtx, cfg.Interval) })
 	}
+	if mirror != nil {
+		s.ticking.Go(func() { s.mirror(tickCtx, mirror, cfg.MirrorInterval) })
+	}
 
 	scheme := "http"
 	if tlsConfig != nil {
@@ -271,7 +295,7 @@ func Start(cfg Config) (s *Server, err error) {
 			s.serveErr = s.http.Serve(ln)
 		}
 	}()
-	s.log.Info("serving", "url", s.url, "data", cfg.DataDir, "version", cfg.Version)
+	s.log.Info("serving", "url", s.url, "data", cfg.DataDir, "blob_store", s.v.BlobStoreURL(), "version", cfg.Version)
 	return s, nil
 }
 
@@ -293,6 +317,31 @@ func (s *Server) tick(ctx context.Context, every time.Duration) {
 			if _, err := s.indexer.Drain(); err != nil {
 				s.log.Error("index update", "err", err.Error())
 			}
+		}
+	}
+}
+
+// mirror runs a mirror round at once and then every interval after the
+// last one ended, until ctx is done. A failed round is logged and the
+// next one tries again: the mirror lags by up to an interval plus a round.
+func (s *Server) mirror(ctx context.Context, to blobstore.Store, every time.Duration) {
+	for {
+		start := time.Now()
+		rep, err := s.v.Mirror(ctx, to)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Error("mirror", "to", to.URL(), "err", err.Error())
+		default:
+			s.log.Info("mirrored", "to", to.URL(), "documents", rep.Documents, "copied", rep.Copied,
+				"copied_bytes", rep.CopiedBytes, "removed", rep.Removed, "audit_events", rep.AuditSize,
+				"seconds", time.Since(start).Seconds())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
 		}
 	}
 }
