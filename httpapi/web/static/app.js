@@ -91,6 +91,8 @@ function setLang(l) {
   document.documentElement.dir = dirOf(lang);
   /** @type {HTMLSelectElement} */ (byId('lang')).value = lang;
   document.title = t('app.name');
+  // The brand once: the Arabic logotype stands beside the name only where the name is not already it.
+  /** @type {HTMLElement} */ (document.querySelector('.logo')).hidden = lang !== 'en';
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n || '');
   render();
 }
@@ -99,6 +101,14 @@ for (const ev of ['keydown', 'pointerdown', 'input']) document.addEventListener(
 setInterval(() => { if (state.session && Date.now() - state.lastActivity > IDLE_MS) logout(t('session.idle')); }, 10000);
 document.addEventListener(SESSION_EXPIRED, () => logout(t('session.expired')));
 window.addEventListener('hashchange', () => { status(''); render(); });
+// Skip links move the focus; they must not change the route.
+document.addEventListener('click', ev => {
+  const a = ev.target instanceof Element ? ev.target.closest('a.skip') : null;
+  if (!a) return;
+  ev.preventDefault();
+  const target = document.getElementById((a.getAttribute('href') || '').slice(1));
+  if (target) { target.focus(); target.scrollIntoView(); }
+});
 
 (async () => {
   try { state.messages = await (await fetch('/ui/messages.json')).json(); } catch (_) { state.messages = {}; }
