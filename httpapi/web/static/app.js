@@ -14,6 +14,7 @@ import { viewDoc } from './views/doc.js';
 import { viewDeposit } from './views/deposit.js';
 import { viewAudit } from './views/audit.js';
 import { viewStats } from './views/stats.js';
+import { viewUsers, viewCollections } from './views/admin.js';
 
 /**
  * What a view may ask of the page.
@@ -31,11 +32,11 @@ import { viewStats } from './views/stats.js';
 const IDLE_MS = 15 * 60 * 1000;
 
 /** @type {Record<string, View>} */
-const views = { login: viewLogin, search: viewSearch, doc: viewDoc, deposit: viewDeposit, audit: viewAudit, stats: viewStats };
+const views = { login: viewLogin, search: viewSearch, doc: viewDoc, deposit: viewDeposit, audit: viewAudit, stats: viewStats, users: viewUsers, collections: viewCollections };
 
 /** @type {Record<import('./state.js').Role, string[]>} */
 const NAV = {
-  admin: ['search', 'stats', 'audit'],
+  admin: ['search', 'stats', 'audit', 'users', 'collections'],
   researcher: ['search', 'deposit', 'stats'],
   lawyer: ['search', 'stats'],
   auditor: ['audit'],
@@ -59,7 +60,7 @@ function render() {
   const session = state.session;
   let { name, arg } = route();
   if (!session) name = 'login';
-  else if (!views[name] || name === 'login') name = homeFor(session.role);
+  else if (!views[name] || name === 'login' || (name !== 'doc' && !(NAV[session.role] || []).includes(name))) name = homeFor(session.role);
   nav.replaceChildren(...(session ? NAV[session.role] || [] : []).map(v =>
     h('a', { href: '#/' + v, 'aria-current': v === name ? 'page' : null, id: 'nav-' + v }, t('nav.' + v))));
   byId('logout').hidden = !session;

@@ -91,6 +91,7 @@ export function viewDoc(main, id, app) {
       revokeErr,
       openSection(doc, record, holder),
       holder ? grantSection(doc, app) : null,
+      session.role === 'admin' ? shredSection(doc, app) : null,
       h('h2', {}, t('doc.custody')),
       custody].flat(Infinity).filter(x => x instanceof Node));
     /** @param {string} u */
@@ -172,6 +173,34 @@ function openSection(doc, record, holder) {
     }
   }
   return sec;
+}
+
+/**
+ * Shredding (admins only, as the policy allows): the document's id typed
+ * again confirms it, and a fresh code.
+ * @param {Doc} doc
+ * @param {import('../app.js').App} app
+ * @returns {HTMLFormElement}
+ */
+function shredSection(doc, app) {
+  const err = h('p', { class: 'error', id: 'shred-error', role: 'alert' });
+  const form = h('form', { class: 'stack danger', id: 'shred-form' },
+    h('h2', {}, t('doc.shred')), h('p', { class: 'hint', id: 'shred-hint' }, t('doc.shred.hint')),
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: 'shred-confirm' }, t('doc.shred.confirm')), h('input', { type: 'text', id: 'shred-confirm', required: true, dir: 'ltr', spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'shred-hint' })),
+      h('div', { class: 'field' }, h('label', { for: 'shred-totp' }, t('stepup.totp')), h('input', { type: 'text', id: 'shred-totp', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, dir: 'ltr' })),
+      h('button', { type: 'submit', id: 'shred-submit' }, t('doc.shred.submit'))), err);
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    err.textContent = '';
+    if (find(form, '#shred-confirm', HTMLInputElement).value.trim() !== doc.id) { err.textContent = t('doc.shred.mismatch'); return; }
+    try {
+      await api('POST', '/v1/documents/' + encodeURIComponent(doc.id) + '/shred', { headers: { 'X-Amana-TOTP': find(form, '#shred-totp', HTMLInputElement).value.trim() } });
+      status(t('doc.shredded', { id: doc.id }), 'ok');
+      app.render();
+    } catch (e) { err.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e); }
+  });
+  return form;
 }
 
 /**
