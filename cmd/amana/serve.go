@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -27,6 +28,9 @@ type serveOptions struct {
 	authRate                                float64
 	authBurst                               int
 	limits                                  connLimits
+	// logTo receives the server's log (access log and errors), as JSON
+	// lines; nil means standard error.
+	logTo io.Writer
 }
 
 // connLimits are how long a connection may take over each part of a
@@ -120,10 +124,14 @@ most two events a minute, so that nobody can flood the log with them.`,
 func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase string, ready func(url string)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	logTo := o.logTo
+	if logTo == nil {
+		logTo = os.Stderr
+	}
 	return server.Run(ctx, server.Config{
 		DataDir: o.data, Passphrase: passphrase,
 		Listener: ln, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
-		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Logger:        slog.New(slog.NewJSONHandler(logTo, nil)),
 		Version:       version,
 		HeaderTimeout: o.limits.header, BodyTimeout: o.limits.body,
 		StallTimeout: o.limits.stall, IdleTimeout: o.limits.idle,
