@@ -78,7 +78,8 @@ function logout(reason) {
   forgetIdentity();
   revokeURLs();
   if (s) fetch('/v1/auth/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + s.token } }).catch(() => {});
-  location.hash = '#/login';
+  // Without a hashchange, whose handler would clear the reason shown below.
+  history.replaceState(null, '', '#/login');
   render();
   if (reason) status(reason, 'error');
 }
