@@ -294,9 +294,18 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`location.hash='#/deposit'`),
 		chromedp.WaitVisible(chromedp.CSS(`#deposit-form`)),
 		chromedp.WaitReady(chromedp.CSS(`#collection option[value="anbar-2018"]`)),
-		chromedp.SetValue(chromedp.CSS(`#collection`), "anbar-2018"),
 		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
 		chromedp.SendKeys(chromedp.CSS(`#title`), "Testimony, call "+phone),
+	)
+	// No collection is chosen for the depositor: the form asks for one.
+	if v := eval[string](t, ctx, `document.getElementById('collection').value`); v != "" {
+		t.Errorf("the collection defaults to %q", v)
+	}
+	if eval[bool](t, ctx, `document.getElementById('deposit-form').checkValidity()`) {
+		t.Error("the form is valid without a collection")
+	}
+	run(t, ctx,
+		chromedp.SetValue(chromedp.CSS(`#collection`), "anbar-2018"),
 		chromedp.SendKeys(chromedp.CSS(`#summary`), person+" describes the checkpoint"),
 		chromedp.SendKeys(chromedp.CSS(`#transcript`), "Q: Who was there? A: "+person+", reachable on "+phone),
 		chromedp.SendKeys(chromedp.CSS(`#persons`), person),
