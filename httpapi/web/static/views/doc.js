@@ -77,7 +77,7 @@ export function viewDoc(main, id, app) {
         [t('doc.summary'), p.summary, { lang: p.language, dir: d }],
         [t('doc.depositor'), code(doc.depositor)],
         [t('doc.deposited'), fmtDate(doc.deposited_at)],
-        [t('doc.size'), t('doc.bytes', { n: fmtNum(doc.size) })],
+        [t('doc.size'), fmtNum(doc.size)],
         [t('doc.state'), label('state.', doc.state)],
       ]),
       p.transcript_redacted ? [h('h3', {}, t('doc.transcript')), h('pre', { class: 'preview', lang: p.language, dir: d }, p.transcript_redacted)] : null,
