@@ -17,6 +17,7 @@ type SearchParams struct {
 	From, Size               int
 	Sort                     string
 	Highlight                bool
+	Openable                 bool // only the documents the caller can open
 }
 
 // Search searches the redacted public metadata of the caller's collections.
@@ -50,6 +51,9 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	}
 	if p.Highlight {
 		q.Set("highlight", "true")
+	}
+	if p.Openable {
+		q.Set("openable", "true")
 	}
 	var out SearchResult
 	return &out, c.call(ctx, request{method: http.MethodGet, path: "/v1/search", query: q}, &out)

@@ -82,6 +82,9 @@ type SearchHit struct {
 	Tags         []string            `json:"tags,omitempty"`
 	Score        float64             `json:"score"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
+	// CanOpen: the caller holds a key slot for the document and may
+	// fetch it.
+	CanOpen bool `json:"can_open,omitempty"`
 }
 
 // FacetCount is the number of hits with one value of a facet.

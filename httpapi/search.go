@@ -24,6 +24,9 @@ type searchHit struct {
 	Tags         []string            `json:"tags,omitempty"`
 	Score        float64             `json:"score"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
+	// CanOpen: the caller holds a key slot for the document and may
+	// fetch it, so it can decrypt the content.
+	CanOpen bool `json:"can_open,omitempty"`
 }
 
 type facetCount struct {
@@ -119,6 +122,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Collections = cols
+	if v := q.Get("openable"); v == "true" || v == "1" {
+		// Only the documents the caller can open.
+		if req.IDs, err = s.cfg.Vault.OpenableIDs(c); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	res, err := s.cfg.Index.SearchContext(r.Context(), req)
 	if r.Context().Err() != nil {
 		return // the client went away: nothing to answer, nothing was read
@@ -138,9 +148,19 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}, TookMS: float64(res.Took.Microseconds()) / 1000}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	openable, err := s.cfg.Vault.Openable(c, ids)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
-			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Score: h.Score, Highlights: h.Highlights})
+			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Score: h.Score, Highlights: h.Highlights,
+			CanOpen: openable[h.ID]})
 	}
 	for name, counts := range res.Facets {
 		fc := make([]facetCount, 0, len(counts))

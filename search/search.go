@@ -46,6 +46,9 @@ type Request struct {
 	// {"kind": {"testimony"}, "governorate": {"Kirkuk"}, "year": {"2017"}}.
 	// Values are exact, as returned in FacetCount.Term.
 	Filters map[string][]string
+	// IDs, if not nil, restricts results to these document ids (the
+	// documents the caller can open, say); an empty list matches nothing.
+	IDs []string
 	// From and To ("YYYY" or "YYYY-MM", inclusive, either may be empty)
 	// keep documents whose incident date overlaps the range: "2017" covers
 	// 2017-01 to 2017-12. Documents without an incident date are dropped
@@ -208,6 +211,13 @@ func buildRequest(req Request) (*bleve.SearchRequest, error) {
 			q = query.NewMatchNoneQuery()
 		}
 		filters = append(filters, q)
+	}
+	if req.IDs != nil {
+		if len(req.IDs) == 0 {
+			filters = append(filters, query.NewMatchNoneQuery())
+		} else {
+			filters = append(filters, query.NewDocIDQuery(req.IDs))
+		}
 	}
 	if req.From != "" || req.To != "" {
 		q, err := dateRange(req.From, req.To)

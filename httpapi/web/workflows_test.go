@@ -232,3 +232,29 @@ func wav() []byte {
 	}
 	return b.Bytes()
 }
+
+// TestBrowserCanOpen: the hits a lawyer can open say so, in each language,
+// and the filter keeps only those.
+func TestBrowserCanOpen(t *testing.T) {
+	e := newEnv(t)
+	ctx := browser(t)
+	e.browserLogin(t, ctx, "a.karim")
+	granted, ungranted := e.docs["granted"].ID, e.docs["ungranted"].ID
+	for _, lang := range langs {
+		setLang(t, ctx, lang)
+		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.hit[data-id="`+ungranted+`"]`)))
+		marked := eval[[]string](t, ctx, `[...document.querySelectorAll('.hit')].filter(h => h.querySelector('.can-open')).map(h => h.dataset.id)`)
+		if !slices.Equal(marked, []string{granted}) {
+			t.Errorf("%s: marked %v, want only %s", lang, marked, granted)
+		}
+		if got, want := text(t, ctx, `.hit[data-id="`+granted+`"] .can-open`), catalogue(t, lang, "search.canopen"); got != want {
+			t.Errorf("%s: marker %q, want %q", lang, got, want)
+		}
+		run(t, ctx, chromedp.Click(chromedp.CSS(`#openable`)),
+			chromedp.Poll[chromedp.Void](`!document.querySelector('.hit[data-id="`+ungranted+`"]') && !!document.querySelector('.hit[data-id="`+granted+`"]')`))
+		if n := eval[int](t, ctx, `document.querySelectorAll('.hit').length`); n != 1 {
+			t.Errorf("%s: %d hits with the filter", lang, n)
+		}
+		run(t, ctx, chromedp.Click(chromedp.CSS(`#openable`)), chromedp.WaitVisible(chromedp.CSS(`.hit[data-id="`+ungranted+`"]`)))
+	}
+}

@@ -19,6 +19,7 @@ const PAGE = 10;
  * @property {string} [governorate]
  * @property {string} [incident_date]
  * @property {Record<string, string[]>} [highlights] HTML-escaped fragments, matches in <mark>, by field
+ * @property {boolean} [can_open] the user holds a key slot and may open it
  */
 
 /**
@@ -70,9 +71,12 @@ export function viewSearch(main) {
   // Closed on a phone, so that the results come first.
   const panel = h('details', { class: 'facet-panel', open: matchMedia('(min-width: 48rem)').matches }, h('summary', {}, t('search.filters')), facets);
   const q = h('input', { type: 'search', id: 'q', value: searchState.q, dir: 'auto' });
+  const openable = h('input', { type: 'checkbox', id: 'openable', checked: searchState.openable });
+  openable.addEventListener('change', () => { searchState.openable = openable.checked; searchState.from = 0; run(); });
   const form = h('form', { role: 'search', id: 'search-form', class: 'row' },
     h('div', { class: 'field' }, h('label', { for: 'q' }, t('search.query')), q),
-    h('button', { type: 'submit' }, t('search.submit')));
+    h('button', { type: 'submit' }, t('search.submit')),
+    h('label', { for: 'openable', class: 'hint' }, openable, ' ', t('search.openable')));
   form.addEventListener('submit', ev => { ev.preventDefault(); searchState.q = q.value; searchState.from = 0; run(); });
 
   let latest = 0;
@@ -85,6 +89,7 @@ export function viewSearch(main) {
     p.set('highlight', 'true');
     p.set('from', String(searchState.from));
     p.set('size', String(PAGE));
+    if (searchState.openable) p.set('openable', 'true');
     for (const [f, vals] of Object.entries(searchState.filters)) for (const v of vals) p.append(f, v);
     /** @type {SearchResult} */
     let res;
@@ -118,6 +123,7 @@ export function viewSearch(main) {
       const titleFrag = ((hit.highlights || {}).title || [])[0];
       list.append(h('li', { class: 'hit', lang: hit.language, dir: d, 'data-id': hit.id },
         h('h3', {}, h('a', { href: '#/doc/' + encodeURIComponent(hit.id) }, titleFrag ? markedText(titleFrag) : hit.title)),
+        hit.can_open ? h('p', { class: 'can-open', lang, dir: dirOf(lang) }, t('search.canopen')) : null,
         h('p', { class: 'meta', lang, dir: dirOf(lang) },
           code(hit.collection), ' · ', t('kind.' + hit.kind), ' · ', t('doclang.' + hit.language),
           hit.governorate ? [' · ', h('bdi', {}, label('gov.', hit.governorate))] : null, hit.incident_date ? [' · ', h('bdi', {}, fmtDay(hit.incident_date))] : null),
