@@ -52,7 +52,7 @@ export function viewStats(main) {
       out.replaceChildren(h('p', { id: 'stats-total' }, t('stats.total', { n: num(r.total) })), svg,
         h('table', { id: 'stats-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('facet.' + by)), h('th', { scope: 'col' }, t('stats.count')))),
           h('tbody', {}, r.cells.map(c => h('tr', {}, h('td', {}, h('bdi', {}, name(c.key[by]))), h('td', {}, h('bdi', { dir: 'ltr' }, num(c.count))))))),
-        h('p', { class: 'hint' }, t('stats.small', { n: r.small_cell })));
+        h('p', { class: 'hint' }, t('stats.small', { n: fmtNum(r.small_cell) })));
     } catch (e) { out.replaceChildren(h('p', { class: 'error' }, errText(e))); }
   }
   run();
