@@ -22,6 +22,7 @@ type SearchParams struct {
 	Highlight                bool
 	Literal                  bool   // only the words typed: no thesaurus, no phrase clauses
 	Labels                   string // language of facet labels: en, ar or ckb ("": the server's default)
+	Openable                 bool   // only the documents the caller can open
 }
 
 // Search searches the redacted public metadata of the caller's collections.
@@ -61,6 +62,9 @@ func (c *Client) Search(ctx context.Context, p SearchParams) (*SearchResult, err
 	}
 	if p.Labels != "" {
 		q.Set("labels", p.Labels)
+	}
+	if p.Openable {
+		q.Set("openable", "true")
 	}
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/search", query: q})
 	if err != nil {

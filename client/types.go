@@ -85,6 +85,9 @@ type SearchHit struct {
 	// "thesaurus" (only through a term of another language or a synonym).
 	Match      *SearchMatch        `json:"match,omitempty"`
 	Highlights map[string][]string `json:"highlights,omitempty"`
+	// CanOpen: the caller holds a key slot for the document and may
+	// fetch it.
+	CanOpen bool `json:"can_open,omitempty"`
 }
 
 // SearchMatch is how a hit matched the query's words.

@@ -62,6 +62,17 @@ func TestLoginDepositSearchGet(t *testing.T) {
 	if res.Total != 1 || res.Hits[0].ID != id || res.Facets["kind"][0].Term != "testimony" {
 		t.Fatalf("search: %+v", res)
 	}
+	// The lawyer holds no slot yet: the hit says it cannot be opened; the
+	// depositor's says it can.
+	if res.Hits[0].CanOpen {
+		t.Error("the lawyer's hit says it can open the document before any grant")
+	}
+	if mine, err := r.Search(ctx, client.SearchParams{Query: "detentions"}); err != nil || len(mine.Hits) != 1 || !mine.Hits[0].CanOpen {
+		t.Errorf("the depositor's hit: %+v, %v", mine, err)
+	}
+	if only, err := lawyer.Search(ctx, client.SearchParams{Openable: true, Facets: []string{"kind"}}); err != nil || only.Total != 0 || len(only.Facets["kind"]) != 0 {
+		t.Errorf("the lawyer's openable search before any grant: %+v, %v", only, err)
+	}
 	// Not by an outsider: no hit, no facet count.
 	out := e.login("r.outsider")
 	res, err = out.Search(ctx, client.SearchParams{Query: "detentions", Facets: []string{"collection"}})
@@ -112,6 +123,12 @@ func TestLoginDepositSearchGet(t *testing.T) {
 	var buf bytes.Buffer
 	if _, err := lawyer.Get(ctx, id, []age.Identity{e.users["a.karim"].identity}, &buf); err != nil || !bytes.Equal(buf.Bytes(), content) {
 		t.Fatalf("lawyer get after grant: %v", err)
+	}
+	if res, err := lawyer.Search(ctx, client.SearchParams{Query: "detentions"}); err != nil || len(res.Hits) != 1 || !res.Hits[0].CanOpen {
+		t.Errorf("the lawyer's hit after the grant: %+v, %v", res, err)
+	}
+	if only, err := lawyer.Search(ctx, client.SearchParams{Openable: true}); err != nil || only.Total != 1 || only.Hits[0].ID != id {
+		t.Errorf("the lawyer's openable search after the grant: %+v, %v", only, err)
 	}
 
 	// Range requests on the ciphertext.

@@ -26,6 +26,9 @@ type searchHit struct {
 	Tags         []string            `json:"tags,omitempty"`
 	Match        *searchMatch        `json:"match,omitempty"`
 	Highlights   map[string][]string `json:"highlights,omitempty"`
+	// CanOpen: the caller holds a key slot for the document and may
+	// fetch it, so it can decrypt the content.
+	CanOpen bool `json:"can_open,omitempty"`
 }
 
 // searchMatch says how a hit matched the query's words: in which
@@ -50,7 +53,7 @@ type facetCount struct {
 
 // searchParams are the query parameters GET /v1/search knows, besides
 // the filters (facetFields); any other is refused by name.
-var searchParams = []string{"q", "facets", "from", "size", "sort", "highlight", "literal", "incident_from", "incident_to", "labels"}
+var searchParams = []string{"q", "facets", "from", "size", "sort", "highlight", "literal", "incident_from", "incident_to", "labels", "openable"}
 
 // labelLang is the language of facet labels: the labels parameter, else
 // the first of Accept-Language's languages that has labels, else English.
@@ -172,6 +175,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Collections = cols
+	if v := q.Get("openable"); v == "true" || v == "1" {
+		// Only the documents the caller can open.
+		if req.IDs, err = s.cfg.Vault.OpenableIDs(c); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	res, err := s.cfg.Index.SearchContext(r.Context(), req)
 	if r.Context().Err() != nil {
 		return // the client went away: nothing to answer, nothing was read
@@ -193,9 +203,19 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	// The body depends only on the caller's collections (see package
 	// search): no scores, and the time the index took goes in a header.
 	out := searchResponse{Total: res.Total, From: from, Size: len(res.Hits), Hits: []searchHit{}, Facets: map[string][]facetCount{}}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	openable, err := s.cfg.Vault.Openable(c, ids)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	for _, h := range res.Hits {
 		hit := searchHit{ID: h.ID, Collection: h.Collection, Kind: h.Kind, Language: h.Language,
-			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Highlights: h.Highlights}
+			Governorate: h.Governorate, IncidentDate: h.IncidentDate, Title: h.Title, Tags: h.Tags, Highlights: h.Highlights,
+			CanOpen: openable[h.ID]}
 		if h.Via != "" {
 			hit.Match = &searchMatch{Language: h.Language, Via: h.Via}
 		}

@@ -214,6 +214,9 @@ func (ix *Index) collect(ctx context.Context, is *scorch.IndexSnapshot, cols *sn
 		if needTag != nil && !slices.ContainsFunc(sc.tags[d], func(o uint32) bool { return needTag[o] }) {
 			return
 		}
+		if p.ids != nil && !p.ids[sc.key[d]] {
+			return
+		}
 		if p.ranged && (sc.from[d] == 0 || sc.from[d] > p.hi || sc.to[d] < p.lo) {
 			return
 		}

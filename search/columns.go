@@ -177,9 +177,7 @@ func (c *columnCache) build(seg segment.Segment) (*segColumns, error) {
 		return nil, err
 	}
 	err = eachPosting(seg, "_id", func(term []byte, doc uint64) {
-		var b [8]byte
-		copy(b[:], term)
-		sc.key[doc] = binary.BigEndian.Uint64(b[:])
+		sc.key[doc] = idKey(term)
 	})
 	if err != nil {
 		return nil, err
@@ -213,4 +211,11 @@ func (c *columnCache) build(seg segment.Segment) (*segColumns, error) {
 		return nil, err
 	}
 	return sc, nil
+}
+
+// idKey is a document id's sort key: its first 8 bytes, big-endian.
+func idKey(id []byte) uint64 {
+	var b [8]byte
+	copy(b[:], id)
+	return binary.BigEndian.Uint64(b[:])
 }

@@ -50,6 +50,9 @@ type Request struct {
 	// LabelLang is the language of FacetCount.Label: en (default), ar or
 	// ckb.
 	LabelLang string
+	// IDs, if not nil, restricts results to these document ids (the
+	// documents the caller can open, say); an empty list matches nothing.
+	IDs []string
 	// From and To ("YYYY" or "YYYY-MM", inclusive, either may be empty)
 	// keep documents whose incident date overlaps the range: "2017" covers
 	// 2017-01 to 2017-12. Documents without an incident date are dropped
@@ -176,6 +179,13 @@ type plan struct {
 	filters     map[string][]string // field → folded values (years as given)
 	ranged      bool                // From or To given
 	lo, hi      int32               // yyyymm the incident must overlap
+	// ids, if not nil, holds the sort keys (idKey) of Request.IDs: only
+	// documents with one of them are considered. Two ids share a key only
+	// if their first 8 characters agree (40 random bits), so a document
+	// whose id is not listed passes in a collision; it is still in the
+	// caller's collections, and per-hit decisions (can_open) are made on
+	// the full id.
+	ids map[uint64]bool
 }
 
 // buildPlan validates req; nil without error means the caller can see no
@@ -239,6 +249,12 @@ func buildPlan(req Request) (*plan, error) {
 		}
 		// Only empty values: an empty set, which nothing matches.
 		p.filters[name] = append([]string{}, folded...)
+	}
+	if req.IDs != nil {
+		p.ids = make(map[uint64]bool, len(req.IDs))
+		for _, id := range req.IDs {
+			p.ids[idKey([]byte(id))] = true
+		}
 	}
 	if req.From != "" || req.To != "" {
 		lo, hi := 0, 999912

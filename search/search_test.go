@@ -82,6 +82,16 @@ func TestAccessFilter(t *testing.T) {
 		t.Errorf("filter collection B as A: %v; Z: %v", errB, errZ)
 	}
 
+	// IDs restrict to those documents, within the collections still; an
+	// empty list matches nothing.
+	res = find(t, ix, Request{Collections: []string{"A"}, IDs: []string{"b1", "a2"}, Facets: all})
+	if got := hitIDs(res); len(got) != 1 || got[0] != "a2" || res.Total != 1 {
+		t.Errorf("IDs within A: %v (total %d)", got, res.Total)
+	}
+	if res := find(t, ix, Request{Collections: []string{"A", "B"}, IDs: []string{}, Facets: all}); res.Total != 0 || len(facet(res, "collection")) != 0 {
+		t.Errorf("empty IDs: total %d, facets %v", res.Total, res.Facets)
+	}
+
 	// No collections: nothing, never everything.
 	for _, cols := range [][]string{nil, {}, {""}, {" ", ""}} {
 		res := find(t, ix, Request{Collections: cols, Facets: all})

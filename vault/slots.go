@@ -108,3 +108,52 @@ func (v *Vault) slotHolders(tx *bbolt.Tx, doc string, candidates []string) (hold
 	}
 	return holders, unknown
 }
+
+// Openable reports, of the documents ids, those the caller may open now:
+// those the policy lets it fetch its key slot for (document.keyslot) and
+// for which it holds one. It tells the caller only about its own access,
+// reads nothing else, and records no event: opening is audited when the
+// slot is fetched. Unknown ids are not openable.
+func (v *Vault) Openable(c Caller, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		if _, err := v.activeUser(tx, c.User); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			a, err := v.access(tx, c, "document.keyslot", id, "")
+			if err != nil {
+				continue
+			}
+			if v.getSlot(tx, id, a.user.ID) != nil {
+				out[id] = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// OpenableIDs lists every document the caller may open now, as Openable
+// decides, so that a search can be restricted to them. It records no
+// event. The list is never nil.
+func (v *Vault) OpenableIDs(c Caller) ([]string, error) {
+	out := []string{}
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		if _, err := v.activeUser(tx, c.User); err != nil {
+			return err
+		}
+		cur := tx.Bucket(bucketSlots).Cursor()
+		for k, val := cur.First(); k != nil; k, val = cur.Next() {
+			if val != nil {
+				continue // not a document's bucket
+			}
+			id := string(k)
+			if a, err := v.access(tx, c, "document.keyslot", id, ""); err == nil && v.getSlot(tx, id, a.user.ID) != nil {
+				out = append(out, id)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -41,9 +41,9 @@ const demoDocuments = 240
 
 func newDemoCmd() *cobra.Command {
 	var (
-		data, listen, keys, blobStore string
-		limits                        connLimits
-		witnesses                     witnessFlags
+		data, listen, keys, blobStore, logFile string
+		limits                                 connLimits
+		witnesses                              witnessFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--data DIR] [--listen ADDR] [--blob-store URL]",
@@ -54,7 +54,10 @@ case files, and 240 fictional, non-graphic documents in English, Arabic and
 Sorani Kurdish, deposited through the same client code as real deposits:
 redacted (the synthetic texts carry fake names, phone numbers and e-mail
 addresses, so redaction can be seen working), sealed and uploaded. Then it
-serves on 127.0.0.1 and prints how to log in as each role.
+serves on 127.0.0.1 and prints how to log in as each role, once the
+documents are in. The server's log (every request, as JSON lines) goes to
+--log, by default access.log in DIR, so that it does not bury the guide;
+--log - sends it to standard error.
 
 Running it again reuses the existing demo vault. The keys in keys-example/
 are public: never use them, or a demo vault, for real data.
@@ -89,7 +92,21 @@ are public: never use them, or a demo vault, for real data.
 				return fmt.Errorf("%w (is another amana demo running? use --listen)", err)
 			}
 			out := cmd.OutOrStdout()
-			return serve(cmd.Context(), ln, serveOptions{data: data, listen: listen, authRate: 10, authBurst: 60, limits: limits, witnesses: witnesses}, pass, func(url string) {
+			logPath := logFile
+			var logTo io.Writer = cmd.ErrOrStderr()
+			if logPath != "-" {
+				if logPath == "" {
+					logPath = filepath.Join(data, "access.log")
+				}
+				f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("server log: %w", err)
+				}
+				defer f.Close()
+				logTo = f
+			}
+			return serve(cmd.Context(), ln, serveOptions{data: data, listen: listen, authRate: 10, authBurst: 60, limits: limits, witnesses: witnesses, logTo: logTo}, pass, func(url string) {
 				if fresh {
 					fmt.Fprintf(out, "Loading %d synthetic documents into %s …\n", demoDocuments, data)
 					ids, err := seedDemo(cmd.Context(), url, keys, users)
@@ -99,6 +116,9 @@ are public: never use them, or a demo vault, for real data.
 					}
 					saveDemoIDs(data, ids)
 				}
+				if logPath != "-" {
+					fmt.Fprintf(out, "The server's log is in %s.\n", logPath)
+				}
 				printDemoGuide(out, url, data, keys, users, loadDemoIDs(data))
 			})
 		},
@@ -107,6 +127,7 @@ are public: never use them, or a demo vault, for real data.
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8443", "address to serve on")
 	cmd.Flags().StringVar(&keys, "keys", "keys-example", "directory of the demo users' keys (public; demo only)")
 	cmd.Flags().StringVar(&blobStore, "blob-store", "", "where a new demo vault's ciphertext goes: file:///PATH or s3://BUCKET?endpoint=http://HOST:PORT&region=R (default DIR/blobs)")
+	cmd.Flags().StringVar(&logFile, "log", "", "file the server's log is appended to (default DIR/access.log; - for standard error)")
 	addLimitFlags(cmd, &limits)
 	addWitnessFlags(cmd, &witnesses)
 	return cmd

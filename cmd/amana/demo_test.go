@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -127,6 +129,17 @@ func demoTest(t *testing.T, blobStore string) {
 	if !strings.Contains(guide, "Deposited 240 documents") {
 		t.Fatalf("no deposit summary in:\n%s", guide)
 	}
+	// The guide comes after the seeding, and the access log went to a
+	// file, not between them.
+	if i, j := strings.Index(guide, "Deposited 240"), strings.Index(guide, "Web interface:"); j < i {
+		t.Errorf("the guide comes before the seeding's summary:\n%s", guide)
+	}
+	if strings.Contains(stderr.String(), `"msg"`) {
+		t.Errorf("the server's log went to standard error:\n%.500s", stderr.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(data, "access.log")); err != nil || !bytes.Contains(b, []byte(`/v1/documents`)) {
+		t.Errorf("access.log: %v\n%.300s", err, b)
+	}
 	for _, role := range []string{"(researcher)", "(lawyer)", "(auditor)", "(admin)"} {
 		if !strings.Contains(guide, role) {
 			t.Errorf("the guide has no instructions for %s", role)
@@ -169,7 +182,7 @@ func demoTest(t *testing.T, blobStore string) {
 		t.Fatal("no planted names to check")
 	}
 	stopDemo(t, cmd)
-	if !strings.Contains(stderr.String(), "stopped cleanly") {
+	if b, _ := os.ReadFile(filepath.Join(data, "access.log")); !bytes.Contains(b, []byte("stopped cleanly")) {
 		t.Errorf("no clean stop in the log:\n%s", stderr.String())
 	}
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -31,6 +32,9 @@ type serveOptions struct {
 	witnesses                               witnessFlags
 	mirror                                  string
 	mirrorInterval                          time.Duration
+	// logTo receives the server's log (access log and errors), as JSON
+	// lines; nil means standard error.
+	logTo io.Writer
 }
 
 // witnessFlags are serve's and demo's --witness and --witness-quorum.
@@ -176,6 +180,10 @@ mirror lags by at most an interval plus a round). Rounds are logged
 func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase string, ready func(url string)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	logTo := o.logTo
+	if logTo == nil {
+		logTo = os.Stderr
+	}
 	witnesses, err := o.witnesses.parse()
 	if err != nil {
 		return err
@@ -184,7 +192,7 @@ func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase stri
 		Witnesses: witnesses, WitnessQuorum: o.witnesses.quorum,
 		DataDir: o.data, Passphrase: passphrase,
 		Listener: ln, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
-		Logger:        slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Logger:        slog.New(slog.NewJSONHandler(logTo, nil)),
 		Version:       version,
 		HeaderTimeout: o.limits.header, BodyTimeout: o.limits.body,
 		StallTimeout: o.limits.stall, IdleTimeout: o.limits.idle,

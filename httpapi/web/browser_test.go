@@ -18,12 +18,12 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// artifacts is where screenshots go: $AMANA_ARTIFACTS, or a temporary
-// folder whose name the test logs.
+// artifacts is where screenshots go: $AMANA_ARTIFACTS, or artifacts/ at
+// the top of the repository (which git ignores).
 func artifacts(t *testing.T) string {
 	dir := os.Getenv("AMANA_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "amana-web-artifacts")
+		dir = filepath.Join("..", "..", "artifacts")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -32,8 +32,14 @@ func artifacts(t *testing.T) string {
 }
 
 // browser starts a headless Debian chromium with a fresh profile and
-// returns a tab's context.
+// returns a tab's context, which ends after 90 seconds.
 func browser(t *testing.T) context.Context {
+	t.Helper()
+	return browserFor(t, 90*time.Second)
+}
+
+// browserFor is browser for a test that needs longer than 90 seconds.
+func browserFor(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -58,7 +64,7 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	tctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(cancelT)
 	return tctx
 }
@@ -287,9 +293,19 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 	run(t, ctx,
 		chromedp.Evaluate[chromedp.Void](`location.hash='#/deposit'`),
 		chromedp.WaitVisible(chromedp.CSS(`#deposit-form`)),
-		chromedp.WaitReady(chromedp.CSS(`#collection option`)),
+		chromedp.WaitReady(chromedp.CSS(`#collection option[value="anbar-2018"]`)),
 		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
 		chromedp.SendKeys(chromedp.CSS(`#title`), "Testimony, call "+phone),
+	)
+	// No collection is chosen for the depositor: the form asks for one.
+	if v := eval[string](t, ctx, `document.getElementById('collection').value`); v != "" {
+		t.Errorf("the collection defaults to %q", v)
+	}
+	if eval[bool](t, ctx, `document.getElementById('deposit-form').checkValidity()`) {
+		t.Error("the form is valid without a collection")
+	}
+	run(t, ctx,
+		chromedp.SetValue(chromedp.CSS(`#collection`), "anbar-2018"),
 		chromedp.SendKeys(chromedp.CSS(`#summary`), person+" describes the checkpoint; Dr Karim Salih and Bushra were present"),
 		chromedp.SendKeys(chromedp.CSS(`#transcript`), "Q: Who was there? A: "+person+", reachable on "+phone),
 		chromedp.SendKeys(chromedp.CSS(`#persons`), person),

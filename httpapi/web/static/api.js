@@ -6,6 +6,9 @@ import { t } from './i18n.js';
 /** Fired on document when the server no longer accepts the session. */
 export const SESSION_EXPIRED = 'amana:session-expired';
 
+/** The codes of a 401 that asks for a (new) TOTP code: the session goes on. */
+const STEP_UP_CODES = ['step_up_required', 'step_up_failed', 'invalid_totp'];
+
 /** An answer of the server other than 2xx. */
 export class APIError extends Error {
   /**
@@ -66,7 +69,7 @@ export async function api(method, path, opts = {}) {
   if (!resp.ok) {
     let code = '', message = '';
     try { const e = (await resp.json()).error; code = e.code; message = e.message; } catch (_) { /* not JSON */ }
-    if (resp.status === 401 && state.session && code !== 'step_up_required' && code !== 'invalid_totp') {
+    if (resp.status === 401 && state.session && !STEP_UP_CODES.includes(code)) {
       document.dispatchEvent(new Event(SESSION_EXPIRED));
     }
     throw new APIError(resp.status, code, message);
@@ -99,7 +102,7 @@ export function errText(e) {
  * @returns {boolean}
  */
 export function needsStepUp(e) {
-  return e instanceof APIError && (e.code === 'step_up_required' || e.code === 'invalid_totp');
+  return e instanceof APIError && STEP_UP_CODES.includes(e.code || '');
 }
 
 /**

@@ -14,6 +14,7 @@ import { viewDoc } from './views/doc.js';
 import { viewDeposit } from './views/deposit.js';
 import { viewAudit } from './views/audit.js';
 import { viewStats } from './views/stats.js';
+import { viewUsers, viewCollections } from './views/admin.js';
 
 /**
  * What a view may ask of the page.
@@ -31,11 +32,11 @@ import { viewStats } from './views/stats.js';
 const IDLE_MS = 15 * 60 * 1000;
 
 /** @type {Record<string, View>} */
-const views = { login: viewLogin, search: viewSearch, doc: viewDoc, deposit: viewDeposit, audit: viewAudit, stats: viewStats };
+const views = { login: viewLogin, search: viewSearch, doc: viewDoc, deposit: viewDeposit, audit: viewAudit, stats: viewStats, users: viewUsers, collections: viewCollections };
 
 /** @type {Record<import('./state.js').Role, string[]>} */
 const NAV = {
-  admin: ['search', 'stats', 'audit'],
+  admin: ['search', 'stats', 'audit', 'users', 'collections'],
   researcher: ['search', 'deposit', 'stats'],
   lawyer: ['search', 'stats'],
   auditor: ['audit'],
@@ -59,7 +60,7 @@ function render() {
   const session = state.session;
   let { name, arg } = route();
   if (!session) name = 'login';
-  else if (!views[name] || name === 'login') name = homeFor(session.role);
+  else if (!views[name] || name === 'login' || (name !== 'doc' && !(NAV[session.role] || []).includes(name))) name = homeFor(session.role);
   nav.replaceChildren(...(session ? NAV[session.role] || [] : []).map(v =>
     h('a', { href: '#/' + v, 'aria-current': v === name ? 'page' : null, id: 'nav-' + v }, t('nav.' + v))));
   byId('logout').hidden = !session;
@@ -77,7 +78,8 @@ function logout(reason) {
   forgetIdentity();
   revokeURLs();
   if (s) fetch('/v1/auth/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + s.token } }).catch(() => {});
-  location.hash = '#/login';
+  // Without a hashchange, whose handler would clear the reason shown below.
+  history.replaceState(null, '', '#/login');
   render();
   if (reason) status(reason, 'error');
 }
@@ -91,6 +93,8 @@ function setLang(l) {
   document.documentElement.dir = dirOf(lang);
   /** @type {HTMLSelectElement} */ (byId('lang')).value = lang;
   document.title = t('app.name');
+  // The brand once: the Arabic logotype stands beside the name only where the name is not already it.
+  /** @type {HTMLElement} */ (document.querySelector('.logo')).hidden = lang !== 'en';
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n || '');
   render();
 }
@@ -99,6 +103,14 @@ for (const ev of ['keydown', 'pointerdown', 'input']) document.addEventListener(
 setInterval(() => { if (state.session && Date.now() - state.lastActivity > IDLE_MS) logout(t('session.idle')); }, 10000);
 document.addEventListener(SESSION_EXPIRED, () => logout(t('session.expired')));
 window.addEventListener('hashchange', () => { status(''); render(); });
+// Skip links move the focus; they must not change the route.
+document.addEventListener('click', ev => {
+  const a = ev.target instanceof Element ? ev.target.closest('a.skip') : null;
+  if (!a) return;
+  ev.preventDefault();
+  const target = document.getElementById((a.getAttribute('href') || '').slice(1));
+  if (target) { target.focus(); target.scrollIntoView(); }
+});
 
 (async () => {
   try { state.messages = await (await fetch('/ui/messages.json')).json(); } catch (_) { state.messages = {}; }

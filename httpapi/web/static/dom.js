@@ -97,3 +97,34 @@ export function find(root, selector, type) {
   if (!(el instanceof type)) throw new Error('no ' + type.name + ' ' + selector);
   return el;
 }
+
+/**
+ * Text whose runs of digits (phone numbers, dates, amounts, in Latin or
+ * Arabic-Indic digits, with their separators) are isolated left to right,
+ * so that right-to-left text around them does not reverse their groups.
+ * @param {string} s
+ * @returns {Node[]}
+ */
+export function ltrRuns(s) {
+  const re = /[+(]?[0-9\u0660-\u0669\u06F0-\u06F9](?:[0-9\u0660-\u0669\u06F0-\u06F9]|[\s\-().\/](?=[\s\-().\/]?[0-9\u0660-\u0669\u06F0-\u06F9]))*/g;
+  /** @type {Node[]} */
+  const out = [];
+  let last = 0;
+  for (const m of s.matchAll(re)) {
+    const i = m.index || 0;
+    if (i > last) out.push(document.createTextNode(s.slice(last, i)));
+    out.push(h('bdi', { dir: 'ltr' }, m[0]));
+    last = i + m[0].length;
+  }
+  if (last < s.length) out.push(document.createTextNode(s.slice(last)));
+  return out;
+}
+
+/**
+ * An identifier, hash, code or file name: isolated, left to right.
+ * @param {string} s
+ * @returns {HTMLElement}
+ */
+export function code(s) {
+  return h('bdi', { dir: 'ltr' }, s);
+}

@@ -23,6 +23,7 @@
  * @property {string} q
  * @property {Record<string, string[]>} filters chosen facet terms, by facet
  * @property {number} from offset of the first hit shown
+ * @property {boolean} openable only the documents the user can open
  */
 
 /**
@@ -44,7 +45,7 @@ export const state = {
   lastActivity: Date.now(),
   wasm: null,
   objectURLs: [],
-  search: { q: '', filters: {}, from: 0 },
+  search: { q: '', filters: {}, from: 0, openable: false },
 };
 
 /** Revokes the blob: URLs of decrypted content shown so far. */

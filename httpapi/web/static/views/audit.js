@@ -3,7 +3,7 @@
 // the page shows, and consistency with the largest checkpoint this browser
 // saw, kept in localStorage: a smaller or inconsistent one is refused).
 
-import { t, fmtNum, fmtDate } from '../i18n.js';
+import { t, tn, fmtNum, fmtDate, label } from '../i18n.js';
 import { h } from '../dom.js';
 import { api, errText } from '../api.js';
 import { loadWasm } from '../wasm.js';
@@ -63,9 +63,9 @@ export function viewAudit(main) {
   let events = [];
   function draw() {
     const shown = events.filter(e => Object.entries(filters).every(([f, v]) => !v || String(e[/** @type {typeof FILTERS[number]} */ (f)] || '').includes(v)));
-    const rows = shown.slice(-300).reverse().map(e => h('tr', {}, h('td', {}, fmtNum(e.seq)), h('td', {}, fmtDate(e.time)), h('td', {}, h('bdi', {}, e.actor)), h('td', {}, h('bdi', { dir: 'ltr' }, e.action)),
+    const rows = shown.slice(-300).reverse().map(e => h('tr', {}, h('td', {}, fmtNum(e.seq)), h('td', {}, fmtDate(e.time)), h('td', {}, h('bdi', { dir: 'ltr' }, e.actor)), h('td', {}, h('bdi', { title: e.action }, label('action.', e.action))),
       h('td', {}, e.doc ? h('a', { href: '#/doc/' + encodeURIComponent(e.doc) }, h('bdi', { dir: 'ltr' }, e.doc)) : ''), h('td', {}, t('outcome.' + e.outcome))));
-    list.replaceChildren(h('p', {}, t('audit.count', { n: fmtNum(shown.length), total: fmtNum(events.length) })), chart(shown),
+    list.replaceChildren(h('p', {}, tn('audit.count', shown.length, { total: fmtNum(events.length) })), chart(shown),
       h('table', {}, h('thead', {}, h('tr', {}, ['#', t('audit.time'), t('audit.actor'), t('audit.action'), t('audit.doc'), t('audit.outcome')].map(x => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
   }
   fetchEvents().then(raw => { events = raw; draw(); }).catch(e => list.replaceChildren(h('p', { class: 'error' }, errText(e))));

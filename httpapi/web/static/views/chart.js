@@ -1,6 +1,7 @@
 // The audit log's chart: events per day by action, as grouped bars (SVG).
 
-import { t, fmtNum } from '../i18n.js';
+import { state } from '../state.js';
+import { t, fmtNum, label, dirOf } from '../i18n.js';
 import { h } from '../dom.js';
 
 /** @typedef {import('./audit.js').AuditEvent} AuditEvent */
@@ -19,20 +20,29 @@ export function chart(events) {
   const counts = days.map(d => actions.map(a => events.filter(e => e.action === a && e.time.startsWith(d)).length));
   const max = Math.max(1, ...counts.flat());
   const colors = ['#0b5d55', '#b45309', '#1d4ed8', '#7c3aed', '#be123c', '#4d7c0f'];
-  const W = 640, H = 220, left = 36, bottom = 30, groupW = (W - left - 10) / Math.max(1, days.length), barW = Math.max(2, (groupW - 6) / Math.max(1, actions.length));
-  const svg = h('svg', { class: 'chart', id: 'audit-chart', viewBox: `0 0 ${W} ${H + 20 * Math.ceil(actions.length / 3)}`, role: 'img', 'aria-label': t('audit.chart') });
-  svg.append(h('line', { x1: left, y1: H - bottom, x2: W - 5, y2: H - bottom, stroke: '#333' }), h('text', { x: 2, y: 14 }, fmtNum(max)), h('text', { x: 2, y: H - bottom }, fmtNum(0)));
+  // Right to left in Arabic and Sorani: the days run from the right, the
+  // axis's numbers stand at the right edge, the legend reads from the right.
+  const rtl = dirOf(state.lang) === 'rtl';
+  const dir = rtl ? 'rtl' : 'ltr';
+  const W = 640, H = 220, left = 44, bottom = 30, legendW = 210, groupW = (W - left - 10) / Math.max(1, days.length), barW = Math.max(2, (groupW - 6) / Math.max(1, actions.length));
+  /** @param {number} x @param {number} [w] */
+  const X = (x, w = 0) => rtl ? W - x - w : x;
+  const svg = h('svg', { class: 'chart', id: 'audit-chart', viewBox: `0 0 ${W} ${H + 22 * Math.ceil(actions.length / 3)}`, role: 'img', 'aria-label': t('audit.chart') });
+  svg.append(h('line', { x1: X(left), y1: H - bottom, x2: X(W - 5), y2: H - bottom, stroke: '#333' }),
+    h('text', { x: X(left - 4), y: 14, direction: 'ltr', 'text-anchor': rtl ? 'start' : 'end' }, fmtNum(max)),
+    h('text', { x: X(left - 4), y: H - bottom, direction: 'ltr', 'text-anchor': rtl ? 'start' : 'end' }, fmtNum(0)));
   days.forEach((d, i) => {
     actions.forEach((a, j) => {
       const v = counts[i][j];
       const bh = (H - bottom - 10) * v / max;
-      svg.append(h('rect', { x: left + i * groupW + j * barW, y: H - bottom - bh, width: barW - 1, height: bh, fill: colors[j] }, h('title', {}, `${d} ${a}: ${v}`)));
+      svg.append(h('rect', { x: X(left + i * groupW + j * barW, barW - 1), y: H - bottom - bh, width: barW - 1, height: bh, fill: colors[j] }, h('title', {}, `${d} ${label('action.', a)}: ${fmtNum(v)}`)));
     });
-    svg.append(h('text', { x: left + i * groupW, y: H - bottom + 14 }, d.slice(5)));
+    svg.append(h('text', { x: X(left + i * groupW), y: H - bottom + 14, direction: dir, 'text-anchor': 'start' }, fmtNum(Number(d.slice(8, 10))) + '/' + fmtNum(Number(d.slice(5, 7)))));
   });
   actions.forEach((a, j) => {
-    const x = left + (j % 3) * 200, y = H + 20 * Math.floor(j / 3);
-    svg.append(h('rect', { x, y: y - 10, width: 10, height: 10, fill: colors[j] }), h('text', { x: x + 14, y }, a));
+    const x = 6 + (j % 3) * legendW, y = H + 22 * Math.floor(j / 3);
+    svg.append(h('rect', { x: X(x, 10), y: y - 10, width: 10, height: 10, fill: colors[j] }),
+      h('text', { x: X(x + 14), y, direction: dir, 'text-anchor': 'start' }, label('action.', a)));
   });
   return svg;
 }

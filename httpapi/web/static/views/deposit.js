@@ -5,7 +5,7 @@
 // signed manifest leave.
 
 import { currentSession } from '../state.js';
-import { t, fmtNum } from '../i18n.js';
+import { t, fmtNum, label } from '../i18n.js';
 import { h, find, status } from '../dom.js';
 import { api, errText, upload } from '../api.js';
 import { loadWasm, wasmCall, readFile } from '../wasm.js';
@@ -47,7 +47,7 @@ export function viewDeposit(main) {
     field('collection', t('facet.collection'), colSel),
     h('div', { class: 'row' }, field('kind', t('facet.kind'), sel('kind', KINDS, k => t('kind.' + k))),
       field('doclang', t('facet.language'), sel('doclang', DOC_LANGS, l => t('doclang.' + l))),
-      field('governorate', t('facet.governorate'), sel('governorate', ['', ...GOVERNORATES]))),
+      field('governorate', t('facet.governorate'), sel('governorate', ['', ...GOVERNORATES], g => g ? label('gov.', g) : '—'))),
     field('title', t('deposit.title'), h('input', { type: 'text', id: 'title', required: true, dir: 'auto' })),
     field('summary', t('doc.summary'), h('textarea', { id: 'summary', dir: 'auto' })),
     field('transcript', t('deposit.transcript'), h('textarea', { id: 'transcript', dir: 'auto' }), t('deposit.transcript.hint')),
@@ -68,7 +68,8 @@ export function viewDeposit(main) {
   }
 
   api('GET', '/v1/collections').then((/** @type {{collections?: Collection[]}} */ r) => {
-    colSel.replaceChildren(...(r.collections || []).filter(c => (c.members || []).includes(session.user) || (c.custodians || []).includes(session.user)).map(c => h('option', { value: c.id }, c.id)));
+    // No default: a deposit in the wrong case file is worse than a question.
+    colSel.replaceChildren(h('option', { value: '' }, t('deposit.collection.choose')), ...(r.collections || []).filter(c => (c.members || []).includes(session.user) || (c.custodians || []).includes(session.user)).map(c => h('option', { value: c.id }, c.id)));
   }).catch(e => result.replaceChildren(h('p', { class: 'error' }, errText(e))));
 
   /** @param {string} id @returns {string} */
@@ -144,6 +145,7 @@ export function viewDeposit(main) {
       const file = files && files[0];
       if (!file) throw new Error(t('deposit.file'));
       const col = colSel.value;
+      if (!col) { colSel.focus(); throw new Error(t('deposit.collection.choose')); }
       const scopes = SCOPES.filter(s => find(form, '#scope-' + s, HTMLInputElement).checked);
       if (!scopes.length) throw new Error(t('deposit.noscope'));
       status(t('deposit.sealing'));

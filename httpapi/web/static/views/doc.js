@@ -2,8 +2,8 @@
 // trail; opening it (decrypted here), granting and revoking access.
 
 import { state, currentSession } from '../state.js';
-import { t, fmtNum, fmtDate, dirOf } from '../i18n.js';
-import { h, kv, byId, find, status } from '../dom.js';
+import { t, fmtNum, fmtDate, fmtDay, fmtList, label, dirOf } from '../i18n.js';
+import { h, kv, find, status, ltrRuns, code } from '../dom.js';
 import { api, APIError, errText, needsStepUp } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
 import { verifiedKeys, keyErrorView } from '../keys.js';
@@ -28,7 +28,6 @@ import { verifiedKeys, keyErrorView } from '../keys.js';
 /** @type {import('../app.js').View} */
 export function viewDoc(main, id, app) {
   const session = currentSession();
-  const lang = state.lang;
   main.append(h('h1', {}, t('doc.title')));
   const box = h('div', { id: 'doc' }, h('p', {}, t('loading')));
   main.append(box);
@@ -47,49 +46,70 @@ export function viewDoc(main, id, app) {
     const p = doc.public || {};
     const d = dirOf(p.language);
     const holder = (doc.slot_holders || []).includes(session.user);
+    // Only the revocations the server would allow (vault/policy.go): an
+    // admin any, a keeper (the depositor, a custodian of the collection)
+    // any, anyone their own slot.
+    let custodian = false;
+    if (session.role !== 'admin' && doc.depositor !== session.user && holder) {
+      try {
+        /** @type {{collections?: {id: string, custodians?: string[]}[]}} */
+        const cols = await api('GET', '/v1/collections');
+        custodian = (cols.collections || []).some(c => c.id === doc.collection && (c.custodians || []).includes(session.user));
+      } catch (_) { /* then only one's own slot */ }
+    }
+    /** @param {string} u */
+    const mayRevoke = u => session.role === 'admin' || u === session.user || (holder && (doc.depositor === session.user || custodian));
+    const anyRevoke = (doc.slot_holders || []).some(mayRevoke);
+    const revokeErr = h('p', { class: 'error', id: 'revoke-error', role: 'alert' });
+    const revokeTOTP = anyRevoke ? h('div', { class: 'field' }, h('label', { for: 'revoke-totp' }, t('doc.revoke.totp')), h('input', { type: 'text', id: 'revoke-totp', inputmode: 'numeric', autocomplete: 'one-time-code', dir: 'ltr' })) : null;
+    const custody = h('div', { id: 'custody' }, t('loading'));
+    if (!box.isConnected) return; // the page changed (another language, another route) while this one loaded
     box.replaceChildren(...[
       h('h2', { lang: p.language, dir: d, id: 'doc-title' }, p.title),
       kv([
-        [t('doc.id'), h('bdi', { dir: 'ltr' }, doc.id)],
-        [t('facet.collection'), h('bdi', {}, doc.collection)],
+        [t('doc.id'), code(doc.id)],
+        [t('facet.collection'), code(doc.collection)],
         [t('facet.kind'), t('kind.' + doc.kind)],
         [t('facet.language'), t('doclang.' + p.language)],
-        [t('facet.governorate'), p.governorate],
-        [t('doc.incident'), p.incident_date],
-        [t('facet.tags'), (p.tags || []).length ? (p.tags || []).map(x => h('span', { class: 'tag', dir: 'auto' }, x)) : null],
+        [t('facet.governorate'), p.governorate ? label('gov.', p.governorate) : null],
+        [t('doc.incident'), p.incident_date ? fmtDay(p.incident_date) : null],
+        [t('facet.tags'), (p.tags || []).length ? (p.tags || []).map(x => h('span', { class: 'tag', dir: 'auto' }, label('tag.', x))) : null],
         [t('doc.summary'), p.summary, { lang: p.language, dir: d }],
-        [t('doc.depositor'), h('bdi', {}, doc.depositor)],
+        [t('doc.depositor'), code(doc.depositor)],
         [t('doc.deposited'), fmtDate(doc.deposited_at)],
         [t('doc.size'), fmtNum(doc.size)],
-        [t('doc.state'), doc.state],
+        [t('doc.state'), label('state.', doc.state)],
       ]),
       p.transcript_redacted ? [h('h3', {}, t('doc.transcript')), h('pre', { class: 'preview', lang: p.language, dir: d }, p.transcript_redacted)] : null,
       h('h2', {}, t('doc.consent')),
-      kv([[t('doc.scopes'), (doc.consent.scopes || []).map(s => t('scope.' + s)).join(lang === 'en' ? ', ' : '، ')],
-        [t('doc.recorded'), doc.consent.recorded_at], [t('doc.recordedby'), h('bdi', {}, doc.consent.recorded_by)]]),
+      kv([[t('doc.scopes'), fmtList((doc.consent.scopes || []).map(s => t('scope.' + s)))],
+        [t('doc.recorded'), fmtDay(doc.consent.recorded_at)], [t('doc.recordedby'), code(doc.consent.recorded_by)]]),
       h('h2', {}, t('doc.holders')),
-      h('ul', { id: 'holders' }, (doc.slot_holders || []).map(u => h('li', {}, h('bdi', {}, u),
-        (holder || session.role === 'admin') && u !== session.user ? [' ', h('button', { type: 'button', class: 'secondary', 'data-revoke': u, onclick: () => revoke(u) }, t('doc.revoke'))] : null))),
+      revokeTOTP,
+      h('ul', { id: 'holders' }, (doc.slot_holders || []).map(u => h('li', {}, code(u),
+        mayRevoke(u) ? [' ', h('button', { type: 'button', class: 'secondary', 'data-revoke': u, onclick: () => revoke(u) }, t('doc.revoke'))] : null))),
+      revokeErr,
       openSection(doc, record, holder),
       holder ? grantSection(doc, app) : null,
-      (holder || session.role === 'admin') ? h('div', { class: 'field' }, h('label', { for: 'revoke-totp' }, t('doc.revoke.totp')), h('input', { type: 'text', id: 'revoke-totp', inputmode: 'numeric', autocomplete: 'one-time-code', dir: 'ltr' })) : null,
+      session.role === 'admin' ? shredSection(doc, app) : null,
       h('h2', {}, t('doc.custody')),
-      h('div', { id: 'custody' }, t('loading'))].flat(Infinity).filter(x => x instanceof Node));
+      custody].flat(Infinity).filter(x => x instanceof Node));
     /** @param {string} u */
     async function revoke(u) {
+      revokeErr.textContent = '';
       try {
-        const totp = find(document, '#revoke-totp', HTMLInputElement).value.trim();
+        const totp = find(box, '#revoke-totp', HTMLInputElement).value.trim();
         await api('DELETE', '/v1/documents/' + encodeURIComponent(doc.id) + '/grants/' + encodeURIComponent(u), { headers: { 'X-Amana-TOTP': totp } });
         status(t('doc.revoked', { user: u }), 'ok');
         app.render();
-      } catch (e) { status(needsStepUp(e) ? t('stepup.needed') : errText(e), 'error'); }
+      } catch (e) { revokeErr.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e); }
     }
     try {
       /** @type {{events: CustodyEvent[]}} */
       const c = await api('GET', '/v1/documents/' + encodeURIComponent(doc.id) + '/custody');
-      const rows = c.events.map(e => h('tr', {}, h('td', {}, fmtDate(e.time)), h('td', {}, h('bdi', {}, e.actor)), h('td', {}, h('bdi', { dir: 'ltr' }, e.action)), h('td', {}, t('outcome.' + e.outcome))));
-      byId('custody').replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, [t('audit.time'), t('audit.actor'), t('audit.action'), t('audit.outcome')].map(x => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
-    } catch (e) { byId('custody').replaceChildren(h('p', { class: 'error' }, errText(e))); }
+      const rows = c.events.map(e => h('tr', {}, h('td', {}, fmtDate(e.time)), h('td', {}, code(e.actor)), h('td', {}, label('action.', e.action)), h('td', {}, t('outcome.' + e.outcome))));
+      custody.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, [t('audit.time'), t('audit.actor'), t('audit.action'), t('audit.outcome')].map(x => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows)));
+    } catch (e) { custody.replaceChildren(h('p', { class: 'error' }, errText(e))); }
   })();
 }
 
@@ -140,8 +160,8 @@ function openSection(doc, record, holder) {
       else if (type.startsWith('video/')) preview = h('video', { controls: true, src: url });
       else if (type === 'application/pdf') preview = h('p', {}, h('a', { href: url, target: '_blank', rel: 'noopener' }, t('doc.pdf')));
       const name = typeof pm.file_name === 'string' && pm.file_name ? pm.file_name.replace(/[\/\\]/g, '_') : doc.id;
-      /** @type {[string, string, {dir: string}][]} */
-      const shown = Object.entries(pm).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v), { dir: 'auto' }]);
+      /** @type {[string, import('../dom.js').Child, {dir: string}][]} */
+      const shown = Object.entries(pm).map(([k, v]) => [label('pm.', k), privateValue(k, v), { dir: 'auto' }]);
       out.replaceChildren(
         h('p', { class: 'ok', id: 'verified' }, t('doc.verified', { user: doc.depositor, sha: r.plain_sha256.slice(0, 16) })),
         h('p', {}, h('a', { href: url, download: name, id: 'download' }, t('doc.download', { name }))),
@@ -153,6 +173,49 @@ function openSection(doc, record, holder) {
     }
   }
   return sec;
+}
+
+/**
+ * Shredding (admins only, as the policy allows): the document's id typed
+ * again confirms it, and a fresh code.
+ * @param {Doc} doc
+ * @param {import('../app.js').App} app
+ * @returns {HTMLFormElement}
+ */
+function shredSection(doc, app) {
+  const err = h('p', { class: 'error', id: 'shred-error', role: 'alert' });
+  const form = h('form', { class: 'stack danger', id: 'shred-form' },
+    h('h2', {}, t('doc.shred')), h('p', { class: 'hint', id: 'shred-hint' }, t('doc.shred.hint')),
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: 'shred-confirm' }, t('doc.shred.confirm')), h('input', { type: 'text', id: 'shred-confirm', required: true, dir: 'ltr', spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'shred-hint' })),
+      h('div', { class: 'field' }, h('label', { for: 'shred-totp' }, t('stepup.totp')), h('input', { type: 'text', id: 'shred-totp', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, dir: 'ltr' })),
+      h('button', { type: 'submit', id: 'shred-submit' }, t('doc.shred.submit'))), err);
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    err.textContent = '';
+    if (find(form, '#shred-confirm', HTMLInputElement).value.trim() !== doc.id) { err.textContent = t('doc.shred.mismatch'); return; }
+    try {
+      await api('POST', '/v1/documents/' + encodeURIComponent(doc.id) + '/shred', { headers: { 'X-Amana-TOTP': find(form, '#shred-totp', HTMLInputElement).value.trim() } });
+      status(t('doc.shredded', { id: doc.id }), 'ok');
+      app.render();
+    } catch (e) { err.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e); }
+  });
+  return form;
+}
+
+/**
+ * A private metadata value as the page shows it: a list of names as a
+ * list, hashes and file types as codes, text with its numbers (phone
+ * numbers, dates) isolated left to right.
+ * @param {string} key
+ * @param {unknown} v
+ * @returns {import('../dom.js').Child}
+ */
+function privateValue(key, v) {
+  if (Array.isArray(v)) return h('ul', { class: 'plain' }, v.map(x => h('li', { dir: 'auto' }, ltrRuns(typeof x === 'string' ? x : JSON.stringify(x)))));
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (key === 'plain_sha256' || key === 'media_type' || key === 'file_name' || /^[0-9a-f]{32,}$/.test(s)) return code(s);
+  return ltrRuns(s);
 }
 
 /**

@@ -2,8 +2,8 @@
 // highlighted hits, pages of ten.
 
 import { state } from '../state.js';
-import { t, fmtNum, dirOf } from '../i18n.js';
-import { h } from '../dom.js';
+import { t, tn, fmtNum, fmtYear, fmtDay, label, dirOf } from '../i18n.js';
+import { h, code } from '../dom.js';
 import { api, errText } from '../api.js';
 
 const FACETS = ['collection', 'kind', 'language', 'governorate', 'tags', 'year'];
@@ -19,6 +19,7 @@ const PAGE = 10;
  * @property {string} [governorate]
  * @property {string} [incident_date]
  * @property {Record<string, string[]>} [highlights] HTML-escaped fragments, matches in <mark>, by field
+ * @property {boolean} [can_open] the user holds a key slot and may open it
  */
 
 /**
@@ -56,18 +57,26 @@ export function markedText(fragment) {
 function facetLabel(field, term) {
   if (field === 'language') return t('doclang.' + term);
   if (field === 'kind') return t('kind.' + term);
+  if (field === 'governorate') return label('gov.', term);
+  if (field === 'tags') return label('tag.', term);
+  if (field === 'year') return fmtYear(term);
   return term;
 }
 
 /** @type {import('../app.js').View} */
 export function viewSearch(main) {
   const searchState = state.search;
-  const results = h('div', { id: 'results', 'aria-live': 'polite' });
+  const results = h('div', { id: 'results', 'aria-live': 'polite', tabindex: -1 });
   const facets = h('div', { class: 'facets', id: 'facets' });
+  // Closed on a phone, so that the results come first.
+  const panel = h('details', { class: 'facet-panel', open: matchMedia('(min-width: 48rem)').matches }, h('summary', {}, t('search.filters')), facets);
   const q = h('input', { type: 'search', id: 'q', value: searchState.q, dir: 'auto' });
+  const openable = h('input', { type: 'checkbox', id: 'openable', checked: searchState.openable });
+  openable.addEventListener('change', () => { searchState.openable = openable.checked; searchState.from = 0; run(); });
   const form = h('form', { role: 'search', id: 'search-form', class: 'row' },
     h('div', { class: 'field' }, h('label', { for: 'q' }, t('search.query')), q),
-    h('button', { type: 'submit' }, t('search.submit')));
+    h('button', { type: 'submit' }, t('search.submit')),
+    h('label', { for: 'openable', class: 'hint' }, openable, ' ', t('search.openable')));
   form.addEventListener('submit', ev => { ev.preventDefault(); searchState.q = q.value; searchState.from = 0; run(); });
 
   let latest = 0;
@@ -80,6 +89,7 @@ export function viewSearch(main) {
     p.set('highlight', 'true');
     p.set('from', String(searchState.from));
     p.set('size', String(PAGE));
+    if (searchState.openable) p.set('openable', 'true');
     for (const [f, vals] of Object.entries(searchState.filters)) for (const v of vals) p.append(f, v);
     /** @type {SearchResult} */
     let res;
@@ -113,18 +123,20 @@ export function viewSearch(main) {
       const titleFrag = ((hit.highlights || {}).title || [])[0];
       list.append(h('li', { class: 'hit', lang: hit.language, dir: d, 'data-id': hit.id },
         h('h3', {}, h('a', { href: '#/doc/' + encodeURIComponent(hit.id) }, titleFrag ? markedText(titleFrag) : hit.title)),
+        hit.can_open ? h('p', { class: 'can-open', lang, dir: dirOf(lang) }, t('search.canopen')) : null,
         h('p', { class: 'meta', lang, dir: dirOf(lang) },
-          h('bdi', {}, hit.collection), ' · ', t('kind.' + hit.kind), ' · ', t('doclang.' + hit.language),
-          hit.governorate ? [' · ', h('bdi', {}, hit.governorate)] : null, hit.incident_date ? [' · ', h('bdi', { dir: 'ltr' }, hit.incident_date)] : null),
+          code(hit.collection), ' · ', t('kind.' + hit.kind), ' · ', t('doclang.' + hit.language),
+          hit.governorate ? [' · ', h('bdi', {}, label('gov.', hit.governorate))] : null, hit.incident_date ? [' · ', h('bdi', {}, fmtDay(hit.incident_date))] : null),
         snippets));
     }
     const pager = h('div', { class: 'pager' },
       h('button', { type: 'button', class: 'secondary', id: 'prev', disabled: searchState.from === 0, onclick: () => { searchState.from = Math.max(0, searchState.from - PAGE); run(); } }, t('search.prev')),
       h('span', {}, t('search.page', { from: fmtNum(res.total ? searchState.from + 1 : 0), to: fmtNum(searchState.from + res.hits.length), total: fmtNum(res.total) })),
       h('button', { type: 'button', class: 'secondary', id: 'next', disabled: searchState.from + PAGE >= res.total, onclick: () => { searchState.from += PAGE; run(); } }, t('search.next')));
-    results.replaceChildren(h('p', { id: 'total' }, t('search.total', { n: fmtNum(res.total) })), list, pager);
+    results.replaceChildren(h('p', { id: 'total' }, tn('search.total', res.total)), list, pager);
     results.dataset.q = searchState.q;
   }
-  main.append(h('h1', {}, t('search.title')), form, h('div', { class: 'search-layout' }, h('aside', { 'aria-label': t('search.filters') }, facets), results));
+  const skip = h('a', { class: 'skip', href: '#results', 'data-skip': 'results' }, t('search.skip'));
+  main.append(skip, h('h1', {}, t('search.title')), form, h('div', { class: 'search-layout' }, results, h('aside', { 'aria-label': t('search.filters') }, panel)));
   run();
 }

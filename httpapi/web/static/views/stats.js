@@ -2,7 +2,7 @@
 // with small cells and their complements suppressed by the server ("suppressed").
 
 import { state } from '../state.js';
-import { t, fmtNum, dirOf } from '../i18n.js';
+import { t, fmtNum, fmtYear, label, dirOf } from '../i18n.js';
 import { h, find } from '../dom.js';
 import { api, errText } from '../api.js';
 
@@ -28,25 +28,31 @@ export function viewStats(main) {
       /** @type {Stats} */
       const r = await api('GET', '/v1/stats?by=' + by);
       /** @param {string} k */
-      const label = k => by === 'kind' ? t('kind.' + k) : k;
+      const name = k => by === 'kind' ? t('kind.' + k) : by === 'governorate' ? label('gov.', k) : by === 'year' ? fmtYear(k) : k;
       /** @param {string} c */
       const num = c => c === 'suppressed' ? t('stats.suppressed') : isNaN(Number(c)) ? c : fmtNum(Number(c));
-      const W = 640, rowH = 22, left = 150;
+      // Right to left in Arabic and Sorani: labels at the right edge, bars
+      // growing leftwards, counts beyond the bars' ends. Counts are set left
+      // to right, so that "<5" is never mirrored into "5>".
+      const W = 640, rowH = 24, left = 170;
       const max = Math.max(1, ...r.cells.map(c => Number(c.count) || 0));
       const svg = h('svg', { class: 'chart', id: 'stats-chart', viewBox: `0 0 ${W} ${rowH * r.cells.length + 10}`, role: 'img', 'aria-label': t('stats.chart') });
       const rtl = dirOf(state.lang) === 'rtl';
+      /** @param {number} x @param {number} [w] */
+      const X = (x, w = 0) => rtl ? W - x - w : x;
       r.cells.forEach((c, i) => {
         const n = Number(c.count);
         const small = isNaN(n);
-        const bw = small ? 4 : (W - left - 60) * n / max;
-        svg.append(h('text', { x: rtl ? W - 4 : 4, y: i * rowH + 16, 'text-anchor': rtl ? 'end' : 'start' }, label(c.key[by])),
-          h('rect', { x: rtl ? W - left - bw : left, y: i * rowH + 4, width: bw, height: rowH - 8, fill: small ? '#9ca3af' : '#0b5d55' }),
-          h('text', { x: rtl ? W - left - bw - 4 : left + bw + 4, y: i * rowH + 16, 'text-anchor': rtl ? 'end' : 'start' }, num(c.count)));
+        const bw = small ? 4 : (W - left - 90) * n / max;
+        const y = i * rowH + 17;
+        svg.append(h('text', { x: X(6), y, direction: rtl ? 'rtl' : 'ltr', 'text-anchor': 'start' }, name(c.key[by])),
+          h('rect', { x: X(left, bw), y: i * rowH + 5, width: bw, height: rowH - 8, fill: small ? '#6b7280' : '#0b5d55' }),
+          h('text', { x: X(left + bw + 6), y, direction: 'ltr', 'text-anchor': rtl ? 'end' : 'start', 'unicode-bidi': 'isolate' }, num(c.count)));
       });
       out.replaceChildren(h('p', { id: 'stats-total' }, t('stats.total', { n: num(r.total) })), svg,
         h('table', { id: 'stats-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('facet.' + by)), h('th', { scope: 'col' }, t('stats.count')))),
-          h('tbody', {}, r.cells.map(c => h('tr', {}, h('td', {}, h('bdi', {}, label(c.key[by]))), h('td', {}, h('bdi', { dir: 'ltr' }, num(c.count))))))),
-        h('p', { class: 'hint' }, t('stats.small', { n: r.small_cell })));
+          h('tbody', {}, r.cells.map(c => h('tr', {}, h('td', {}, h('bdi', {}, name(c.key[by]))), h('td', {}, h('bdi', { dir: 'ltr' }, num(c.count))))))),
+        h('p', { class: 'hint' }, t('stats.small', { n: fmtNum(r.small_cell) })));
     } catch (e) { out.replaceChildren(h('p', { class: 'error' }, errText(e))); }
   }
   run();
