@@ -200,11 +200,11 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/documents/{id}/manifest", lim(s.authenticated(s.handleDepositProof))).Methods(http.MethodGet)
 
 	r.Handle("/v1/uploads", lim(s.handleUploadOptions)).Methods(http.MethodOptions)
-	r.Handle("/v1/uploads", lim(tusResumable(s.authenticated(s.streamed(s.handleUploadCreate))))).Methods(http.MethodPost)
+	r.Handle("/v1/uploads", lim(s.authenticated(tusResumable(s.streamed(s.handleUploadCreate))))).Methods(http.MethodPost)
 	r.Handle("/v1/uploads/{id}", lim(s.handleUploadOptions)).Methods(http.MethodOptions)
-	r.Handle("/v1/uploads/{id}", lim(tusResumable(s.authenticated(s.handleUploadHead)))).Methods(http.MethodHead)
-	r.Handle("/v1/uploads/{id}", lim(tusResumable(s.authenticated(s.streamed(s.handleUploadPatch))))).Methods(http.MethodPatch)
-	r.Handle("/v1/uploads/{id}", lim(tusResumable(s.authenticated(s.handleUploadDelete)))).Methods(http.MethodDelete)
+	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.handleUploadHead)))).Methods(http.MethodHead)
+	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.streamed(s.handleUploadPatch))))).Methods(http.MethodPatch)
+	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.handleUploadDelete)))).Methods(http.MethodDelete)
 
 	r.Handle("/v1/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
 	r.Handle("/v1/stats", lim(s.authenticated(s.handleStats))).Methods(http.MethodGet)
