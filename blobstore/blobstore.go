@@ -76,8 +76,22 @@ type Store interface {
 	// (keep may be nil: remove all). Only call it when no writer that
 	// should be removed can be in use.
 	SweepPending(ctx context.Context, keep func(id string) bool) error
+	// PutFile stores r, of size bytes, as the named file, replacing any
+	// file of that name atomically: a reader sees the old bytes or the
+	// new. Names are short, of a-z, 0-9, '.' and '-'. Files are what an
+	// off-site mirror keeps beside the blobs (the vault's sealed records).
+	PutFile(ctx context.Context, name string, r io.Reader, size int64) error
+	// GetFile opens the named file (ErrNotFound if there is none).
+	GetFile(ctx context.Context, name string) (io.ReadCloser, error)
 	// URL names the store, without credentials.
 	URL() string
+}
+
+func checkFileName(name string) error {
+	if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" || name[0] == '.' {
+		return fmt.Errorf("blobstore: invalid file name %q", name)
+	}
+	return nil
 }
 
 // Writer streams a new blob. It is not safe for concurrent use.
@@ -136,6 +150,15 @@ func Open(ctx context.Context, rawURL, dir string) (Store, error) {
 		return OpenS3(ctx, u)
 	}
 	return nil, errors.New("blobstore: unknown scheme: want file:///PATH or s3://BUCKET?endpoint=…")
+}
+
+// OpenCreate is Open, but makes the bucket of an s3:// URL if it does not
+// exist (an off-site mirror's, at its first round).
+func OpenCreate(ctx context.Context, rawURL, dir string) (Store, error) {
+	if u, err := url.Parse(rawURL); err == nil && u.Scheme == "s3" {
+		return InitS3(ctx, u)
+	}
+	return Open(ctx, rawURL, dir)
 }
 
 // Init prepares the store rawURL names for a new vault in dir: it makes

@@ -298,6 +298,54 @@ func (d *Dir) Walk(ctx context.Context, fn func(Sum, int64) error) error {
 	return nil
 }
 
+// PutFile writes the named file in ROOT/files through a temporary file,
+// synced and renamed.
+func (d *Dir) PutFile(ctx context.Context, name string, r io.Reader, size int64) error {
+	if err := checkFileName(name); err != nil {
+		return err
+	}
+	dir := filepath.Join(d.root, "files")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("blobstore: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".partial-")
+	if err != nil {
+		return fmt.Errorf("blobstore: %w", err)
+	}
+	n, err := io.Copy(f, r)
+	if err == nil && n != size {
+		err = fmt.Errorf("%d bytes, want %d", n, size)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("blobstore: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// GetFile opens the named file.
+func (d *Dir) GetFile(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(d.root, "files", name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blobstore: %w", err)
+	}
+	return f, nil
+}
+
 // WalkPending calls fn for every pending blob.
 func (d *Dir) WalkPending(ctx context.Context, fn func(string) error) error {
 	ents, err := os.ReadDir(filepath.Join(d.root, "pending"))

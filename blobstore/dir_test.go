@@ -117,6 +117,38 @@ func storeRoundTrip(t *testing.T, s Store) {
 		t.Fatalf("Walk: %v, %v", seen, err)
 	}
 
+	// Named files: written whole, replaced whole, never listed as blobs.
+	if _, err := s.GetFile(ctx, "records.age"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetFile of a missing file: %v", err)
+	}
+	for _, v := range []string{"first version", "second"} {
+		if err := s.PutFile(ctx, "records.age", strings.NewReader(v), int64(len(v))); err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.GetFile(ctx, "records.age")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(f)
+		f.Close()
+		if string(got) != v {
+			t.Fatalf("GetFile: %q, want %q", got, v)
+		}
+	}
+	for _, bad := range []string{"", "../x", "a/b", ".hidden", "UPPER", strings.Repeat("a", 65)} {
+		if err := s.PutFile(ctx, bad, strings.NewReader("x"), 1); err == nil {
+			t.Errorf("PutFile(%q) accepted", bad)
+		}
+		if _, err := s.GetFile(ctx, bad); err == nil {
+			t.Errorf("GetFile(%q) accepted", bad)
+		}
+	}
+	n := 0
+	s.Walk(ctx, func(Sum, int64) error { n++; return nil })
+	if n != 1 {
+		t.Fatalf("Walk lists %d blobs with a file beside, want 1", n)
+	}
+
 	if err := s.Remove(ctx, sum); err != nil {
 		t.Fatal(err)
 	}

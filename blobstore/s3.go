@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -439,6 +440,42 @@ func (s *S3) Walk(ctx context.Context, fn func(Sum, int64) error) error {
 		}
 	}
 	return nil
+}
+
+// PutFile uploads the object PREFIX/files/NAME in one PUT (files are
+// small), or in parts for a large one.
+func (s *S3) PutFile(ctx context.Context, name string, r io.Reader, size int64) error {
+	if err := checkFileName(name); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, S3PartTimeout)
+	defer cancel()
+	_, err := s.c.PutObject(ctx, s.bucket, s.prefix+"files/"+name, r, size, minio.PutObjectOptions{
+		ContentType: "application/octet-stream", PartSize: uint64(max(s.PartSize, s3MinPartSize)), NumThreads: 1})
+	if err != nil {
+		return fmt.Errorf("blobstore: %w", err)
+	}
+	return nil
+}
+
+// GetFile opens the object PREFIX/files/NAME.
+func (s *S3) GetFile(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
+	key := s.prefix + "files/" + name
+	sctx, cancel := context.WithTimeout(ctx, S3OpTimeout)
+	defer cancel()
+	if _, err := s.c.StatObject(sctx, s.bucket, key, minio.StatObjectOptions{}); notFound(err) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blobstore: %w", err)
+	}
+	obj, err := s.c.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("blobstore: %w", err)
+	}
+	return obj, nil
 }
 
 // WalkPending calls fn for every multipart upload and pending object: a

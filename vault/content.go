@@ -24,6 +24,7 @@ var ErrChanged = errors.New("vault: document changed while reading")
 type Content struct {
 	v          *Vault
 	r          blobstore.Reader // nil for layout 2
+	rpos       int64            // r's position, for sequential reads
 	blob       []byte
 	chunkSize  int64
 	size       int64
@@ -145,8 +146,30 @@ func (r *Content) load(idx int64) error {
 	return nil
 }
 
-// Read implements io.Reader.
+// Read implements io.Reader. From the blob store it reads sequentially
+// (for S3, one streaming GET from the position, not a request per read).
 func (r *Content) Read(p []byte) (int, error) {
+	if r.r != nil {
+		if r.off >= r.size {
+			return 0, io.EOF
+		}
+		if r.off != r.rpos {
+			if _, err := r.r.Seek(r.off, io.SeekStart); err != nil {
+				return 0, err
+			}
+			r.rpos = r.off
+		}
+		n, err := r.r.Read(p[:min(int64(len(p)), r.size-r.off)])
+		r.off += int64(n)
+		r.rpos += int64(n)
+		if errors.Is(err, blobstore.ErrNotFound) {
+			err = ErrChanged
+		}
+		if err == io.EOF && n > 0 {
+			err = nil
+		}
+		return n, err
+	}
 	n, err := r.ReadAt(p, r.off)
 	r.off += int64(n)
 	if err == io.EOF && n > 0 {

@@ -26,11 +26,16 @@ type serverKeys struct {
 	hmac    []byte             // audit HMAC key for person-identifying values
 	slots   []byte             // HMAC key naming key slots' holders (slotKey)
 	signing ed25519.PrivateKey // checkpoint signing key
+	mirror  string             // the key of the mirrored records (mirror.go)
+}
+
+func hkdfDerive(master []byte, label string, n int) ([]byte, error) {
+	return hkdf.Key(sha256.New, master, nil, "amana "+label, n)
 }
 
 func deriveKeys(master []byte) (*serverKeys, error) {
 	derive := func(label string, n int) ([]byte, error) {
-		return hkdf.Key(sha256.New, master, nil, "amana "+label, n)
+		return hkdfDerive(master, label, n)
 	}
 	rec, err := derive("records v1", 32)
 	if err != nil {
@@ -52,7 +57,11 @@ func deriveKeys(master []byte) (*serverKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &serverKeys{records: aead, hmac: mac, slots: slots, signing: ed25519.NewKeyFromSeed(seed)}, nil
+	mirror, err := mirrorKey(master)
+	if err != nil {
+		return nil, err
+	}
+	return &serverKeys{records: aead, hmac: mac, slots: slots, signing: ed25519.NewKeyFromSeed(seed), mirror: mirror}, nil
 }
 
 // sealServerKey encrypts master with the passphrase. workFactor 0 means the

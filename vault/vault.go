@@ -361,6 +361,17 @@ func (v *Vault) Close() error {
 	return err
 }
 
+// PendingBlobs counts the blobs being written: uploads in flight, or,
+// before Open's sweep, what a crash left.
+func (v *Vault) PendingBlobs() (int, error) {
+	n := 0
+	err := v.blobs.WalkPending(context.Background(), func(string) error {
+		n++
+		return nil
+	})
+	return n, err
+}
+
 // BlobStoreURL names the store that holds the documents' ciphertext.
 func (v *Vault) BlobStoreURL() string { return v.blobs.URL() }
 

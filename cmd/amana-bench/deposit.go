@@ -85,6 +85,8 @@ type depositResult struct {
 	AgeDec, Get            []time.Duration
 	AgeEncCPU, AgeDecCPU   []time.Duration
 	AgeEncDisk             []time.Duration    // age -r -o FILE on the work disk + fsync
+	AgeDecDisk             []time.Duration    // age -d -o FILE on the work disk + fsync
+	S3Put, S3Get           []time.Duration    // minio-go alone: the age file up, and down to a file + fsync
 	DepositCPU, GetCPU     [][2]time.Duration // client, server
 	AfterDeposit, AfterGet []string           // the server's RssAnon and RssFile then
 	Load                   []string           // load average at the end of each round
@@ -92,6 +94,7 @@ type depositResult struct {
 	ClientHWM              int64              // VmHWM of this process at the end of the phase
 	ClientAnon, ServerAnon int64              // sampled RssAnon peaks
 	ServerFile             int64              // sampled RssFile peak (bbolt's memory map)
+	ServerTotal            int64              // sampled peak of smaps_rollup Rss: anonymous plus mapped
 	ServerHWM              int64              // VmHWM of the server at the end of the phase
 	GenTime                time.Duration
 }
@@ -205,11 +208,33 @@ func benchDeposit(ctx context.Context, cfg *config, w *world, srv *server) (*dep
 		res.AgeDec = append(res.AgeDec, run.Wall)
 		res.AgeDecCPU = append(res.AgeDecCPU, run.CPU)
 
+		// Its like-for-like peer: age writing the plaintext to the same
+		// disk and making it durable, as a get to a file does.
+		outFile := filepath.Join(cfg.work, "got.bin")
+		start = time.Now()
+		if _, err := runTimed(io.Discard, cfg.age, "-d", "-i", keyFile, "-o", outFile, enc); err != nil {
+			return nil, err
+		}
+		if err := fsyncFile(outFile); err != nil {
+			return nil, err
+		}
+		res.AgeDecDisk = append(res.AgeDecDisk, time.Since(start))
+		os.Remove(outFile)
+
 		logf("deposit round %d/%d: client get", round+1, cfg.rounds)
 		err = cfg.profile(fmt.Sprintf("get-%d", round+1), func() error {
 			m := meterCPU(srv)
 			start := time.Now()
-			got, err := c.Get(ctx, id, ids, io.Discard)
+			out, err := os.Create(outFile)
+			if err != nil {
+				return err
+			}
+			defer os.Remove(outFile)
+			defer out.Close()
+			got, err := c.Get(ctx, id, ids, out)
+			if err == nil {
+				err = out.Sync()
+			}
 			if err != nil {
 				return err
 			}
@@ -225,14 +250,23 @@ func benchDeposit(ctx context.Context, cfg *config, w *world, srv *server) (*dep
 		if err != nil {
 			return nil, fmt.Errorf("get: %w", err)
 		}
+		if strings.HasPrefix(cfg.blobStore, "s3://") {
+			logf("deposit round %d/%d: minio-go alone", round+1, cfg.rounds)
+			up, down, err := plainS3(ctx, cfg.blobStore, enc, filepath.Join(cfg.work, "s3-got.age"))
+			if err != nil {
+				return nil, fmt.Errorf("minio-go alone: %w", err)
+			}
+			res.S3Put = append(res.S3Put, up)
+			res.S3Get = append(res.S3Get, down)
+		}
 		res.Load = append(res.Load, load1())
 	}
 	anon, file := sampler.Stop()
 	res.ClientMaxRSS, res.ClientHWM = selfMaxRSS(), selfHWM()
 	res.ClientAnon = anon[0]
-	res.ServerAnon, res.ServerFile, res.ServerHWM = -1, -1, srv.HWM()
+	res.ServerAnon, res.ServerFile, res.ServerHWM, res.ServerTotal = -1, -1, srv.HWM(), -1
 	if len(anon) > 1 {
-		res.ServerAnon, res.ServerFile = anon[1], file[1]
+		res.ServerAnon, res.ServerFile, res.ServerTotal = anon[1], file[1], sampler.Totals()[1]
 	}
 	c.Logout(ctx)
 	os.Remove(enc)

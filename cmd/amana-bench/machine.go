@@ -178,11 +178,12 @@ func selfMaxRSS() int64 {
 // RssFile counts mapped file pages, such as bbolt's memory map of the vault,
 // which belong to the page cache and are reclaimable.
 type rssSampler struct {
-	paths    []string // /proc/PID/status files
-	peakAnon []int64  // kB
-	peakFile []int64  // kB
-	stop     chan struct{}
-	done     chan struct{}
+	paths     []string // /proc/PID/status files
+	peakAnon  []int64  // kB
+	peakFile  []int64  // kB
+	peakTotal []int64  // kB: Rss of /proc/PID/smaps_rollup, anonymous plus mapped
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 func sampleRSS(every time.Duration, pids ...int) *rssSampler {
@@ -192,6 +193,7 @@ func sampleRSS(every time.Duration, pids ...int) *rssSampler {
 	}
 	s.peakAnon = make([]int64, len(pids))
 	s.peakFile = make([]int64, len(pids))
+	s.peakTotal = make([]int64, len(pids))
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
@@ -200,6 +202,7 @@ func sampleRSS(every time.Duration, pids ...int) *rssSampler {
 			for i, p := range s.paths {
 				s.peakAnon[i] = max(s.peakAnon[i], procField(p, "RssAnon"))
 				s.peakFile[i] = max(s.peakFile[i], procField(p, "RssFile"))
+				s.peakTotal[i] = max(s.peakTotal[i], procField(strings.TrimSuffix(p, "status")+"smaps_rollup", "Rss"))
 			}
 			select {
 			case <-s.stop:
@@ -220,6 +223,16 @@ func (s *rssSampler) Stop() (anon, file []int64) {
 		file = append(file, s.peakFile[i]<<10)
 	}
 	return anon, file
+}
+
+// Totals returns the peaks of anonymous plus mapped memory (smaps_rollup's
+// Rss) in bytes, per process, once stopped.
+func (s *rssSampler) Totals() []int64 {
+	var out []int64
+	for _, kb := range s.peakTotal {
+		out = append(out, kb<<10)
+	}
+	return out
 }
 
 // dirSize is the total size of the regular files under dir.

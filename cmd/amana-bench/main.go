@@ -59,6 +59,7 @@ type config struct {
 	skip               map[string]bool
 	inproc             bool
 	cpuprofile, output string
+	blobStore          string
 }
 
 func (c *config) run(part string) bool { return !c.skip[part] }
@@ -115,6 +116,7 @@ func main() {
 	flag.BoolVar(&cfg.inproc, "inproc", false, "run the server in this process instead of a child (for --cpuprofile of server code; RSS is then not separable)")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of this process per phase into this directory")
 	flag.StringVar(&cfg.output, "o", "", "also write the Markdown report to this file")
+	flag.StringVar(&cfg.blobStore, "blob-store", "", "blob store of the main vault (default: its directory); an s3:// URL also measures minio-go alone uploading and downloading the same ciphertext (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	flag.Parse()
 
 	if cfg.quick {

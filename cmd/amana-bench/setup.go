@@ -135,7 +135,7 @@ func createWorld(cfg *config) (*world, error) {
 
 	v, _, err := vault.Create(w.Dir, w.Pass, vault.NewUser{
 		ID: w.Admin.ID, Recipient: w.Admin.Recipient, TOTPSecret: w.Admin.TOTPSecret,
-	}, vault.Options{ScryptWorkFactor: cfg.scryptWF})
+	}, vault.Options{ScryptWorkFactor: cfg.scryptWF, BlobStore: cfg.blobStore})
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/internal/amanatest"
 	"github.com/amana-vault/amana/internal/demokeys"
+	"github.com/amana-vault/amana/internal/weedtest"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
 	"github.com/amana-vault/amana/vault"
@@ -199,7 +200,15 @@ func crashUsers(list []*amanatest.User) map[string]crashUser {
 	return users
 }
 
-func TestServerCrash(t *testing.T) {
+func TestServerCrash(t *testing.T) { serverCrash(t, "") }
+
+// TestServerCrashS3: the same with the blob store in SeaweedFS.
+func TestServerCrashS3(t *testing.T) {
+	w := weedtest.Start(t)
+	serverCrash(t, w.URL("crash"))
+}
+
+func serverCrash(t *testing.T, blobStore string) {
 	cycles := crashEnvInt("AMANA_CRASH_CYCLES", 5)
 	if testing.Short() && os.Getenv("AMANA_CRASH_CYCLES") == "" {
 		cycles = 2
@@ -214,7 +223,7 @@ func TestServerCrash(t *testing.T) {
 	}
 	if err := amanatest.CreateVault(data, crashPassphrase, list,
 		[]vault.Collection{{ID: "kirkuk-2018", Members: []string{"r.hassan", "r.ahmed", "a.karim", "a.salih"}}},
-		vault.Options{ScryptWorkFactor: amanatest.ScryptWorkFactor}); err != nil {
+		vault.Options{ScryptWorkFactor: amanatest.ScryptWorkFactor, BlobStore: blobStore}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -589,8 +598,8 @@ func crashVerify(t *testing.T, data string, users map[string]crashUser, st *cras
 	if err := v.Check(); err != nil {
 		t.Fatalf("check after the kill: %v", err)
 	}
-	if left, err := os.ReadDir(filepath.Join(data, "blobs", "pending")); err != nil || len(left) != 0 {
-		t.Fatalf("after the sweep, %d pending blobs are left (%v)", len(left), err)
+	if n, err := v.PendingBlobs(); err != nil || n != 0 {
+		t.Fatalf("after the sweep, %d pending blobs are left (%v)", n, err)
 	}
 
 	// Every active document is whole: its content hashes to its record,

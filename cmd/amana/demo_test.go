@@ -14,13 +14,15 @@ import (
 
 	"github.com/amana-vault/amana/internal/amanatest"
 	"github.com/amana-vault/amana/internal/demodata"
+	"github.com/amana-vault/amana/internal/weedtest"
+	"github.com/amana-vault/amana/vault"
 )
 
 // startDemo runs 'amana demo' and returns the server URL and the guide it
 // printed, once it is ready.
-func startDemo(t *testing.T, data string) (*exec.Cmd, string, string, *syncWriter) {
+func startDemo(t *testing.T, data string, extra ...string) (*exec.Cmd, string, string, *syncWriter) {
 	t.Helper()
-	cmd := exec.Command(amanaBin, "demo", "--data", data, "--listen", "127.0.0.1:0", "--keys", "../../keys-example")
+	cmd := exec.Command(amanaBin, append([]string{"demo", "--data", data, "--listen", "127.0.0.1:0", "--keys", "../../keys-example"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -103,8 +105,25 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo deposits 240 documents")
 	}
+	demoTest(t, "")
+}
+
+// TestDemoS3: the demo with its blob store in SeaweedFS.
+func TestDemoS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo deposits 240 documents")
+	}
+	w := weedtest.Start(t)
+	demoTest(t, w.URL("amana-demo"))
+}
+
+func demoTest(t *testing.T, blobStore string) {
 	data := filepath.Join(t.TempDir(), "demo")
-	cmd, url, guide, stderr := startDemo(t, data)
+	var extra []string
+	if blobStore != "" {
+		extra = []string{"--blob-store", blobStore}
+	}
+	cmd, url, guide, stderr := startDemo(t, data, extra...)
 	if !strings.Contains(guide, "Deposited 240 documents") {
 		t.Fatalf("no deposit summary in:\n%s", guide)
 	}
@@ -160,4 +179,31 @@ func TestDemo(t *testing.T) {
 		t.Error("the second run loaded the data again")
 	}
 	stopDemo(t, cmd)
+
+	// The ciphertext is in the blob store the vault recorded, one blob a
+	// document, none missing, none extra.
+	_, pass, err := loadDemoKeys("../../keys-example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(data, pass, vault.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	want := blobStore
+	if want == "" {
+		want = "file://" + filepath.Join(data, "blobs")
+	}
+	if got := v.BlobStoreURL(); !strings.HasPrefix(got, want[:strings.IndexAny(want+"?", "?")]) {
+		t.Errorf("blob store %s, want %s", got, want)
+	}
+	if err := v.Check(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	v.EachActive(func(*vault.Document) error { n++; return nil })
+	if n != 240 {
+		t.Errorf("%d active documents, want 240", n)
+	}
 }

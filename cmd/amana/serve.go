@@ -27,6 +27,8 @@ type serveOptions struct {
 	authRate                                float64
 	authBurst                               int
 	limits                                  connLimits
+	mirror                                  string
+	mirrorInterval                          time.Duration
 }
 
 // connLimits are how long a connection may take over each part of a
@@ -67,7 +69,7 @@ func (l connLimits) check() error {
 func newServeCmd() *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
-		Use:   "serve --data DIR [--listen 127.0.0.1:8443] [--passphrase-file F] [--tls-cert C --tls-key K]",
+		Use:   "serve --data DIR [--listen 127.0.0.1:8443] [--passphrase-file F] [--tls-cert C --tls-key K] [--mirror URL]",
 		Short: "Serve the vault's HTTP API",
 		Long: `Unseal the vault with its passphrase and serve the /v1 HTTP API. A wrong
 passphrase refuses to start. On SIGINT or SIGTERM the server stops taking
@@ -79,9 +81,15 @@ loopback or behind a TLS-terminating proxy on the same host.
 
 Requests the server refuses are audited, with their route and reason; the
 refusals of one client address, user, route and reason are counted in at
-most two events a minute, so that nobody can flood the log with them.`,
+most two events a minute, so that nobody can flood the log with them.
+
+--mirror keeps an off-site mirror up to date, as 'amana mirror' does: a
+round at start, then one every --mirror-interval after the last ended (the
+mirror lags by at most an interval plus a round). Rounds are logged
+("mirrored"); a failed one is logged and retried at the next.`,
 		Example: `  amana serve --data /srv/amana --passphrase-file /etc/amana/passphrase
-  amana serve --data /srv/amana --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
+  amana serve --data /srv/amana --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
+  amana serve --data /srv/amana --mirror 's3://amana-mirror?endpoint=https://s3.abroad.example&region=eu-1'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.data == "" {
@@ -111,6 +119,8 @@ most two events a minute, so that nobody can flood the log with them.`,
 	cmd.Flags().StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	cmd.Flags().Float64Var(&o.authRate, "auth-rate", 10, "login requests per second allowed per client address")
 	cmd.Flags().IntVar(&o.authBurst, "auth-burst", 60, "burst of login requests allowed per client address (an office behind one address)")
+	cmd.Flags().StringVar(&o.mirror, "mirror", "", "keep an off-site mirror at this URL (file:///PATH or s3://BUCKET?endpoint=…)")
+	cmd.Flags().DurationVar(&o.mirrorInterval, "mirror-interval", server.DefaultMirrorInterval, "time between the end of a mirror round and the start of the next")
 	addLimitFlags(cmd, &o.limits)
 	return cmd
 }
@@ -127,6 +137,7 @@ func serve(ctx context.Context, ln net.Listener, o serveOptions, passphrase stri
 		Version:       version,
 		HeaderTimeout: o.limits.header, BodyTimeout: o.limits.body,
 		StallTimeout: o.limits.stall, IdleTimeout: o.limits.idle,
+		Mirror: o.mirror, MirrorInterval: o.mirrorInterval,
 		API: func(c *httpapi.Config) {
 			c.AuthRate, c.AuthBurst = rate.Limit(o.authRate), o.authBurst
 		},

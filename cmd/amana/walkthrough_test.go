@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amana-vault/amana/internal/weedtest"
 )
 
 // The README walkthrough, run as a new user would run it: the real binary
@@ -166,6 +168,19 @@ func TestWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the walkthrough starts the demo, which deposits 240 documents")
 	}
+	walkthroughTest(t, "")
+}
+
+// TestWalkthroughS3: the same with the demo's blob store in SeaweedFS.
+func TestWalkthroughS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the walkthrough starts the demo, which deposits 240 documents")
+	}
+	w := weedtest.Start(t)
+	walkthroughTest(t, w.URL("amana-walkthrough"))
+}
+
+func walkthroughTest(t *testing.T, blobStore string) {
 	if _, err := exec.LookPath("oathtool"); err != nil {
 		t.Fatal("oathtool is needed for the walkthrough's TOTP codes (Debian: apt-get install oathtool)")
 	}
@@ -198,7 +213,11 @@ func TestWalkthrough(t *testing.T) {
 
 	// 1. amana demo --data DIR --listen 127.0.0.1:0
 	t.Log("step 1: start the demo")
-	demo, url, guide, demoErr := startDemo(t, filepath.Join(tmp, "amana-demo"))
+	var extra []string
+	if blobStore != "" {
+		extra = []string{"--blob-store", blobStore}
+	}
+	demo, url, guide, demoErr := startDemo(t, filepath.Join(tmp, "amana-demo"), extra...)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {

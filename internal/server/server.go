@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/amana-vault/amana/blobstore"
 	"github.com/amana-vault/amana/httpapi"
 	"github.com/amana-vault/amana/search"
 	"github.com/amana-vault/amana/search/indexer"
@@ -101,7 +102,17 @@ type Config struct {
 	// (defaults DefaultHeaderTimeout…). BodyTimeout and StallTimeout go
 	// to the API's configuration, where API may still change them.
 	HeaderTimeout, BodyTimeout, StallTimeout, IdleTimeout time.Duration
+
+	// Mirror, if set, is the URL of an off-site mirror (a blob store URL:
+	// file:///PATH or s3://…) that the server brings up to date at start
+	// and then every MirrorInterval (default DefaultMirrorInterval), one
+	// round at a time (vault.Mirror).
+	Mirror         string
+	MirrorInterval time.Duration
 }
+
+// DefaultMirrorInterval is how often a mirror round starts, at most.
+const DefaultMirrorInterval = 5 * time.Minute
 
 // Server is a running server.
 type Server struct {
@@ -189,6 +200,16 @@ func Start(cfg Config) (s *Server, err error) {
 	// now rather than whenever the heap next shrinks.
 	debug.FreeOSMemory()
 	s.log.Info("blob store", "url", s.v.BlobStoreURL())
+	var mirror blobstore.Store
+	if cfg.Mirror != "" {
+		if mirror, err = blobstore.OpenCreate(context.Background(), cfg.Mirror, ""); err != nil {
+			s.v.Close()
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		if cfg.MirrorInterval <= 0 {
+			cfg.MirrorInterval = DefaultMirrorInterval
+		}
+	}
 	if s.ix, err = search.Open(filepath.Join(cfg.DataDir, IndexDir)); err != nil {
 		s.v.Close()
 		return nil, err
@@ -226,6 +247,9 @@ func Start(cfg Config) (s *Server, err error) {
 	s.stopTick = stop
 	if cfg.Interval > 0 {
 		s.ticking.Go(func() { s.tick(tickCtx, cfg.Interval) })
+	}
+	if mirror != nil {
+		s.ticking.Go(func() { s.mirror(tickCtx, mirror, cfg.MirrorInterval) })
 	}
 
 	scheme := "http"
@@ -266,6 +290,31 @@ func (s *Server) tick(ctx context.Context, every time.Duration) {
 			if _, err := s.v.SweepUploads(); err != nil {
 				s.log.Error("sweeping expired uploads", "err", err.Error())
 			}
+		}
+	}
+}
+
+// mirror runs a mirror round at once and then every interval after the
+// last one ended, until ctx is done. A failed round is logged and the
+// next one tries again: the mirror lags by up to an interval plus a round.
+func (s *Server) mirror(ctx context.Context, to blobstore.Store, every time.Duration) {
+	for {
+		start := time.Now()
+		rep, err := s.v.Mirror(ctx, to)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Error("mirror", "to", to.URL(), "err", err.Error())
+		default:
+			s.log.Info("mirrored", "to", to.URL(), "documents", rep.Documents, "copied", rep.Copied,
+				"copied_bytes", rep.CopiedBytes, "removed", rep.Removed, "audit_events", rep.AuditSize,
+				"seconds", time.Since(start).Seconds())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
 		}
 	}
 }
