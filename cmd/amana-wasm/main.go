@@ -9,6 +9,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"syscall/js"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 var (
 	keys   *inbrowser.Keyring
 	signer *inbrowser.SigningKey
+	stream *inbrowser.StreamDeposit // the deposit being sealed slice by slice
 )
 
 // fail reports an error to the page, with the document protocol's code
@@ -52,6 +54,8 @@ func toJS(b []byte) js.Value {
 	js.CopyBytesToJS(a, b)
 	return a
 }
+
+var errNoStream = errors.New("no deposit is being sealed: call sealStart first")
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
@@ -163,6 +167,60 @@ func main() {
 			return map[string]any{"id": d.ID, "public": string(d.Public), "consent_scopes": scopes,
 				"manifest": string(d.Manifest), "manifest_sig": string(d.ManifestSig),
 				"slots": slots, "content": toJS(d.Content), "private": b64(d.Private),
+				"cipher_sha256": d.CipherSHA256, "plain_sha256": d.PlainSHA256}
+		}),
+		"sealStart": fn(func(a []js.Value) any {
+			// A deposit request (JSON text) and the file's size: the
+			// document id, slots, public metadata and scopes as signed,
+			// the age file's length and its first bytes (the header).
+			var req inbrowser.DepositRequest
+			if err := json.Unmarshal([]byte(a[0].String()), &req); err != nil {
+				return fail(err)
+			}
+			d, err := signer.StartDeposit(req, int64(a[1].Float()))
+			if err != nil {
+				return fail(err)
+			}
+			head, err := d.Write(nil)
+			if err != nil {
+				return fail(err)
+			}
+			stream = d
+			slots := map[string]any{}
+			for id, b := range d.Slots() {
+				slots[id] = b64(b)
+			}
+			scopes := make([]any, len(d.Scopes()))
+			for i, sc := range d.Scopes() {
+				scopes[i] = sc
+			}
+			return map[string]any{"id": d.ID(), "public": string(d.Public()), "consent_scopes": scopes,
+				"slots": slots, "length": float64(d.Length), "content": toJS(head)}
+		}),
+		"sealWrite": fn(func(a []js.Value) any {
+			if stream == nil {
+				return fail(errNoStream)
+			}
+			plain := bytesOf(a[0])
+			ct, err := stream.Write(plain)
+			clear(plain)
+			if err != nil {
+				stream = nil
+				return fail(err)
+			}
+			return map[string]any{"content": toJS(ct)}
+		}),
+		"sealFinish": fn(func(a []js.Value) any {
+			if stream == nil {
+				return fail(errNoStream)
+			}
+			d, err := stream.Finish(time.Now())
+			stream = nil
+			if err != nil {
+				return fail(err)
+			}
+			return map[string]any{"manifest": string(d.Manifest), "manifest_sig": string(d.ManifestSig),
+				"content": toJS(d.Content), "private": b64(d.Private),
 				"cipher_sha256": d.CipherSHA256, "plain_sha256": d.PlainSHA256}
 		}),
 		"checkKeys": fn(func(a []js.Value) any {

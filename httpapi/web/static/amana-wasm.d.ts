@@ -58,6 +58,29 @@ interface AmanaWasmSignedDeposit {
   plain_sha256: string;
 }
 
+/** A deposit begun slice by slice (sealStart): what the meta part carries, the age file's length and its first bytes. */
+interface AmanaWasmStreamStart {
+  id: string;
+  /** The public metadata as hashed into the manifest: send exactly this text as the meta part's "public". */
+  public: string;
+  consent_scopes: string[];
+  slots: Record<string, string>;
+  /** The length of the whole age file: the upload's Upload-Length. */
+  length: number;
+  /** The ciphertext so far (the age header). */
+  content: Uint8Array<ArrayBuffer>;
+}
+
+/** The end of a deposit sealed slice by slice: the last ciphertext and what the final part carries. */
+interface AmanaWasmStreamEnd {
+  manifest: string;
+  manifest_sig: string;
+  content: Uint8Array<ArrayBuffer>;
+  private: string;
+  cipher_sha256: string;
+  plain_sha256: string;
+}
+
 /** What sealDeposit's JSON text describes. */
 interface AmanaDepositRequest {
   /** User id to age recipient, each proven by the audit log (checkKeys). */
@@ -118,6 +141,12 @@ interface AmanaWasm {
   rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
   /** Seals a deposit (an AmanaDepositRequest as JSON text) and signs its manifest with the signing key loaded. */
   sealDeposit(requestJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSignedDeposit>;
+  /** Begins sealing a deposit of a file of size bytes, slice by slice; only one at a time. */
+  sealStart(requestJSON: string, size: number): AmanaWasmResult<AmanaWasmStreamStart>;
+  /** Seals the next slice of the file; the ciphertext made since the last call. */
+  sealWrite(plain: Uint8Array): AmanaWasmResult<{ content: Uint8Array<ArrayBuffer> }>;
+  /** Ends the file and signs the deposit's manifest with the signing key loaded. */
+  sealFinish(): AmanaWasmResult<AmanaWasmStreamEnd>;
   /** Checks a user's keys: the answer of GET /v1/users/{id}/keys (its exact text), with the vault's verifier key, the last checkpoint verified ("" for none), the keys pinned for the user (a pin's JSON, "" for none), and whether to accept keys that differ from the pinned ones. */
   checkKeys(user: string, answer: string, verifierKey: string, lastCheckpoint: string, pinnedJSON: string, accept: boolean): AmanaWasmResult<AmanaWasmCheckedKeys>;
   /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array); json is an AmanaRedaction. */
