@@ -328,7 +328,10 @@ func retryable(ctx context.Context, err error) bool {
 	}
 	var ae *Error
 	if errors.As(err, &ae) {
-		return ae.Status >= 500 || ae.Status == http.StatusTooManyRequests && ae.Code != "too_many_uploads"
+		// A body that broke on the way (interrupted, stalled) is the
+		// network's doing too.
+		return ae.Status >= 500 || ae.Status == http.StatusTooManyRequests && ae.Code != "too_many_uploads" ||
+			ae.Status == http.StatusRequestTimeout || ae.Code == "interrupted"
 	}
 	return true
 }

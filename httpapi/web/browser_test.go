@@ -35,6 +35,12 @@ func artifacts(t *testing.T) string {
 // returns a tab's context.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	return browserFor(t, 90*time.Second)
+}
+
+// browserFor is browser with a tab that lives at most d.
+func browserFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -58,7 +64,7 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	tctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(cancelT)
 	return tctx
 }

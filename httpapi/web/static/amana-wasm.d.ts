@@ -143,8 +143,8 @@ interface AmanaWasm {
   sealDeposit(requestJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSignedDeposit>;
   /** Begins sealing a deposit of a file of size bytes, slice by slice; only one at a time. */
   sealStart(requestJSON: string, size: number): AmanaWasmResult<AmanaWasmStreamStart>;
-  /** Seals the next slice of the file; the ciphertext made since the last call. */
-  sealWrite(plain: Uint8Array): AmanaWasmResult<{ content: Uint8Array<ArrayBuffer> }>;
+  /** Seals the next slice of the file and copies the ciphertext made since the last call into out (at least the slice's length + 1 MiB); n is its length. */
+  sealWrite(plain: Uint8Array, out: Uint8Array): AmanaWasmResult<{ n: number }>;
   /** Ends the file and signs the deposit's manifest with the signing key loaded. */
   sealFinish(): AmanaWasmResult<AmanaWasmStreamEnd>;
   /** Checks a user's keys: the answer of GET /v1/users/{id}/keys (its exact text), with the vault's verifier key, the last checkpoint verified ("" for none), the keys pinned for the user (a pin's JSON, "" for none), and whether to accept keys that differ from the pinned ones. */

@@ -67,6 +67,17 @@ async function patch(path, offset, bytes) {
   return Number(resp.headers.get('Upload-Offset'));
 }
 
+/**
+ * Whether a refusal is one a later attempt may not get: a server error, a
+ * conflict over the offset (another request still writing, say), or a body
+ * that broke on the way (interrupted, stalled).
+ * @param {APIError} e
+ * @returns {boolean}
+ */
+function retryable(e) {
+  return e.status >= 500 || e.status === 409 || e.status === 423 || e.status === 408 || e.code === 'interrupted';
+}
+
 /** @param {number} ms */
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
@@ -91,7 +102,7 @@ export async function sendAt(path, offset, bytes, onResume) {
       failures = 0;
       continue;
     } catch (e) {
-      if (e instanceof APIError && e.status < 500 && e.status !== 409 && e.status !== 423) throw e;
+      if (e instanceof APIError && !retryable(e)) throw e;
       if (++failures > 10) throw e;
     }
     for (;;) {

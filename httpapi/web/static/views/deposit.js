@@ -18,7 +18,7 @@ const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
 const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'];
 const DOC_LANGS = ['ar', 'ckb', 'kmr', 'en'];
 /** How much of the file is read and sealed at a time. */
-const SLICE = 8 << 20;
+const SLICE = 4 << 20;
 const GOVERNORATES = ['Anbar', 'Babil', 'Baghdad', 'Basra', 'Dhi Qar', 'Diyala', 'Duhok', 'Erbil', 'Halabja', 'Karbala', 'Kirkuk', 'Maysan', 'Muthanna', 'Najaf', 'Nineveh', 'Qadisiyyah', 'Salah al-Din', 'Sulaymaniyah', 'Wasit'];
 
 /** @typedef {{id: string, members?: string[], custodians?: string[]}} Collection */
@@ -159,11 +159,12 @@ export function viewDeposit(main) {
       progress.dataset.resumed = '0';
       const onResume = () => { progress.dataset.resumed = String(Number(progress.dataset.resumed) + 1); };
       let offset = await sendAt(path, 0, start.content, onResume);
-      for (let pos = 0; pos < file.size; pos += SLICE) {
-        const plain = new Uint8Array(await file.slice(pos, pos + SLICE).arrayBuffer());
-        const ct = wasmCall(w.sealWrite(plain)).content;
+      // One buffer for the ciphertext of every slice: memory stays flat however long the file.
+      const out = new Uint8Array(SLICE + (1 << 20));
+      for await (const plain of slices(file)) {
+        const n = wasmCall(w.sealWrite(plain, out)).n;
         plain.fill(0);
-        offset = await sendAt(path, offset, ct, onResume);
+        offset = await sendAt(path, offset, out.subarray(0, n), onResume);
         progress.value = Math.floor(100 * offset / start.length);
       }
       const sealed = wasmCall(w.sealFinish());
@@ -182,4 +183,13 @@ export function viewDeposit(main) {
       result.replaceChildren(keyErrorView(e, errText(e), () => {}));
     } finally { btn.disabled = false; }
   });
+}
+
+/**
+ * The file, SLICE bytes at a time.
+ * @param {Blob} file
+ * @returns {AsyncGenerator<Uint8Array<ArrayBuffer>>}
+ */
+async function* slices(file) {
+  for (let pos = 0; pos < file.size; pos += SLICE) yield new Uint8Array(await file.slice(pos, pos + SLICE).arrayBuffer());
 }
