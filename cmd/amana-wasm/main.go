@@ -20,9 +20,10 @@ import (
 )
 
 var (
-	keys   *inbrowser.Keyring
-	signer *inbrowser.SigningKey
-	stream *inbrowser.StreamDeposit // the deposit being sealed slice by slice
+	keys    *inbrowser.Keyring
+	signer  *inbrowser.SigningKey
+	stream  *inbrowser.StreamDeposit // the deposit being sealed slice by slice
+	scratch []byte                   // its last slice of plaintext, cleared
 )
 
 // fail reports an error to the page, with the document protocol's code
@@ -198,17 +199,30 @@ func main() {
 				"slots": slots, "length": float64(d.Length), "content": toJS(head)}
 		}),
 		"sealWrite": fn(func(a []js.Value) any {
+			// The next slice of the file, and where to put its ciphertext
+			// (at least the slice's length + 1 MiB): both buffers are the
+			// page's to reuse, and so is the module's copy of the slice,
+			// so that a long file makes no garbage slice after slice.
 			if stream == nil {
 				return fail(errNoStream)
 			}
-			plain := bytesOf(a[0])
+			n := a[0].Get("length").Int()
+			if cap(scratch) < n {
+				scratch = make([]byte, n)
+			}
+			plain := scratch[:n]
+			js.CopyBytesToGo(plain, a[0])
 			ct, err := stream.Write(plain)
 			clear(plain)
+			if err == nil && a[1].Get("length").Int() < len(ct) {
+				err = errors.New("the buffer for the ciphertext is too small")
+			}
 			if err != nil {
 				stream = nil
 				return fail(err)
 			}
-			return map[string]any{"content": toJS(ct)}
+			js.CopyBytesToJS(a[1], ct)
+			return map[string]any{"n": len(ct)}
 		}),
 		"sealFinish": fn(func(a []js.Value) any {
 			if stream == nil {

@@ -144,7 +144,7 @@ func (d *StreamDeposit) Slots() map[string][]byte { return d.slots }
 func (d *StreamDeposit) Scopes() []string         { return d.scopes }
 
 // Write seals the next slice of plaintext and returns the ciphertext made
-// since the last call (the header first).
+// since the last call (the header first), valid until the next call.
 func (d *StreamDeposit) Write(p []byte) ([]byte, error) {
 	if d.sw == nil {
 		return nil, errors.New("the deposit is finished")
@@ -160,7 +160,7 @@ func (d *StreamDeposit) Write(p []byte) ([]byte, error) {
 }
 
 func (d *StreamDeposit) take() []byte {
-	b := bytes.Clone(d.out.Bytes())
+	b := d.out.Bytes()
 	d.out.Reset()
 	return b
 }
