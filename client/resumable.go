@@ -255,7 +255,15 @@ func (c *Client) DepositResumable(ctx context.Context, req DepositRequest, opts 
 			}
 			continue
 		}
-		if errors.As(err, &ae) && ae.Status/100 == 4 && ae.Status != http.StatusConflict && ae.Status != http.StatusTooManyRequests {
+		if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+			// The upload is not complete after all (a server that held
+			// its tail in memory restarted): ask again and send the rest.
+			if err := backoff(err); err != nil {
+				return nil, rep, err
+			}
+			continue
+		}
+		if errors.As(err, &ae) && ae.Status/100 == 4 && ae.Status != http.StatusTooManyRequests {
 			// Refused: the upload is gone or useless, and so is the spool.
 			os.RemoveAll(opts.Spool)
 		}
