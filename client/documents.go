@@ -70,6 +70,59 @@ type Deposited struct {
 // server. The server sees only ciphertext. A depositor whose role the
 // consent does not cover (a researcher without research) holds no slot.
 func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, error) {
+	p, err := c.prepareDeposit(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	var digest envelope.Digest
+	doc := new(Document)
+	err = c.upload(ctx, http.MethodPost, "/v1/documents", "", p.meta(), func(w io.Writer) (map[string]any, error) {
+		s, err := p.dep.Seal(w, req.Content, req.Private)
+		if err != nil {
+			return nil, err
+		}
+		digest = s.Digest
+		p.seal(s)
+		return p.final(&req, c.now())
+	}, doc)
+	if err != nil {
+		return nil, err
+	}
+	return &Deposited{Document: doc, Digest: digest}, nil
+}
+
+// preparedDeposit is a deposit whose key slots are made: what its requests
+// carry besides the ciphertext. It holds no secret once sealed (the
+// document key is dropped), so a resumable deposit keeps it on disk.
+type preparedDeposit struct {
+	dep     *envelope.Deposit
+	ID      string            `json:"id"`
+	Public  json.RawMessage   `json:"public"` // as signed: its bytes must not change
+	Consent Consent           `json:"consent"`
+	Slots   map[string][]byte `json:"slots"`
+	// From the request, for the manifest.
+	Collection    string   `json:"collection"`
+	Kind          string   `json:"kind"`
+	Depositor     string   `json:"depositor"`
+	PublicSHA256  string   `json:"public_sha256"`
+	ConsentScopes []string `json:"consent_scopes"`
+	// From sealing.
+	Digest       envelope.Digest `json:"digest"`
+	CipherSHA256 string          `json:"cipher_sha256"`
+	Private      []byte          `json:"private"`
+	Commitment   string          `json:"commitment"`
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// prepareDeposit fetches and checks the recipients of req and makes the
+// document key and its slots.
+func (c *Client) prepareDeposit(ctx context.Context, req *DepositRequest) (*preparedDeposit, error) {
 	recips, err := c.Recipients(ctx, req.Collection, req.Consent.Scopes...)
 	if err != nil {
 		return nil, err
@@ -109,48 +162,54 @@ func (c *Client) Deposit(ctx context.Context, req DepositRequest) (*Deposited, e
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
 	consent := req.Consent
 	consent.Scopes = slices.Compact(slices.Sorted(slices.Values(consent.Scopes)))
 	id := newDocID()
-	meta := map[string]any{
-		"id": id, "collection": req.Collection, "kind": req.Kind, "public": json.RawMessage(public), "consent": consent, "slots": dep.Slots,
+	return &preparedDeposit{
+		dep: dep, ID: id, Public: public, Consent: consent, Slots: dep.Slots,
+		Collection: req.Collection, Kind: req.Kind, Depositor: req.Depositor,
+		PublicSHA256: manifest.PublicSHA256(public), ConsentScopes: consent.Scopes,
+	}, nil
+}
+
+// meta is the deposit's meta part.
+func (p *preparedDeposit) meta() map[string]any {
+	return map[string]any{
+		"id": p.ID, "collection": p.Collection, "kind": p.Kind, "public": p.Public, "consent": p.Consent, "slots": p.Slots,
 	}
-	var digest envelope.Digest
-	doc := new(Document)
-	err = c.upload(ctx, http.MethodPost, "/v1/documents", "", meta, func(w io.Writer) (map[string]any, error) {
-		s, err := dep.Seal(w, req.Content, req.Private)
-		if err != nil {
-			return nil, err
-		}
-		digest = s.Digest
-		m := &manifest.Manifest{
-			Format: manifest.Format, ID: id, Collection: req.Collection, Kind: req.Kind,
-			Depositor: req.Depositor, DepositedAt: manifest.FormatTime(now()),
-			CipherSHA256:    hex.EncodeToString(s.CipherSHA256[:]),
-			PlainCommitment: s.Commitment,
-			PublicSHA256:    manifest.PublicSHA256(public),
-			ConsentScopes:   consent.Scopes,
-		}
-		var sig []byte
-		if req.Signer != nil {
-			sig, err = manifest.Sign(m, req.Signer)
-		} else if err = m.Check(); err == nil {
-			sig, err = req.Sign(m.Bytes())
-		}
-		if err != nil {
-			return nil, fmt.Errorf("signing the deposit: %w", err)
-		}
-		return map[string]any{"cipher_sha256": m.CipherSHA256, "private": s.Private,
-			"manifest": string(m.Bytes()), "manifest_sig": string(sig)}, nil
-	}, doc)
+}
+
+// seal records what sealing produced, and forgets the document key.
+func (p *preparedDeposit) seal(s *envelope.Sealed) {
+	p.Digest = s.Digest
+	p.CipherSHA256 = hex.EncodeToString(s.CipherSHA256[:])
+	p.Private = s.Private
+	p.Commitment = s.Commitment
+	p.dep = nil
+}
+
+// final signs the deposit's manifest, dated now, and returns the final part.
+func (p *preparedDeposit) final(req *DepositRequest, now time.Time) (map[string]any, error) {
+	m := &manifest.Manifest{
+		Format: manifest.Format, ID: p.ID, Collection: p.Collection, Kind: p.Kind,
+		Depositor: p.Depositor, DepositedAt: manifest.FormatTime(now),
+		CipherSHA256:    p.CipherSHA256,
+		PlainCommitment: p.Commitment,
+		PublicSHA256:    p.PublicSHA256,
+		ConsentScopes:   p.ConsentScopes,
+	}
+	var sig []byte
+	var err error
+	if req.Signer != nil {
+		sig, err = manifest.Sign(m, req.Signer)
+	} else if err = m.Check(); err == nil {
+		sig, err = req.Sign(m.Bytes())
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("signing the deposit: %w", err)
 	}
-	return &Deposited{Document: doc, Digest: digest}, nil
+	return map[string]any{"cipher_sha256": m.CipherSHA256, "private": p.Private,
+		"manifest": string(m.Bytes()), "manifest_sig": string(sig)}, nil
 }
 
 // newDocID returns a fresh document id: 128 random bits as 26 lower-case

@@ -136,6 +136,78 @@ func (d *Deposit) Seal(dst io.Writer, src io.Reader, private map[string]any) (*S
 	return d.sealPrivate(dg, p)
 }
 
+// SealWriter is Seal for a caller that pushes the plaintext piece by
+// piece (a browser reading a file slice by slice): the age file it writes
+// to dst is made the same way. Its header is in dst once NewSealWriter
+// returns, so the file's length is known before the plaintext is read
+// (CipherSize).
+type SealWriter struct {
+	d             *Deposit
+	w             io.WriteCloser
+	plain, cipher *hasher
+	private       map[string]any
+	header        int64
+}
+
+// NewSealWriter starts sealing into dst; private is as for Seal.
+func (d *Deposit) NewSealWriter(dst io.Writer, private map[string]any) (*SealWriter, error) {
+	s := &SealWriter{d: d, plain: newHasher(), cipher: newHasher(), private: maps.Clone(private)}
+	cw := &countingWriter{w: io.MultiWriter(dst, s.cipher)}
+	w, err := age.Encrypt(cw, d.Key.r)
+	if err != nil {
+		s.plain.Close()
+		s.cipher.Close()
+		return nil, fmt.Errorf("envelope: encrypting content: %w", err)
+	}
+	s.w, s.header = w, cw.n
+	return s, nil
+}
+
+// CipherSize is the length of the age file of size bytes of plaintext.
+func (s *SealWriter) CipherSize(size int64) int64 {
+	const chunk = 64 << 10
+	chunks := max(1, (size+chunk-1)/chunk)
+	return s.header + size + chunks*16
+}
+
+// Write encrypts p. Ciphertext reaches dst in 64 KiB chunks.
+func (s *SealWriter) Write(p []byte) (int, error) {
+	s.plain.Write(p)
+	return s.w.Write(p)
+}
+
+// Close ends the age file and seals the private metadata with the
+// plaintext's digest and a fresh commitment nonce.
+func (s *SealWriter) Close() (*Sealed, error) {
+	defer s.plain.Close()
+	defer s.cipher.Close()
+	if err := s.w.Close(); err != nil {
+		return nil, fmt.Errorf("envelope: encrypting content: %w", err)
+	}
+	var dg Digest
+	dg.PlainSHA256, dg.PlainSize = s.plain.Sum()
+	dg.CipherSHA256, dg.CipherSize = s.cipher.Sum()
+	nonce := make([]byte, 32)
+	rand.Read(nonce)
+	p := s.private
+	if p == nil {
+		p = map[string]any{}
+	}
+	p[NonceField] = hex.EncodeToString(nonce)
+	return s.d.sealPrivate(dg, p)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // Rekey re-encrypts the ciphertext src, encrypted to old, into dst under this
 // deposit's new key, and reseals private (the document's private metadata as
 // its readers decrypted it, commitment nonce included). The plaintext must

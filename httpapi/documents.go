@@ -23,6 +23,10 @@ import (
 //	final    application/json     {"cipher_sha256": hex, "private": base64 age file,
 //	                               "manifest": text, "manifest_sig": armored SSH signature}
 //
+// When meta names a complete resumable upload of the caller's ("upload":
+// its id, /v1/uploads), the ciphertext is that upload's and the content
+// part is left out: meta, then final.
+//
 // The vault checks the ciphertext against cipher_sha256, and a deposit's
 // signed manifest against the deposit and the depositor's signing key,
 // before the document becomes visible (docs/document-protocol.md).
@@ -38,6 +42,7 @@ type depositMeta struct {
 	Public     json.RawMessage   `json:"public"` // kept as sent: the manifest signs its bytes
 	Consent    vault.Consent     `json:"consent"`
 	Slots      map[string][]byte `json:"slots"` // base64 in JSON
+	Upload     string            `json:"upload,omitempty"`
 }
 
 type depositFinal struct {
@@ -100,33 +105,22 @@ func decodePart(p *multipart.Part, max int64, v any) error {
 // streamUpload copies the content part into up and commits it with the
 // final part, which for a deposit must carry the signed manifest. On any
 // failure the upload is aborted: nothing is left.
-func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *vault.Upload, deposit bool) (*vault.Document, error) {
-	p, err := next("content")
-	if err != nil {
-		up.Abort()
-		return nil, err
-	}
-	buf := make([]byte, 256<<10)
-	uw := &vaultWriter{up: up}
-	if _, err := io.CopyBuffer(uw, p, buf); err != nil {
-		up.Abort()
-		if uw.err != nil {
-			return nil, uw.err // the vault refused the content, or failed to store it
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *vault.Upload, deposit, resumed bool) (*vault.Document, error) {
+	if !resumed {
+		if err := s.streamContent(next, up); err != nil {
 			return nil, err
 		}
-		if bodyTimedOut(err) {
-			return nil, newError(http.StatusRequestTimeout, "timeout", "the upload stalled: no data arrived in time")
-		}
-		return nil, newError(http.StatusBadRequest, "bad_multipart", "reading content: upload interrupted or malformed")
 	}
-	p, err = next("final")
+	p, err := next("final")
 	if err != nil {
 		up.Abort()
 		return nil, err
 	}
+	return s.finishUpload(p, up, deposit)
+}
+
+// finishUpload reads the final part and commits up with it.
+func (s *Server) finishUpload(p *multipart.Part, up *vault.Upload, deposit bool) (*vault.Document, error) {
 	var fin depositFinal
 	if err := decodePart(p, maxFinalPart, &fin); err != nil {
 		up.Abort()
@@ -150,6 +144,33 @@ func (s *Server) streamUpload(next func(string) (*multipart.Part, error), up *va
 	return up.Commit([32]byte(sum), fin.Private)
 }
 
+// streamContent copies the content part into up. On any failure the
+// upload is aborted.
+func (s *Server) streamContent(next func(string) (*multipart.Part, error), up *vault.Upload) error {
+	p, err := next("content")
+	if err != nil {
+		up.Abort()
+		return err
+	}
+	buf := make([]byte, 256<<10)
+	uw := &vaultWriter{up: up}
+	if _, err := io.CopyBuffer(uw, p, buf); err != nil {
+		up.Abort()
+		if uw.err != nil {
+			return uw.err // the vault refused the content, or failed to store it
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		if bodyTimedOut(err) {
+			return newError(http.StatusRequestTimeout, "timeout", "the upload stalled: no data arrived in time")
+		}
+		return newError(http.StatusBadRequest, "bad_multipart", "reading content: upload interrupted or malformed")
+	}
+	return nil
+}
+
 // vaultWriter tells errors of the vault apart from errors reading the
 // request.
 type vaultWriter struct {
@@ -167,7 +188,9 @@ func (w *vaultWriter) Write(p []byte) (int, error) {
 
 // upload runs a multipart deposit or rekey: it decodes the meta part into
 // meta, lets begin start the vault upload from it, and streams the rest.
-func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, deposit bool, begin func() (*vault.Upload, error)) (*vault.Document, error) {
+// begin reports whether the ciphertext is a resumable upload's, which the
+// request then does not carry.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, deposit bool, begin func() (*vault.Upload, bool, error)) (*vault.Document, error) {
 	next, err := s.multipartParts(w, r)
 	if err != nil {
 		return nil, err
@@ -179,27 +202,28 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, meta any, deposi
 	if err := decodePart(p, maxMetaPart, meta); err != nil {
 		return nil, err
 	}
-	up, err := begin()
+	up, resumed, err := begin()
 	if err != nil {
 		return nil, err
 	}
-	return s.streamUpload(next, up, deposit)
+	return s.streamUpload(next, up, deposit, resumed)
 }
 
 func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
 	var meta depositMeta
-	doc, err := s.upload(w, r, &meta, true, func() (*vault.Upload, error) {
+	doc, err := s.upload(w, r, &meta, true, func() (*vault.Upload, bool, error) {
 		var public vault.PublicMeta
 		if len(meta.Public) == 0 {
-			return nil, newError(http.StatusBadRequest, "invalid", "public metadata is required")
+			return nil, false, newError(http.StatusBadRequest, "invalid", "public metadata is required")
 		}
 		if err := strictJSON(meta.Public, &public); err != nil {
-			return nil, newError(http.StatusBadRequest, "bad_json", "part \"meta\": public: %s", err.Error())
+			return nil, false, newError(http.StatusBadRequest, "bad_json", "part \"meta\": public: %s", err.Error())
 		}
-		return s.cfg.Vault.BeginDeposit(s.caller(r, ""), vault.DepositRequest{
+		up, err := s.cfg.Vault.BeginDeposit(s.caller(r, ""), vault.DepositRequest{
 			ID: meta.ID, Collection: meta.Collection, Kind: meta.Kind, Public: public, Consent: meta.Consent, Slots: meta.Slots,
-			PublicSigned: meta.Public,
+			PublicSigned: meta.Public, Upload: meta.Upload,
 		})
+		return up, meta.Upload != "", err
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -210,15 +234,17 @@ func (s *Server) handleDeposit(w http.ResponseWriter, r *http.Request) {
 }
 
 type rekeyMeta struct {
-	Slots map[string][]byte `json:"slots"`
+	Slots  map[string][]byte `json:"slots"`
+	Upload string            `json:"upload,omitempty"`
 }
 
 // handleRekey replaces a document's ciphertext with one under a new
 // document key, with new slots for exactly the current holders.
 func (s *Server) handleRekey(w http.ResponseWriter, r *http.Request) {
 	var meta rekeyMeta
-	doc, err := s.upload(w, r, &meta, false, func() (*vault.Upload, error) {
-		return s.cfg.Vault.BeginRekey(s.caller(r, ""), mux.Vars(r)["id"], meta.Slots)
+	doc, err := s.upload(w, r, &meta, false, func() (*vault.Upload, bool, error) {
+		up, err := s.cfg.Vault.BeginRekeyFrom(s.caller(r, ""), mux.Vars(r)["id"], meta.Slots, meta.Upload)
+		return up, meta.Upload != "", err
 	})
 	if err != nil {
 		s.writeError(w, r, err)

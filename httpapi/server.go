@@ -141,6 +141,7 @@ func New(cfg Config) *Server {
 	}))
 	h = cop.Handler(h)
 	h = withSecurityHeaders(h)
+	h = withTusResumable(h)
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)
 	h = s.withBodyDeadline(h)
@@ -204,6 +205,13 @@ func (s *Server) routes() *mux.Router {
 
 	r.Handle("/v1/documents/{id}/custody", lim(s.authenticated(s.handleCustody))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/manifest", lim(s.authenticated(s.handleDepositProof))).Methods(http.MethodGet)
+
+	r.Handle("/v1/uploads", lim(s.handleUploadOptions)).Methods(http.MethodOptions)
+	r.Handle("/v1/uploads", lim(s.authenticated(tusResumable(s.streamed(s.handleUploadCreate))))).Methods(http.MethodPost)
+	r.Handle("/v1/uploads/{id}", lim(s.handleUploadOptions)).Methods(http.MethodOptions)
+	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.handleUploadHead)))).Methods(http.MethodHead)
+	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.streamed(s.handleUploadPatch))))).Methods(http.MethodPatch)
+	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.handleUploadDelete)))).Methods(http.MethodDelete)
 
 	r.Handle("/v1/search", lim(s.authenticated(s.handleSearch))).Methods(http.MethodGet)
 	r.Handle("/v1/stats", lim(s.authenticated(s.handleStats))).Methods(http.MethodGet)

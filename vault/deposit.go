@@ -35,6 +35,10 @@ type DepositRequest struct {
 	// PublicSigned is the public metadata exactly as the depositor sent
 	// and signed it (Public is its decoded, normalised form).
 	PublicSigned []byte
+	// Upload names a complete resumable upload of the caller's that holds
+	// the ciphertext (CreateUpload). Empty: the ciphertext is written to
+	// the Upload that BeginDeposit returns.
+	Upload string
 }
 
 // uploadRecord marks a pending blob that is not yet part of a document.
@@ -79,6 +83,9 @@ type Upload struct {
 
 	manifest, manifestSig []byte        // the deposit's signed manifest (SetManifest)
 	rekeyOf               *pendingRekey // set for a rekey
+
+	fromUpload bool   // the ciphertext is a resumable upload's, complete
+	taken      func() // called once the resumable upload is consumed
 }
 
 // DocID returns the id the document will have once committed.
@@ -117,7 +124,7 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 	if err := v.guard(&req.Public); err != nil {
 		return nil, err
 	}
-	up, err := v.newUpload(c, docID, "document.deposit")
+	up, consume, giveBack, err := v.newUpload(c, docID, "document.deposit", req.Upload)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +140,16 @@ func (v *Vault) beginDeposit(c Caller, docID string, req DepositRequest) (*Uploa
 		if err := v.checkDepositSlots(tx, u, col, req.Consent, req.Slots); err != nil {
 			return err
 		}
+		if err := consume(tx); err != nil {
+			return err
+		}
 		return up.start(tx, uploadRecord{Doc: docID, Blob: up.w.ID(), Started: v.opts.Now().UTC()})
 	})
 	if err != nil {
-		up.w.Abort()
+		giveBack()
 		return nil, err
 	}
+	up.consumed()
 	up.pending = &pendingDeposit{req: req}
 	return up, nil
 }
@@ -209,12 +220,34 @@ type pendingRekey struct {
 	hadPrivate bool
 }
 
-func (v *Vault) newUpload(c Caller, docID, action string) (*Upload, error) {
-	w, err := v.blobs.Create(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("vault: blob store: %w", err)
+// newUpload returns an Upload into a new blob or, when from is not empty,
+// of the complete resumable upload from. The Upload starts in a
+// transaction that must run consume; if that transaction fails, giveBack
+// discards the Upload, else the caller calls up.consumed.
+func (v *Vault) newUpload(c Caller, docID, action, from string) (up *Upload, consume func(*bbolt.Tx) error, giveBack func(), err error) {
+	up = &Upload{v: v, c: c, id: newID(), doc: docID, action: action}
+	if from != "" {
+		consume, giveBack, err = v.takeUpload(up, from)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return up, consume, giveBack, nil
 	}
-	return &Upload{v: v, c: c, id: newID(), doc: docID, action: action, w: w}, nil
+	up.w, err = v.blobs.Create(context.Background())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("vault: blob store: %w", err)
+	}
+	consume = func(*bbolt.Tx) error { return nil }
+	giveBack = func() { up.w.Abort() }
+	return up, consume, giveBack, nil
+}
+
+// consumed is called once the transaction that starts u committed.
+func (u *Upload) consumed() {
+	if u.taken != nil {
+		u.taken()
+		u.taken = nil
+	}
 }
 
 func (u *Upload) start(tx *bbolt.Tx, rec uploadRecord) error {
@@ -233,6 +266,9 @@ func (u *Upload) Write(p []byte) (int, error) {
 	}
 	if u.done {
 		return 0, errors.New("vault: write after commit or abort")
+	}
+	if u.fromUpload {
+		return 0, errors.New("vault: the ciphertext is a resumable upload's")
 	}
 	if u.n+int64(len(p)) > u.v.opts.MaxContentSize {
 		u.fail(ErrTooLarge)

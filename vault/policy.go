@@ -94,6 +94,8 @@ stats                  none       allow  hide        hide    deny
 document.deposit       member     deny   allow       deny    deny
 document.deposit       none       deny   hide        deny    deny
 
+upload.create          none       allow  allow       allow   deny
+
 document.read          none       allow  hide        hide    hide
 document.read          former     allow  hide        hide    hide
 document.read          member     allow  allow       allow   hide

@@ -24,9 +24,16 @@ import (
 // user's copy of the old document key no longer opens what the vault
 // serves.
 func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Upload, error) {
+	return v.BeginRekeyFrom(c, id, slots, "")
+}
+
+// BeginRekeyFrom is BeginRekey with the new ciphertext in the complete
+// resumable upload from (CreateUpload) of the caller's, when from is not
+// empty.
+func (v *Vault) BeginRekeyFrom(c Caller, id string, slots map[string][]byte, from string) (*Upload, error) {
 	ev := v.event(c, "document.rekey")
 	ev.Doc = id
-	up, err := v.newUpload(c, id, "document.rekey")
+	up, consume, giveBack, err := v.newUpload(c, id, "document.rekey", from)
 	if err != nil {
 		return nil, v.recordFailure(ev, err)
 	}
@@ -47,12 +54,16 @@ func (v *Vault) BeginRekey(c Caller, id string, slots map[string][]byte) (*Uploa
 			generation: a.doc.Generation,
 			hadPrivate: tx.Bucket(bucketPrivate).Get([]byte(id)) != nil,
 		}
+		if err := consume(tx); err != nil {
+			return err
+		}
 		return up.start(tx, uploadRecord{Doc: id, Blob: up.w.ID(), Rekey: true, Started: v.opts.Now().UTC()})
 	})
 	if err != nil {
-		up.w.Abort()
+		giveBack()
 		return nil, v.recordFailure(ev, err)
 	}
+	up.consumed()
 	up.rekeyOf = &pr
 	return up, nil
 }

@@ -72,6 +72,13 @@ type Options struct {
 	// (blobstore.Open): "" is the directory DIR/blobs beside the vault
 	// file. It is recorded at Create; Open uses the recorded one.
 	BlobStore string
+	// UploadExpiry is how long a resumable upload lives after its last
+	// byte arrived (0: DefaultUploadExpiry). MaxUploads and MaxUploadBytes
+	// bound each user's unfinished uploads: how many, and their total
+	// length (0: DefaultMaxUploads, DefaultMaxUploadBytes).
+	UploadExpiry   time.Duration
+	MaxUploads     int
+	MaxUploadBytes int64
 }
 
 func (o *Options) fill() {
@@ -90,6 +97,15 @@ func (o *Options) fill() {
 	if o.Origin == "" {
 		o.Origin = "amana.local/vault"
 	}
+	if o.UploadExpiry == 0 {
+		o.UploadExpiry = DefaultUploadExpiry
+	}
+	if o.MaxUploads == 0 {
+		o.MaxUploads = DefaultMaxUploads
+	}
+	if o.MaxUploadBytes == 0 {
+		o.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 }
 
 // Vault is an open evidence vault. It is safe for concurrent use.
@@ -101,6 +117,8 @@ type Vault struct {
 	log    *audit.Log
 	commit *committer
 	blobs  blobstore.Store
+
+	uploads resumables // writers of resumable uploads between requests
 
 	// watched holds, for requests whose refusals the API watches
 	// (WatchRefusals), whether the vault recorded one: request id →
@@ -345,6 +363,9 @@ func open(db *bbolt.DB, dir, passphrase string, opts Options) (*Vault, error) {
 	if err := v.sweep(); err != nil {
 		return nil, fmt.Errorf("vault: sweeping unfinished uploads: %w", err)
 	}
+	if _, err := v.SweepUploads(); err != nil {
+		return nil, fmt.Errorf("vault: sweeping expired uploads: %w", err)
+	}
 	if err := v.bindUnbound(); err != nil {
 		return nil, fmt.Errorf("vault: binding users' keys in the audit log: %w", err)
 	}
@@ -424,7 +445,9 @@ func (v *Vault) sweep() error {
 	if err != nil {
 		return err
 	}
-	if err := v.blobs.SweepPending(ctx, nil); err != nil {
+	var keep map[string]bool
+	v.db.View(func(tx *bbolt.Tx) error { keep = v.resumableBlobs(tx); return nil })
+	if err := v.blobs.SweepPending(ctx, func(id string) bool { return keep[id] }); err != nil {
 		return err
 	}
 	var remove, leftovers []blobstore.Sum

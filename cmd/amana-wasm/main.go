@@ -9,6 +9,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"syscall/js"
 	"time"
 
@@ -19,8 +20,10 @@ import (
 )
 
 var (
-	keys   *inbrowser.Keyring
-	signer *inbrowser.SigningKey
+	keys    *inbrowser.Keyring
+	signer  *inbrowser.SigningKey
+	stream  *inbrowser.StreamDeposit // the deposit being sealed slice by slice
+	scratch []byte                   // its last slice of plaintext, cleared
 )
 
 // fail reports an error to the page, with the document protocol's code
@@ -52,6 +55,8 @@ func toJS(b []byte) js.Value {
 	js.CopyBytesToJS(a, b)
 	return a
 }
+
+var errNoStream = errors.New("no deposit is being sealed: call sealStart first")
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
@@ -141,28 +146,71 @@ func main() {
 			}
 			return map[string]any{"slot": b64(s)}
 		}),
-		"sealDeposit": fn(func(a []js.Value) any {
+		"sealStart": fn(func(a []js.Value) any {
+			// A deposit request (JSON text) and the file's size: the
+			// document id, slots, public metadata and scopes as signed,
+			// the age file's length and its first bytes (the header).
 			var req inbrowser.DepositRequest
 			if err := json.Unmarshal([]byte(a[0].String()), &req); err != nil {
 				return fail(err)
 			}
-			plain := bytesOf(a[1])
-			d, err := signer.SealDeposit(req, plain, time.Now())
-			clear(plain)
+			d, err := signer.StartDeposit(req, int64(a[1].Float()))
 			if err != nil {
 				return fail(err)
 			}
+			head, err := d.Write(nil)
+			if err != nil {
+				return fail(err)
+			}
+			stream = d
 			slots := map[string]any{}
-			for id, b := range d.Slots {
+			for id, b := range d.Slots() {
 				slots[id] = b64(b)
 			}
-			scopes := make([]any, len(d.ConsentScopes))
-			for i, sc := range d.ConsentScopes {
+			scopes := make([]any, len(d.Scopes()))
+			for i, sc := range d.Scopes() {
 				scopes[i] = sc
 			}
-			return map[string]any{"id": d.ID, "public": string(d.Public), "consent_scopes": scopes,
-				"manifest": string(d.Manifest), "manifest_sig": string(d.ManifestSig),
-				"slots": slots, "content": toJS(d.Content), "private": b64(d.Private),
+			return map[string]any{"id": d.ID(), "public": string(d.Public()), "consent_scopes": scopes,
+				"slots": slots, "length": float64(d.Length), "content": toJS(head)}
+		}),
+		"sealWrite": fn(func(a []js.Value) any {
+			// The next slice of the file, and where to put its ciphertext
+			// (at least the slice's length + 1 MiB): both buffers are the
+			// page's to reuse, and so is the module's copy of the slice,
+			// so that a long file makes no garbage slice after slice.
+			if stream == nil {
+				return fail(errNoStream)
+			}
+			n := a[0].Get("length").Int()
+			if cap(scratch) < n {
+				scratch = make([]byte, n)
+			}
+			plain := scratch[:n]
+			js.CopyBytesToGo(plain, a[0])
+			ct, err := stream.Write(plain)
+			clear(plain)
+			if err == nil && a[1].Get("length").Int() < len(ct) {
+				err = errors.New("the buffer for the ciphertext is too small")
+			}
+			if err != nil {
+				stream = nil
+				return fail(err)
+			}
+			js.CopyBytesToJS(a[1], ct)
+			return map[string]any{"n": len(ct)}
+		}),
+		"sealFinish": fn(func(a []js.Value) any {
+			if stream == nil {
+				return fail(errNoStream)
+			}
+			d, err := stream.Finish(time.Now())
+			stream = nil
+			if err != nil {
+				return fail(err)
+			}
+			return map[string]any{"manifest": string(d.Manifest), "manifest_sig": string(d.ManifestSig),
+				"content": toJS(d.Content), "private": b64(d.Private),
 				"cipher_sha256": d.CipherSHA256, "plain_sha256": d.PlainSHA256}
 		}),
 		"checkKeys": fn(func(a []js.Value) any {

@@ -383,7 +383,7 @@ func TestDocumentLifecycle(t *testing.T) {
 	// some plaintext was already written.
 	content := bytes.Repeat([]byte("fictional interview audio stand-in 0123456789\n"), 8000)
 	dep := e.deposit("r.hassan", content, "--keep", keptName)
-	if got, want := keysOf(dep), []string{"cipher_sha256", "cipher_size", "collection", "id", "kind", "plain_sha256", "redactions", "size"}; !slices.Equal(got, want) {
+	if got, want := keysOf(dep), []string{"cipher_sha256", "cipher_size", "collection", "id", "kind", "plain_sha256", "redactions", "size", "upload"}; !slices.Equal(got, want) {
 		t.Fatalf("deposit --json keys %v, want %v", got, want)
 	}
 	var id, plain string

@@ -152,15 +152,44 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 			if err != nil {
 				return err
 			}
-			bar := newProgress(st.Size(), "sealing")
-			res, err := k.c.Deposit(ctx, client.DepositRequest{
+			cdir, err := configDir()
+			if err != nil {
+				return err
+			}
+			dreq := client.DepositRequest{
 				Collection: collection, Kind: kind, Public: pub, Consent: meta.Consent,
-				Private: private, To: to, Content: bar.reader(f), Classic: classic,
+				Private: private, To: to, Content: f, Classic: classic,
 				Depositor: k.s.User,
 				Sign:      func(m []byte) ([]byte, error) { return sk.Sign(manifest.Namespace, m) },
+			}
+			spool := client.SpoolDir(filepath.Join(cdir, "uploads"), args[0], st, dreq)
+			sealBar := newProgress(st.Size(), "sealing")
+			var sendBar *progress
+			res, rep, err := k.c.DepositResumable(ctx, dreq, client.ResumeOptions{
+				Spool:   spool,
+				Sealing: func(done, _ int64) { sealBar.set(done) },
+				Sent: func(done, total int64) {
+					if sendBar == nil {
+						sealBar.end(nil)
+						sendBar = newProgress(total, "uploading")
+					}
+					sendBar.set(done)
+				},
+				Resumed: func(offset int64, restarted bool) {
+					if restarted {
+						fmt.Fprintf(cmd.ErrOrStderr(), "Continuing an earlier upload of this file at %d bytes.\n", offset)
+					}
+				},
 			})
-			bar.end(err)
+			if sendBar != nil {
+				sendBar.end(err)
+			} else {
+				sealBar.end(err)
+			}
 			if err := k.done(err); err != nil {
+				if _, serr := os.Stat(spool); serr == nil {
+					return fmt.Errorf("deposit failed: %w (run the same command again to continue the upload)", err)
+				}
 				return fmt.Errorf("deposit failed: %w", err)
 			}
 			d := res.Document
@@ -171,6 +200,7 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 					"cipher_sha256": d.CipherSHA256,
 					"plain_sha256":  hex.EncodeToString(res.Digest.PlainSHA256[:]),
 					"redactions":    found,
+					"upload":        rep,
 				})
 			}
 			w := cmd.OutOrStdout()

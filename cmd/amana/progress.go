@@ -50,3 +50,11 @@ func (p *progress) end(err error) {
 	}
 	p.bar.Finish()
 }
+
+// set shows n bytes done (a resumed transfer starts where it left off).
+func (p *progress) set(n int64) {
+	if p.bar == nil {
+		return
+	}
+	p.bar.Set64(n)
+}

@@ -38,7 +38,7 @@ func browser(t *testing.T) context.Context {
 	return browserFor(t, 90*time.Second)
 }
 
-// browserFor is browser for a test that needs longer than 90 seconds.
+// browserFor is browser with a tab that lives at most d.
 func browserFor(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	if testing.Short() {
@@ -394,13 +394,16 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 	if len(server) < 10 || len(fromBrowser) < 10 {
 		t.Fatalf("recorded only %d (server) and %d (browser) requests", len(server), len(fromBrowser))
 	}
-	sawDeposit := false
+	sawDeposit, sawContent := false, false
 	for _, r := range server {
 		check(r.Method+" "+r.URL, r.URL+fmt.Sprint(r.Header)+string(r.Body))
+		if r.Method == "PATCH" && strings.HasPrefix(r.URL, "/v1/uploads/") && bytes.HasPrefix(r.Body, []byte("age-encryption.org/v1\n")) {
+			sawContent = true
+		}
 		if r.Method == "POST" && r.URL == "/v1/documents" {
 			sawDeposit = true
-			if !bytes.Contains(r.Body, []byte("age-encryption.org/v1")) {
-				t.Error("the deposit's content part is not an age file")
+			if !bytes.Contains(r.Body, []byte(`"upload":"`)) || bytes.Contains(r.Body, []byte(`name="content"`)) {
+				t.Error("the deposit does not name its upload, or carries content")
 			}
 			if !bytes.Contains(r.Body, []byte(`"manifest_sig":"-----BEGIN SSH SIGNATURE-----`)) || !bytes.Contains(r.Body, []byte(`{\"format\":\"amana-deposit/1\"`)) {
 				t.Error("the deposit carries no signed manifest")
@@ -410,8 +413,8 @@ func TestBrowserDepositAndOpenLeakNothing(t *testing.T) {
 	for _, r := range fromBrowser {
 		check("browser "+r.url, r.url+r.body)
 	}
-	if !sawDeposit {
-		t.Error("no deposit request recorded")
+	if !sawDeposit || !sawContent {
+		t.Errorf("no deposit (%v) or no upload of an age file (%v) recorded", sawDeposit, sawContent)
 	}
 	t.Logf("checked %d requests as the server received them and %d as the browser sent them", len(server), len(fromBrowser))
 }

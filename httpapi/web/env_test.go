@@ -59,6 +59,14 @@ func newEnv(t *testing.T) *env {
 		Passphrase: "web test passphrase",
 		Wrap: func(api http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.ContentLength > 1<<20 {
+					// A large upload's slices: recorded without their bodies.
+					e.mu.Lock()
+					e.recorded = append(e.recorded, recordedRequest{r.Method, r.URL.String(), r.Header.Clone(), nil})
+					e.mu.Unlock()
+					api.ServeHTTP(w, r)
+					return
+				}
 				body, _ := io.ReadAll(r.Body)
 				e.mu.Lock()
 				e.recorded = append(e.recorded, recordedRequest{r.Method, r.URL.String(), r.Header.Clone(), body})

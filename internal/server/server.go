@@ -317,6 +317,9 @@ func (s *Server) tick(ctx context.Context, every time.Duration) {
 			if _, err := s.indexer.Drain(); err != nil {
 				s.log.Error("index update", "err", err.Error())
 			}
+			if _, err := s.v.SweepUploads(); err != nil {
+				s.log.Error("sweeping expired uploads", "err", err.Error())
+			}
 		}
 	}
 }

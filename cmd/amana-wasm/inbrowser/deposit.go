@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/manifest"
 )
 
@@ -65,7 +67,11 @@ func (k *SigningKey) SealDeposit(req DepositRequest, plain []byte, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	id := newDocID()
+	return k.sign(req, newDocID(), public, scopes, s, now)
+}
+
+// sign makes and signs the manifest of the deposit req of the sealed s.
+func (k *SigningKey) sign(req DepositRequest, id string, public []byte, scopes []string, s *Sealed, now time.Time) (*SignedDeposit, error) {
 	m := &manifest.Manifest{
 		Format: manifest.Format, ID: id, Collection: req.Collection, Kind: req.Kind,
 		Depositor: req.Depositor, DepositedAt: manifest.FormatTime(now),
@@ -77,6 +83,109 @@ func (k *SigningKey) SealDeposit(req DepositRequest, plain []byte, now time.Time
 		return nil, fmt.Errorf("signing the deposit: %w", err)
 	}
 	return &SignedDeposit{Sealed: s, ID: id, Public: public, ConsentScopes: scopes, Manifest: m.Bytes(), ManifestSig: sig}, nil
+}
+
+// StreamDeposit is SealDeposit for a file the page reads slice by slice,
+// to upload as it goes (a resumable upload): only one slice is in memory
+// at a time. Its first ciphertext (the age header) and its length are known
+// before any plaintext is read.
+type StreamDeposit struct {
+	k      *SigningKey
+	req    DepositRequest
+	id     string
+	public []byte
+	scopes []string
+	slots  map[string][]byte
+	sw     *envelope.SealWriter
+	out    bytes.Buffer
+	size   int64
+	n      int64
+	// Length is the length of the whole age file.
+	Length int64
+}
+
+// StartDeposit starts a deposit of size bytes of plaintext.
+func (k *SigningKey) StartDeposit(req DepositRequest, size int64) (*StreamDeposit, error) {
+	if k == nil || k.priv == nil {
+		return nil, ErrNoSigningKey
+	}
+	if size < 0 {
+		return nil, errors.New("a file's size is not negative")
+	}
+	public, err := canonicalPublic(req.Public)
+	if err != nil {
+		return nil, err
+	}
+	scopes := slices.Compact(slices.Sorted(slices.Values(req.ConsentScopes)))
+	if len(scopes) == 0 {
+		return nil, errors.New("the consent gives no scope: choose at least one")
+	}
+	rs, err := envelope.ParseRecipients(req.Recipients)
+	if err != nil {
+		return nil, err
+	}
+	dep, err := envelope.NewDeposit(rs)
+	if err != nil {
+		return nil, err
+	}
+	d := &StreamDeposit{k: k, req: req, id: newDocID(), public: public, scopes: scopes, slots: dep.Slots, size: size}
+	if d.sw, err = dep.NewSealWriter(&d.out, req.Private); err != nil {
+		return nil, err
+	}
+	d.Length = d.sw.CipherSize(size)
+	return d, nil
+}
+
+// ID is the document's id; Public, the public metadata as signed; Slots,
+// the key slots; Scopes, the consent scopes as signed.
+func (d *StreamDeposit) ID() string               { return d.id }
+func (d *StreamDeposit) Public() []byte           { return d.public }
+func (d *StreamDeposit) Slots() map[string][]byte { return d.slots }
+func (d *StreamDeposit) Scopes() []string         { return d.scopes }
+
+// Write seals the next slice of plaintext and returns the ciphertext made
+// since the last call (the header first), valid until the next call.
+func (d *StreamDeposit) Write(p []byte) ([]byte, error) {
+	if d.sw == nil {
+		return nil, errors.New("the deposit is finished")
+	}
+	if d.n+int64(len(p)) > d.size {
+		return nil, errors.New("the file grew while it was read")
+	}
+	d.n += int64(len(p))
+	if _, err := d.sw.Write(p); err != nil {
+		return nil, err
+	}
+	return d.take(), nil
+}
+
+func (d *StreamDeposit) take() []byte {
+	b := d.out.Bytes()
+	d.out.Reset()
+	return b
+}
+
+// Finish ends the age file, signs the manifest dated now and returns the
+// deposit with the last of the ciphertext (Content).
+func (d *StreamDeposit) Finish(now time.Time) (*SignedDeposit, error) {
+	if d.sw == nil {
+		return nil, errors.New("the deposit is finished")
+	}
+	if d.n != d.size {
+		return nil, errors.New("the file changed while it was read")
+	}
+	s, err := d.sw.Close()
+	d.sw = nil
+	if err != nil {
+		return nil, err
+	}
+	if s.CipherSize != d.Length {
+		return nil, fmt.Errorf("the age file has %d bytes, not the %d announced", s.CipherSize, d.Length)
+	}
+	sealed := &Sealed{Slots: d.slots, Content: d.take(), Private: s.Private,
+		CipherSHA256: hex.EncodeToString(s.CipherSHA256[:]), PlainSHA256: hex.EncodeToString(s.PlainSHA256[:]),
+		Commitment: s.Commitment}
+	return d.k.sign(d.req, d.id, d.public, d.scopes, sealed, now)
 }
 
 // canonicalPublic returns the public metadata as it is hashed and sent:

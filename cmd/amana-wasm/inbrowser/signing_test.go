@@ -211,3 +211,61 @@ func TestSealDepositSignsAndOpens(t *testing.T) {
 		}
 	}
 }
+
+// A deposit sealed slice by slice (StartDeposit) is a deposit like
+// SealDeposit's: the announced length, a signed manifest that verifies, and
+// content that opens to the file.
+func TestStreamDepositSignsAndOpens(t *testing.T) {
+	users := demoUsers(t)
+	k := signingKey(t, "r.ahmed")
+	plain := bytes.Repeat([]byte("a long recording, sealed in slices in the browser\n"), 9000)
+	req := DepositRequest{
+		Recipients: map[string]string{"r.ahmed": users["r.ahmed"].Recipient},
+		Private:    map[string]any{"notes": "private"},
+		Collection: "kirkuk-2018", Kind: "interview", Depositor: "r.ahmed",
+		ConsentScopes: []string{"research"},
+		Public:        []byte(`{"title":"A recording","language":"en"}`),
+	}
+	d, err := k.StartDeposit(req, int64(len(plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var content []byte
+	for rest := plain; len(rest) > 0; {
+		n := min(len(rest), 100000)
+		ct, err := d.Write(rest[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		content = append(content, ct...)
+		rest = rest[n:]
+	}
+	if _, err := d.Write([]byte("x")); err == nil {
+		t.Error("wrote past the announced size")
+	}
+	s, err := d.Finish(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	content = append(content, s.Content...)
+	if int64(len(content)) != d.Length {
+		t.Fatalf("age file of %d bytes, announced %d", len(content), d.Length)
+	}
+	rec, _ := json.Marshal(map[string]any{
+		"id": s.ID, "collection": "kirkuk-2018", "kind": "interview", "depositor": "r.ahmed",
+		"cipher_sha256": s.CipherSHA256, "consent": map[string]any{"scopes": []string{"research"}},
+		"manifest": string(s.Manifest), "manifest_sig": string(s.ManifestSig), "public_signed": json.RawMessage(s.Public),
+	})
+	o, err := keyring(t, users["r.ahmed"]).OpenDocument(s.Slots["r.ahmed"], s.Private, content, rec, k.PublicKey())
+	if err != nil || !bytes.Equal(o.Plain, plain) || o.Private["notes"] != "private" {
+		t.Fatalf("opening the streamed deposit: %v", err)
+	}
+	if _, err := d.Finish(time.Now()); err == nil {
+		t.Error("finished twice")
+	}
+	short, _ := k.StartDeposit(req, 10)
+	short.Write([]byte("12345"))
+	if _, err := short.Finish(time.Now()); err == nil {
+		t.Error("finished a deposit shorter than announced")
+	}
+}

@@ -37,28 +37,30 @@ interface AmanaWasmOpened {
   plain_sha256: string;
 }
 
-/** A deposit sealed and signed: what the parts meta, content and final carry. */
-interface AmanaWasmSignedDeposit {
-  /** The new document's id (26 lower-case base32 characters). */
+/** A deposit begun slice by slice (sealStart): what the meta part carries, the age file's length and its first bytes. */
+interface AmanaWasmStreamStart {
   id: string;
   /** The public metadata as hashed into the manifest: send exactly this text as the meta part's "public". */
   public: string;
-  /** The consent scopes as signed: sorted, distinct. */
   consent_scopes: string[];
-  /** The signed manifest (one line of JSON and a newline) and its armored SSH signature. */
+  slots: Record<string, string>;
+  /** The length of the whole age file: the upload's Upload-Length. */
+  length: number;
+  /** The ciphertext so far (the age header). */
+  content: Uint8Array<ArrayBuffer>;
+}
+
+/** The end of a deposit sealed slice by slice: the last ciphertext and what the final part carries. */
+interface AmanaWasmStreamEnd {
   manifest: string;
   manifest_sig: string;
-  /** Key slots by user id, base64. */
-  slots: Record<string, string>;
-  /** The age-encrypted content. */
   content: Uint8Array<ArrayBuffer>;
-  /** The encrypted private metadata, base64. */
   private: string;
   cipher_sha256: string;
   plain_sha256: string;
 }
 
-/** What sealDeposit's JSON text describes. */
+/** What sealStart's JSON text describes. */
 interface AmanaDepositRequest {
   /** User id to age recipient, each proven by the audit log (checkKeys). */
   recipients: Record<string, string>;
@@ -123,8 +125,12 @@ interface AmanaWasm {
   openDocument(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, record: string, signingKey: string): AmanaWasmResult<AmanaWasmOpened>;
   /** Wraps the document key of a slot for another user's recipient; the new slot in base64. */
   rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
-  /** Seals a deposit (an AmanaDepositRequest as JSON text) and signs its manifest with the signing key loaded. */
-  sealDeposit(requestJSON: string, plain: Uint8Array): AmanaWasmResult<AmanaWasmSignedDeposit>;
+  /** Begins sealing a deposit of a file of size bytes, slice by slice; only one at a time. */
+  sealStart(requestJSON: string, size: number): AmanaWasmResult<AmanaWasmStreamStart>;
+  /** Seals the next slice of the file and copies the ciphertext made since the last call into out (at least the slice's length + 1 MiB); n is its length. */
+  sealWrite(plain: Uint8Array, out: Uint8Array): AmanaWasmResult<{ n: number }>;
+  /** Ends the file and signs the deposit's manifest with the signing key loaded. */
+  sealFinish(): AmanaWasmResult<AmanaWasmStreamEnd>;
   /** Checks a user's keys: the answer of GET /v1/users/{id}/keys (its exact text), with the vault's verifier key, the last checkpoint verified ("" for none), the keys pinned for the user (a pin's JSON, "" for none), and whether to accept keys that differ from the pinned ones. */
   checkKeys(user: string, answer: string, verifierKey: string, lastCheckpoint: string, pinnedJSON: string, accept: boolean): AmanaWasmResult<AmanaWasmCheckedKeys>;
   /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array) and the names nobody listed that the depositor keeps (JSON array); json is an AmanaRedaction. */

@@ -2,18 +2,23 @@
 // WebAssembly module, after a redaction preview made by the same code as
 // the command line's, and the deposit's manifest is signed with the signing
 // key loaded at login; only ciphertext, redacted public metadata and the
-// signed manifest leave.
+// signed manifest leave. The file is read, sealed and uploaded one slice at
+// a time through a resumable upload (tus.js), which goes on after the
+// connection drops; the deposit then names the upload.
 
 import { currentSession } from '../state.js';
 import { t, fmtNum, label } from '../i18n.js';
 import { h, find, status } from '../dom.js';
 import { api, errText, upload } from '../api.js';
-import { loadWasm, wasmCall, readFile } from '../wasm.js';
+import { loadWasm, wasmCall } from '../wasm.js';
+import { createUpload, sendAt } from '../tus.js';
 import { verifiedKeys, keyErrorView, KeyCheckError } from '../keys.js';
 
 const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
 const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'];
 const DOC_LANGS = ['ar', 'ckb', 'kmr', 'en'];
+/** How much of the file is read and sealed at a time. */
+const SLICE = 4 << 20;
 const GOVERNORATES = ['Anbar', 'Babil', 'Baghdad', 'Basra', 'Dhi Qar', 'Diyala', 'Duhok', 'Erbil', 'Halabja', 'Karbala', 'Kirkuk', 'Maysan', 'Muthanna', 'Najaf', 'Nineveh', 'Qadisiyyah', 'Salah al-Din', 'Sulaymaniyah', 'Wasit'];
 
 /** @typedef {{id: string, members?: string[], custodians?: string[]}} Collection */
@@ -164,7 +169,6 @@ export function viewDeposit(main) {
         recips[u] = keys[u].recipient;
       }
       if (keys[session.user].signingKey !== signingKey.publicKey) throw new Error(t('deposit.wrongkey', { user: session.user }));
-      const plain = await readFile(file);
       /** @type {{file_name: string, media_type: string, persons?: string[], notes?: string, redaction_kept?: string[]}} */
       const priv = { file_name: file.name, media_type: file.type || 'application/octet-stream' };
       if (persons().length) priv.persons = persons();
@@ -182,21 +186,43 @@ export function viewDeposit(main) {
       if (tg.length) pub.tags = tg;
       /** @type {AmanaDepositRequest} */
       const req = { recipients: recips, private: priv, collection: col, kind: val('kind'), depositor: session.user, consent_scopes: scopes, public: pub };
-      const sealed = wasmCall(w.sealDeposit(JSON.stringify(req), plain));
-      plain.fill(0);
+      const start = wasmCall(w.sealStart(JSON.stringify(req), file.size));
+      const path = await createUpload(start.length);
+      progress.hidden = false;
+      progress.dataset.resumed = '0';
+      const onResume = () => { progress.dataset.resumed = String(Number(progress.dataset.resumed) + 1); };
+      let offset = await sendAt(path, 0, start.content, onResume);
+      // One buffer for the ciphertext of every slice: memory stays flat however long the file.
+      const out = new Uint8Array(SLICE + (1 << 20));
+      for await (const plain of slices(file)) {
+        const n = wasmCall(w.sealWrite(plain, out)).n;
+        plain.fill(0);
+        offset = await sendAt(path, offset, out.subarray(0, n), onResume);
+        progress.value = Math.floor(100 * offset / start.length);
+      }
+      const sealed = wasmCall(w.sealFinish());
+      await sendAt(path, offset, sealed.content, onResume);
       // The public metadata goes exactly as signed: its text is spliced in, not serialised again.
-      const head = JSON.stringify({ id: sealed.id, collection: col, kind: req.kind, consent: { scopes: sealed.consent_scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: sealed.slots });
-      const meta = head.slice(0, -1) + ',"public":' + sealed.public + '}';
+      const head = JSON.stringify({ id: start.id, collection: col, kind: req.kind, consent: { scopes: start.consent_scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: start.slots, upload: path.slice('/v1/uploads/'.length) });
+      const meta = head.slice(0, -1) + ',"public":' + start.public + '}';
       const fd = new FormData();
       fd.append('meta', new Blob([meta], { type: 'application/json' }));
-      fd.append('content', new Blob([sealed.content], { type: 'application/octet-stream' }), 'content.age');
       fd.append('final', new Blob([JSON.stringify({ cipher_sha256: sealed.cipher_sha256, private: sealed.private, manifest: sealed.manifest, manifest_sig: sealed.manifest_sig })], { type: 'application/json' }));
-      progress.hidden = false;
-      const doc = await upload(fd, pct => { progress.value = pct; });
+      const doc = await upload(fd, () => {});
+      progress.value = 100;
       result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done', { fp: signingKey.fingerprint }), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
       status(t('deposit.done', { fp: signingKey.fingerprint }), 'ok');
     } catch (e) {
       result.replaceChildren(keyErrorView(e, errText(e), () => {}));
     } finally { btn.disabled = false; }
   });
+}
+
+/**
+ * The file, SLICE bytes at a time.
+ * @param {Blob} file
+ * @returns {AsyncGenerator<Uint8Array<ArrayBuffer>>}
+ */
+async function* slices(file) {
+  for (let pos = 0; pos < file.size; pos += SLICE) yield new Uint8Array(await file.slice(pos, pos + SLICE).arrayBuffer());
 }
