@@ -225,7 +225,19 @@ func Start(cfg Config) (s *Server, err error) {
 			cfg.MirrorInterval = DefaultMirrorInterval
 		}
 	}
-	if s.ix, err = search.Open(filepath.Join(cfg.DataDir, IndexDir)); err != nil {
+	ixDir := filepath.Join(cfg.DataDir, IndexDir)
+	s.ix, err = search.Open(ixDir)
+	if errors.Is(err, search.ErrIncompatible) {
+		// The index is derived from the vault's public metadata: one built
+		// by another version of Amana is rebuilt, as amana reindex would.
+		s.log.Warn("search index built by another version: rebuilding it", "dir", ixDir)
+		var n int
+		if n, err = indexer.Rebuild(s.v, ixDir); err == nil {
+			s.log.Info("search index rebuilt", "documents", n)
+			s.ix, err = search.Open(ixDir)
+		}
+	}
+	if err != nil {
 		s.v.Close()
 		return nil, err
 	}

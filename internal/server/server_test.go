@@ -19,10 +19,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/httpapi"
@@ -361,4 +364,56 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// An index built by another version of Amana is rebuilt from the vault at
+// start, not refused, and not served as it is.
+func TestStartRebuildsIncompatibleIndex(t *testing.T) {
+	s := amanatest.NewServer(t, amanatest.Options{
+		Collections: []vault.Collection{{ID: "kirkuk-2018", Members: []string{"r.hassan"}}},
+	})
+	c := s.Login("r.hassan")
+	_, err := c.Deposit(context.Background(), client.DepositRequest{
+		Collection: "kirkuk-2018", Kind: "testimony",
+		Public:  client.PublicMeta{Title: "Fictional testimony kept across versions", Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
+		Consent: client.Consent{Scopes: []string{"research"}, RecordedAt: "2018-03-02", RecordedBy: "r.hassan"},
+		Private: map[string]any{"file_name": "t.txt"},
+		Content: strings.NewReader("fictional content"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// What an older version left: a Bleve index without this version's
+	// mapping (here, Bleve's default one and no documents).
+	ixDir := filepath.Join(s.Dir, server.IndexDir)
+	if err := os.RemoveAll(ixDir); err != nil {
+		t.Fatal(err)
+	}
+	old, err := bleve.New(ixDir, bleve.NewIndexMapping())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &logBuffer{}
+	srv, err := server.Start(server.Config{DataDir: s.Dir, Passphrase: s.Passphrase, Listener: listen(t),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatalf("start with an old index: %v", err)
+	}
+	defer srv.Shutdown(context.Background())
+	n, err := srv.Index().Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d documents in the rebuilt index, want 1", n)
+	}
+	if !slices.Contains(logs.messages(), "search index built by another version: rebuilding it") {
+		t.Errorf("the rebuild was not logged: %q", logs.messages())
+	}
 }
