@@ -190,7 +190,7 @@ func TestBrowserLoginEachRole(t *testing.T) {
 
 // sealProbe asks the module to sign a deposit: its error code, or "" if it
 // signed.
-const sealProbe = `(amanaWasm.sealDeposit(JSON.stringify({recipients: {}, private: {}, collection: 'c', kind: 'testimony', depositor: 'x', consent_scopes: ['research'], public: {title: 't'}}), new Uint8Array(1)).code || '')`
+const sealProbe = `(amanaWasm.sealStart(JSON.stringify({recipients: {}, private: {}, collection: 'c', kind: 'testimony', depositor: 'x', consent_scopes: ['research'], public: {title: 't'}}), 1).code || '')`
 
 func TestBrowserSearchArabicRTL(t *testing.T) {
 	e := newEnv(t)

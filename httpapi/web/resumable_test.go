@@ -78,10 +78,11 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`location.hash='#/deposit'`),
 		chromedp.WaitVisible(chromedp.CSS(`#deposit-form`)),
 		chromedp.WaitReady(chromedp.CSS(`#collection option`)),
+		chromedp.SetValue(chromedp.CSS(`#collection`), "kirkuk-2018"),
 		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
 		chromedp.SendKeys(chromedp.CSS(`#title`), "Interview recorded in Sinjar"),
 		chromedp.Click(chromedp.CSS(`#deposit-submit`)),
-		chromedp.Poll[chromedp.Void](`document.getElementById('deposit-result').textContent !== ''`, chromedp.WithPollingInterval(time.Second), chromedp.WithPollingTimeout(9*time.Minute)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('deposit-result').textContent !== ''`, chromedp.WithPollingInterval(time.Second), chromedp.WithPollingTimeout(6*time.Minute)),
 	)
 	if res := text(t, ctx, "#deposit-result"); !strings.Contains(res, "Deposited") && eval[bool](t, ctx, `document.getElementById('deposited-link') === null`) {
 		t.Fatalf("the deposit failed: %s", res)
