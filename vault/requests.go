@@ -50,7 +50,7 @@ func (d *docRecord) dropRequest(user string) {
 // Request records the caller's request for a key slot for document id. The
 // caller must be a member of the document's collection without a slot, of
 // a role the consent covers (Policy, document.request); a caller who holds
-// a slot is refused with ErrExists. Asking again returns the first
+// a slot is refused (ErrForbidden). Asking again returns the first
 // request, unchanged, and created false.
 func (v *Vault) Request(c Caller, id string) (req *AccessRequest, created bool, err error) {
 	err = v.update(c, "document.request", func(tx *bbolt.Tx, ev *audit.Event) error {
@@ -59,9 +59,6 @@ func (v *Vault) Request(c Caller, id string) (req *AccessRequest, created bool, 
 		a, err := v.access(tx, c, ev.Action, id, "")
 		if a != nil {
 			ev.Collection = a.doc.Collection
-			if err == ErrForbidden && a.doc.HoldsSlot(a.user.ID) {
-				return ErrExists // holds a slot already
-			}
 		}
 		if err != nil {
 			return err

@@ -36,10 +36,10 @@ func TestRequest(t *testing.T) {
 		who  testUser
 		want error
 	}{
-		{f.r1, ErrExists},      // holds a slot already
-		{f.r3, ErrNotFound},    // not a member
-		{f.audit, ErrNotFound}, // never holds a slot
-		{f.admin, ErrExists},   // the collection's custodian, holds a slot
+		{f.r1, ErrForbidden},    // holds a slot already
+		{f.r3, ErrNotFound},     // not a member
+		{f.audit, ErrNotFound},  // never holds a slot
+		{f.admin, ErrForbidden}, // the collection's custodian, holds a slot
 	} {
 		if _, _, err := f.v.Request(c.who.caller(), doc.ID); !isErr(err, c.want) {
 			t.Errorf("%s asking: %v, want %v", c.who.id, err, c.want)
@@ -94,7 +94,7 @@ func TestRequest(t *testing.T) {
 	if got, err := f.v.Requests(f.r1.caller(), doc.ID); err != nil || len(got) != 0 {
 		t.Errorf("after the grant: %+v, %v", got, err)
 	}
-	if _, _, err := f.v.Request(f.lawyer.caller(), doc.ID); !isErr(err, ErrExists) {
+	if _, _, err := f.v.Request(f.lawyer.caller(), doc.ID); !isErr(err, ErrForbidden) {
 		t.Errorf("a holder asking: %v", err)
 	}
 	// A requester who leaves the collection no longer has a pending request.
