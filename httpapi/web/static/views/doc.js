@@ -308,8 +308,9 @@ export function requestList(reqs, app, showDoc) {
       app.render();
     } catch (e) { err.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e); }
   }
-  return h('section', { class: 'stack', id: 'requests', 'aria-labelledby': 'requests-h' },
-    h('h2', { id: 'requests-h' }, t('requests.title')),
+  // On the requests page its h1 is the heading.
+  return h('section', { class: 'stack', id: 'requests', 'aria-labelledby': showDoc ? null : 'requests-h' },
+    showDoc ? null : h('h2', { id: 'requests-h' }, t('requests.title')),
     h('p', { class: 'hint' }, t('requests.hint')),
     h('div', { class: 'field' }, h('label', { for: 'requests-totp' }, t('stepup.totp')), totp),
     h('ul', { id: 'requests-list', class: 'plain' }, reqs.map(q => h('li', { 'data-request': q.document + '/' + q.user },

@@ -9,7 +9,7 @@ import { requestList } from './doc.js';
 
 /** @type {import('../app.js').View} */
 export function viewRequests(main, _arg, app) {
-  main.append(h('h1', {}, t('requests.title')));
+  main.append(h('h1', { id: 'requests-h' }, t('requests.title')));
   const box = h('div', { id: 'all-requests' }, h('p', {}, t('loading')));
   main.append(box);
   (async () => {
