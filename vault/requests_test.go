@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -103,5 +104,43 @@ func TestRequest(t *testing.T) {
 	}
 	if got, err := f.v.Requests(f.r1.caller(), doc2.ID); err != nil || len(got) != 0 {
 		t.Errorf("a former member's request: %+v, %v", got, err)
+	}
+}
+
+// TestRequestLimit: a document holds at most MaxRequests pending requests;
+// requests that are no longer pending make room.
+func TestRequestLimit(t *testing.T) {
+	f := newFixture(t)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
+	ac := f.admin.caller()
+	var ids []string
+	for i := range MaxRequests + 1 {
+		u := newX25519(t, fmt.Sprintf("r.asker%03d", i), RoleResearcher)
+		if _, _, err := f.v.AddUser(ac, NewUser{ID: u.id, Role: u.role, Recipient: u.recipient}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.id)
+	}
+	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{AddMembers: ids}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:MaxRequests] {
+		if _, _, err := f.v.Request(Caller{User: id}, doc.ID); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	last := Caller{User: ids[MaxRequests]}
+	if _, _, err := f.v.Request(last, doc.ID); !isErr(err, ErrTooLarge) {
+		t.Fatalf("request %d: %v", MaxRequests+1, err)
+	}
+	// One requester leaves the collection: its request no longer counts.
+	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{RemoveMembers: ids[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := f.v.Request(last, doc.ID); err != nil || !created {
+		t.Fatalf("after one left: %v, %v", created, err)
+	}
+	if got, err := f.v.Requests(f.r1.caller(), doc.ID); err != nil || len(got) != MaxRequests {
+		t.Errorf("%d pending, %v; want %d", len(got), err, MaxRequests)
 	}
 }
