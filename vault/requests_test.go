@@ -144,3 +144,24 @@ func TestRequestLimit(t *testing.T) {
 		t.Errorf("%d pending, %v; want %d", len(got), err, MaxRequests)
 	}
 }
+
+// BenchmarkAllRequests lists a keeper's pending requests in a vault of 500
+// documents, one in ten of them asked for: the listing unseals every
+// document record.
+func BenchmarkAllRequests(b *testing.B) {
+	f := newFixture(b)
+	for i := range 500 {
+		doc, _ := f.deposit(b, f.r1, sampleMeta(), []byte("content "+fmt.Sprint(i)), nil)
+		if i%10 == 0 {
+			if _, _, err := f.v.Request(f.lawyer.caller(), doc.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for b.Loop() {
+		got, err := f.v.AllRequests(f.r1.caller())
+		if err != nil || len(got) != 50 {
+			b.Fatalf("%d requests, %v", len(got), err)
+		}
+	}
+}
