@@ -200,6 +200,7 @@ var mxDocOps = []mxDocOp{
 	{"revoke", "DELETE", "document.revoke", func(id, u string) string { return "/v1/documents/" + id + "/grants/" + u }},
 	{"shred", "POST", "document.shred", func(id, _ string) string { return "/v1/documents/" + id + "/shred" }},
 	{"rekey", "PUT", "document.rekey", func(id, _ string) string { return "/v1/documents/" + id + "/content" }},
+	{"request", "POST", "document.request", func(id, _ string) string { return "/v1/documents/" + id + "/requests" }},
 }
 
 // mxEnv is the environment of the matrix: a vault with a third collection
@@ -458,16 +459,16 @@ func mxDocSituations(m *mxEnv) []mxSituation {
 	missing := func(*testing.T) string { return randomDocID() }
 
 	// Statuses, in mxDocOps order:
-	//                 get manifest keyslot content private custody grant revoke shred rekey
+	//                 get manifest keyslot content private custody grant revoke shred rekey request
 	const (
-		keeper      = "200 200 200 200 200 200 201 204 403 200" // depositor: may also replace the ciphertext (rekey)
-		holder      = "200 200 200 200 200 200 201 204 403 403" // researcher or lawyer granted a slot: reads and grants, never rekeys
-		noSlot      = "200 200 403 403 403 403 403 403 403 403" // member without a slot
-		hidden      = "404 404 404 404 404 404 404 404 404 404"
-		anonymous   = "401 401 401 401 401 401 401 401 401 401"
-		adminSlot   = "200 200 200 200 200 200 201 204 204 200" // custodian's slot
-		adminNoSlot = "200 200 403 403 403 200 403 204 204 403" // sees, revokes and shreds; cannot decrypt
-		auditTrail  = "404 404 404 404 404 200 404 404 404 404" // custody only: it is audit data
+		keeper      = "200 200 200 200 200 200 201 204 403 200 403" // depositor: may also replace the ciphertext (rekey)
+		holder      = "200 200 200 200 200 200 201 204 403 403 403" // researcher or lawyer granted a slot: reads and grants, never rekeys
+		noSlot      = "200 200 403 403 403 403 403 403 403 403 201" // member without a slot: may ask for one
+		hidden      = "404 404 404 404 404 404 404 404 404 404 404"
+		anonymous   = "401 401 401 401 401 401 401 401 401 401 401"
+		adminSlot   = "200 200 200 200 200 200 201 204 204 200 403" // custodian's slot
+		adminNoSlot = "200 200 403 403 403 200 403 204 204 403 403" // sees, revokes and shreds; cannot decrypt, and cannot be granted
+		auditTrail  = "404 404 404 404 404 200 404 404 404 404 404" // custody only: it is audit data
 	)
 	return []mxSituation{
 		// r.hassan, researcher and depositor in kirkuk-2018.
@@ -635,6 +636,10 @@ func mxEndpointCases(hassanDoc string) []mxCase {
 		{"GET", "/v1/collections/nowhere/recipients", "collection.recipients", nil, "404 404 404 404 404 404 401", missing},
 		{"POST", "/v1/documents", "document.deposit", nil, "403 201 201 403 404 403 401", kirkuk},
 		{"GET", "/v1/search?q=testimony&facets=collection", "search", nil, "200 200 200 200 200 403 401", listing},
+		// Pending access requests: the keepers' lists, unaudited (the
+		// requests are); anyone else is told the document does not exist.
+		{"GET", "/v1/requests", "", nil, "200 200 200 200 200 200 401", "-"},
+		{"GET", "/v1/documents/" + hassanDoc + "/requests", "", nil, "200 200 404 404 404 404 401", "-"},
 		{"GET", "/v1/stats?by=kind", "stats", nil, "200 200 200 200 200 403 401", listing},
 		{"GET", "/v1/audit/events?limit=5", "audit.read", nil, "200 403 403 403 403 200 401", none},
 		{"GET", "/v1/audit/checkpoint", "audit.checkpoint", nil, "200 403 403 403 403 200 401", none},

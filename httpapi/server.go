@@ -88,6 +88,7 @@ type Server struct {
 	authLimit  *limiter
 	limit      *limiter
 	hmacLimit  *limiter
+	askLimit   *limiter
 	refusals   *refusals
 }
 
@@ -131,6 +132,7 @@ func New(cfg Config) *Server {
 		authLimit:  newLimiter(cfg.AuthRate, cfg.AuthBurst),
 		limit:      newLimiter(cfg.Rate, cfg.Burst),
 		hmacLimit:  newLimiter(cfg.HMACRate, cfg.HMACBurst),
+		askLimit:   newLimiter(requestRate, requestBurst),
 		refusals:   newRefusals(cfg.RefusalWindow),
 	}
 	s.router = s.routes()
@@ -201,6 +203,9 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/documents/{id}/private", lim(s.authenticated(s.handlePrivate))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/grants", lim(s.stepUp(s.handleGrant))).Methods(http.MethodPost)
 	r.Handle("/v1/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
+	r.Handle("/v1/documents/{id}/requests", lim(s.authenticated(s.perUser(s.askLimit, s.handleRequest)))).Methods(http.MethodPost)
+	r.Handle("/v1/documents/{id}/requests", lim(s.authenticated(s.handleDocumentRequests))).Methods(http.MethodGet)
+	r.Handle("/v1/requests", lim(s.authenticated(s.handleAllRequests))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
 
 	r.Handle("/v1/documents/{id}/custody", lim(s.authenticated(s.handleCustody))).Methods(http.MethodGet)

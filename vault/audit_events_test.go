@@ -103,12 +103,19 @@ func TestEveryOperationIsAudited(t *testing.T) {
 			}
 		}},
 		{f.r1.id, "document.revoke", "ok", func() { f.v.Revoke(r1, doc.ID, f.lawyer.id) }, docIs},
+		{f.lawyer.id, "document.request", "ok", func() { f.v.Request(f.lawyer.caller(), doc.ID) }, func(t *testing.T, d, target, _ string) {
+			docIs(t, d, "", "")
+			if target != f.lawyer.id {
+				t.Errorf("target %q", target)
+			}
+		}},
+		{f.r3.id, "document.request", "denied", func() { f.v.Request(r3, doc.ID) }, docIs},
 		{f.r1.id, "document.rekey", "denied", func() { f.v.BeginRekey(f.lawyer.caller(), doc.ID, nil) }, nil},
 		{f.r1.id, "document.shred", "denied", func() { f.v.Shred(r1, doc.ID) }, docIs},
 		{f.admin.id, "document.shred", "ok", func() { f.v.Shred(a, doc.ID) }, docIs},
 		{f.admin.id, "vault.backup", "ok", func() { f.v.Backup(a, new(bytes.Buffer)) }, nil},
 	}
-	docSteps[9].actor = f.lawyer.id
+	docSteps[11].actor = f.lawyer.id
 	for _, s := range docSteps {
 		t.Run(s.action+"/"+s.outcome, func(t *testing.T) {
 			e := f.expectEvent(t, s.actor, s.action, s.outcome, s.op)

@@ -25,6 +25,9 @@ type docRecord struct {
 	// by CipherSHA256. 'amana migrate-blobs' moves old documents' chunks.
 	Blob      string `json:"blob,omitempty"`
 	ChunkSize int    `json:"chunk_size,omitempty"` // bytes per chunk, layout 2
+	// Requests are the access requests made for the document (requests.go),
+	// sealed with it: a seized file does not show who asked for what.
+	Requests []requestRecord `json:"requests,omitempty"`
 }
 
 func (v *Vault) getDoc(tx *bbolt.Tx, id string) (*docRecord, error) {
@@ -173,6 +176,7 @@ func (v *Vault) Grant(c Caller, id, grantee string, slot []byte) error {
 		}
 		a.doc.SlotHolders = append(a.doc.SlotHolders, grantee)
 		slices.Sort(a.doc.SlotHolders)
+		a.doc.dropRequest(grantee) // the grant satisfies it
 		return v.putDoc(tx, a.doc)
 	})
 }

@@ -56,6 +56,12 @@ import (
 // its depositor and the custodians of its collection, and admins holding a
 // slot; a grantee may read and grant, never replace the evidence.
 //
+// An access request (document.request) is made by a member without a key
+// slot whose role the consent covers: one who could be granted. Only the
+// keepers see a document's pending requests (document.requests); to anyone
+// else the requests of a document are not found, as for a document that
+// does not exist.
+//
 // A relation an action does not list is denied. Where a role has one
 // decision for every relation an action lists, the role alone decides,
 // before the object is looked up: a lawyer depositing into a collection
@@ -186,6 +192,24 @@ document.rekey         uncovered  deny   deny        deny    hide
 document.rekey         depositor  allow  allow       allow   hide
 document.rekey         custodian  allow  allow       allow   hide
 document.rekey         shredded   hide   hide        hide    hide
+
+document.request       none       deny   hide        hide    hide
+document.request       former     deny   hide        hide    hide
+document.request       member     allow  allow       allow   hide
+document.request       holder     deny   deny        deny    hide
+document.request       uncovered  deny   deny        deny    hide
+document.request       depositor  deny   deny        deny    hide
+document.request       custodian  deny   deny        deny    hide
+document.request       shredded   hide   hide        hide    hide
+
+document.requests      none       hide   hide        hide    hide
+document.requests      former     allow  hide        hide    hide
+document.requests      member     hide   hide        hide    hide
+document.requests      holder     allow  hide        hide    hide
+document.requests      uncovered  hide   hide        hide    hide
+document.requests      depositor  allow  allow       allow   hide
+document.requests      custodian  allow  allow       allow   hide
+document.requests      shredded   hide   hide        hide    hide
 
 audit.read             none       allow  deny        deny    allow
 audit.checkpoint       none       allow  deny        deny    allow

@@ -282,6 +282,8 @@ func TestNotLoggedIn(t *testing.T) {
 		{"show", "doc"},
 		{"get", "doc", "-o", filepath.Join(dir, "out")},
 		{"grant", "doc", "a.karim"},
+		{"request", "doc"},
+		{"requests"},
 		{"revoke", "doc", "a.karim"},
 		{"shred", "doc", "--yes"},
 		{"user", "list"},

@@ -344,8 +344,13 @@ func walkthroughTest(t *testing.T, blobStore string) {
 	t.Logf("refused as expected: exit %d: %s", r.code, strings.TrimSpace(r.stderr))
 	noFile(t, denied, denied+".partial")
 
-	// 4. r.hassan grants a.karim a key slot (step-up: the login is recent).
-	t.Log("step 4: r.hassan grants a.karim; a.karim gets the document")
+	// 4. a.karim asks for access; r.hassan sees the request and grants
+	// a.karim a key slot (step-up: the login is recent).
+	t.Log("step 4: a.karim asks; r.hassan grants a.karim; a.karim gets the document")
+	w.ok(karim, "request", doc)
+	if r = w.ok(hassan, "requests"); !strings.Contains(r.stdout, doc) || !strings.Contains(r.stdout, "a.karim") {
+		t.Errorf("r.hassan's requests do not list a.karim's:\n%s", r.stdout)
+	}
 	r = w.ok(hassan, "grant", doc, "a.karim")
 	if !strings.Contains(r.stdout, "Granted a.karim") {
 		t.Errorf("grant output: %q", r.stdout)
@@ -393,7 +398,7 @@ func walkthroughTest(t *testing.T, blobStore string) {
 	if err := json.Unmarshal([]byte(r.stdout), &events); err != nil {
 		t.Fatalf("audit log --json: not JSON: %v\n%s", err, r.stdout)
 	}
-	var deposited, deniedGet, granted bool
+	var deposited, deniedGet, requested, granted bool
 	var trail []string
 	for _, ev := range events {
 		trail = append(trail, fmt.Sprintf("%d %s %s %s", ev.Seq, ev.Actor, ev.Action, ev.Outcome))
@@ -407,11 +412,13 @@ func walkthroughTest(t *testing.T, blobStore string) {
 			deniedGet = true
 		case ev.Action == "document.grant" && ev.Actor == "r.hassan" && ev.Outcome == "ok":
 			granted = true
+		case ev.Action == "document.request" && ev.Actor == "a.karim" && ev.Outcome == "ok":
+			requested = true
 		}
 	}
 	t.Logf("custody trail of %s:\n  %s", doc, strings.Join(trail, "\n  "))
-	if !deposited || !deniedGet || !granted {
-		t.Errorf("audit log --doc %s: deposit %v, a.karim's denied get %v, grant %v; events:\n%s", doc, deposited, deniedGet, granted, r.stdout)
+	if !deposited || !deniedGet || !requested || !granted {
+		t.Errorf("audit log --doc %s: deposit %v, a.karim's denied get %v, request %v, grant %v; events:\n%s", doc, deposited, deniedGet, requested, granted, r.stdout)
 	}
 
 	// 6. a.karim exports a court bundle; it verifies with no session.

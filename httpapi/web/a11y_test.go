@@ -87,6 +87,12 @@ func TestBrowserAccessibility(t *testing.T) {
 		{"r.ahmed", "#/deposit", "#deposit-form"},
 		{"a.karim", "#/doc/" + e.docs["granted"].ID, "#custody table"},
 		{"auditor", "#/audit", "#audit-chart"},
+		{"r.hassan", "#/doc/" + e.docs["ungranted"].ID, "#request-access"},
+		{"r.ahmed", "#/requests", "#requests-list"},
+	}
+	// A pending request, for the depositor's list.
+	if _, err := e.login("r.hassan").RequestAccess(context.Background(), e.docs["ungranted"].ID); err != nil {
+		t.Fatal(err)
 	}
 	for _, width := range []int64{1280, 390} {
 		run(t, ctx, chromedp.EmulateViewport(width, 900))

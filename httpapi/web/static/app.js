@@ -15,6 +15,7 @@ import { viewDeposit } from './views/deposit.js';
 import { viewAudit } from './views/audit.js';
 import { viewStats } from './views/stats.js';
 import { viewUsers, viewCollections } from './views/admin.js';
+import { viewRequests } from './views/requests.js';
 
 /**
  * What a view may ask of the page.
@@ -32,13 +33,13 @@ import { viewUsers, viewCollections } from './views/admin.js';
 const IDLE_MS = 15 * 60 * 1000;
 
 /** @type {Record<string, View>} */
-const views = { login: viewLogin, search: viewSearch, doc: viewDoc, deposit: viewDeposit, audit: viewAudit, stats: viewStats, users: viewUsers, collections: viewCollections };
+const views = { login: viewLogin, search: viewSearch, doc: viewDoc, deposit: viewDeposit, audit: viewAudit, stats: viewStats, users: viewUsers, collections: viewCollections, requests: viewRequests };
 
 /** @type {Record<import('./state.js').Role, string[]>} */
 const NAV = {
-  admin: ['search', 'stats', 'audit', 'users', 'collections'],
-  researcher: ['search', 'deposit', 'stats'],
-  lawyer: ['search', 'stats'],
+  admin: ['search', 'stats', 'audit', 'users', 'collections', 'requests'],
+  researcher: ['search', 'deposit', 'stats', 'requests'],
+  lawyer: ['search', 'stats', 'requests'],
   auditor: ['audit'],
 };
 

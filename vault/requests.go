@@ -1,0 +1,161 @@
+package vault
+
+import (
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/amana-vault/amana/vault/audit"
+)
+
+// An access request asks the keepers of a document (its depositor, the
+// custodians of its collection, admins holding a slot) for a key slot. It
+// carries no free text: a reason typed into a box is where a survivor's
+// name or a place would end up, outside the encrypted private metadata.
+// Whoever asks and why is settled between people; the vault records only
+// who asked, for which document and when.
+//
+// A request is kept in the document's sealed record, so a seized file does
+// not show who asked for what, and is recorded in the audit log as
+// document.request with the requester as its target. It is pending while
+// the requester is an active member of the collection, holds no slot and
+// is covered by the consent; a grant to the requester removes it, and a
+// shred removes the document's requests with everything else.
+
+// MaxRequests bounds the pending requests of one document; asking again
+// for a document one has asked for adds nothing.
+const MaxRequests = 200
+
+// requestRecord is a request as stored in a document's record.
+type requestRecord struct {
+	User string    `json:"user"`
+	Time time.Time `json:"time"`
+}
+
+// AccessRequest is a pending request for a key slot.
+type AccessRequest struct {
+	Document    string    `json:"document"`
+	Collection  string    `json:"collection"`
+	User        string    `json:"user"`
+	Role        string    `json:"role"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// dropRequest removes user's request, if any.
+func (d *docRecord) dropRequest(user string) {
+	d.Requests = slices.DeleteFunc(d.Requests, func(r requestRecord) bool { return r.User == user })
+}
+
+// Request records the caller's request for a key slot for document id. The
+// caller must be a member of the document's collection without a slot, of
+// a role the consent covers (Policy, document.request); a caller who holds
+// a slot is refused (ErrForbidden). Asking again returns the first
+// request, unchanged, and created false.
+func (v *Vault) Request(c Caller, id string) (req *AccessRequest, created bool, err error) {
+	err = v.update(c, "document.request", func(tx *bbolt.Tx, ev *audit.Event) error {
+		created = false
+		ev.Doc, ev.Target = id, c.User
+		a, err := v.access(tx, c, ev.Action, id, "")
+		if a != nil {
+			ev.Collection = a.doc.Collection
+		}
+		if err != nil {
+			return err
+		}
+		u := a.user
+		if !mayHold(u.Role, a.doc.Consent) {
+			return &ConsentError{Field: "user", User: u.ID, Role: u.Role}
+		}
+		req = &AccessRequest{Document: id, Collection: a.doc.Collection, User: u.ID, Role: u.Role}
+		if i := slices.IndexFunc(a.doc.Requests, func(r requestRecord) bool { return r.User == u.ID }); i >= 0 {
+			req.RequestedAt = a.doc.Requests[i].Time
+			ev.Detail = map[string]string{"repeat": "true"}
+			return nil
+		}
+		// Requests that are no longer pending make room first.
+		a.doc.Requests = slices.DeleteFunc(a.doc.Requests, func(r requestRecord) bool {
+			return !v.pending(tx, a, r.User)
+		})
+		if len(a.doc.Requests) >= MaxRequests {
+			return ErrTooLarge
+		}
+		req.RequestedAt = ev.Time
+		created = true
+		a.doc.Requests = append(a.doc.Requests, requestRecord{User: u.ID, Time: ev.Time})
+		return v.putDoc(tx, a.doc)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return req, created, nil
+}
+
+// pending reports whether user's request for a.doc still stands: user is an
+// active member of the collection, holds no slot, and may hold one.
+func (v *Vault) pending(tx *bbolt.Tx, a *docAccess, user string) bool {
+	u, err := getUser(tx, user)
+	return err == nil && u.State == StateActive && a.col.HasMember(user) &&
+		!a.doc.HoldsSlot(user) && mayHold(u.Role, a.doc.Consent)
+}
+
+// requestsOf lists the pending requests of a.doc, oldest first.
+func (v *Vault) requestsOf(tx *bbolt.Tx, a *docAccess) []AccessRequest {
+	var out []AccessRequest
+	for _, r := range a.doc.Requests {
+		if !v.pending(tx, a, r.User) {
+			continue
+		}
+		u, _ := getUser(tx, r.User)
+		out = append(out, AccessRequest{Document: a.doc.ID, Collection: a.doc.Collection,
+			User: r.User, Role: u.Role, RequestedAt: r.Time})
+	}
+	return out
+}
+
+// Requests lists the pending requests for document id. Only its keepers see
+// them (Policy, document.requests); to anyone else the answer is
+// ErrNotFound, as for a document that does not exist. Listing reads no
+// evidence and records no event; the requests themselves are in the audit
+// log. The list is never nil.
+func (v *Vault) Requests(c Caller, id string) ([]AccessRequest, error) {
+	out := []AccessRequest{}
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		if _, err := v.activeUser(tx, c.User); err != nil {
+			return err
+		}
+		a, err := v.access(tx, c, "document.requests", id, "")
+		if err != nil {
+			return ErrNotFound
+		}
+		out = append(out, v.requestsOf(tx, a)...)
+		return nil
+	})
+	return out, err
+}
+
+// AllRequests lists the pending requests of every document the caller
+// keeps, by document id and then by time. It records no event. The list is
+// never nil.
+func (v *Vault) AllRequests(c Caller) ([]AccessRequest, error) {
+	out := []AccessRequest{}
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		u, err := v.activeUser(tx, c.User)
+		if err != nil {
+			return err
+		}
+		if decided, err := AuthorizeRole(u.Role, "document.requests"); decided && err != nil {
+			return nil // keeps nothing
+		}
+		cur := tx.Bucket(bucketDocs).Cursor()
+		for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+			a, err := v.access(tx, c, "document.requests", string(k), "")
+			if err != nil {
+				continue
+			}
+			out = append(out, v.requestsOf(tx, a)...)
+		}
+		return nil
+	})
+	return out, err
+}
