@@ -242,6 +242,9 @@ func Restore(ctx context.Context, from blobstore.Store, dir, passphrase, blobSto
 	}
 	get := func(name string, max int64) ([]byte, error) {
 		r, err := from.GetFile(ctx, name)
+		if errors.Is(err, blobstore.ErrNotFound) {
+			return nil, fmt.Errorf("vault: %s holds no mirror (no %s): %w", from.URL(), name, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("vault: the mirror's %s: %w", name, err)
 		}
