@@ -6,7 +6,7 @@ import { t, fmtNum, fmtDate, fmtDay, fmtList, label, dirOf } from '../i18n.js';
 import { h, kv, find, status, ltrRuns, code } from '../dom.js';
 import { api, APIError, errText, needsStepUp } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
-import { verifiedKeys, keyErrorView } from '../keys.js';
+import { verifiedKeys, keyErrorView, pinnedVerifier } from '../keys.js';
 
 /**
  * @typedef {object} Doc a document as GET /v1/documents/ID returns it
@@ -90,6 +90,7 @@ export function viewDoc(main, id, app) {
         mayRevoke(u) ? [' ', h('button', { type: 'button', class: 'secondary', 'data-revoke': u, onclick: () => revoke(u) }, t('doc.revoke'))] : null))),
       revokeErr,
       openSection(doc, record, holder),
+      holder ? exportSection(doc, record) : null,
       !holder && mayAsk(doc, session.role) ? requestSection(doc) : null,
       holder ? keeperRequests(doc, app) : null,
       holder ? grantSection(doc, app) : null,
@@ -175,6 +176,60 @@ function openSection(doc, record, holder) {
     }
   }
   return sec;
+}
+
+/** The largest document the page exports; the module refuses more (inbrowser.MaxExport). */
+const EXPORT_MAX = 128 << 20;
+
+/**
+ * The court bundle of 'amana export', made in this browser for a slot
+ * holder: the document is fetched encrypted, as for opening it, with its
+ * custody trail and proofs; the module checks them, as bundle.Verify will,
+ * and writes the zip in memory, so the page offers it only up to
+ * EXPORT_MAX and names the command line beyond.
+ * @param {Doc} doc
+ * @param {string} record the record's JSON text, as the server sent it
+ * @returns {HTMLElement}
+ */
+function exportSection(doc, record) {
+  const out = h('div', { id: 'export-out', role: 'status' });
+  const cli = h('code', { dir: 'ltr' }, 'amana export ' + doc.id + ' -o bundle-' + doc.id + '.zip');
+  if (doc.size > EXPORT_MAX) {
+    return h('section', { id: 'export', 'aria-labelledby': 'export-h' }, h('h2', { id: 'export-h' }, t('doc.export')),
+      h('p', { class: 'notice', id: 'export-too-large' }, t('doc.export.toolarge', { size: fmtNum(EXPORT_MAX >> 20) })), h('p', {}, cli));
+  }
+  const button = h('button', { type: 'button', id: 'export-bundle', class: 'secondary', onclick: run }, t('doc.export.submit'));
+  async function run() {
+    out.replaceChildren(h('p', {}, t('doc.export.working')));
+    button.disabled = true;
+    const base = '/v1/documents/' + encodeURIComponent(doc.id);
+    try {
+      const w = await loadWasm();
+      const depositorKey = (await verifiedKeys([doc.depositor]))[doc.depositor].signingKey;
+      const slot = await api('GET', base + '/keyslot', { as: 'bytes' });
+      const priv = await api('GET', base + '/private', { as: 'bytes' });
+      const content = await api('GET', base + '/content', { as: 'bytes' });
+      const custody = await api('GET', base + '/custody', { as: 'text' });
+      const verifier = pinnedVerifier();
+      const r = w.exportBundle(slot, priv, content, { record, signing_key: depositorKey, custody, verifier, user: currentSession().user });
+      if (r.error !== undefined) {
+        out.replaceChildren(h('div', { class: 'alert', id: 'export-error', 'data-code': r.code, role: 'alert' },
+          h('p', {}, r.code === 'integrity' ? t('doc.export.integrity') : t('doc.export.failed')), h('p', { class: 'hint', dir: 'ltr' }, r.error)));
+        return;
+      }
+      const name = 'bundle-' + doc.id + '.zip';
+      const url = URL.createObjectURL(new Blob([r.bundle], { type: 'application/zip' }));
+      state.objectURLs.push(url);
+      out.replaceChildren(
+        h('p', { class: 'ok' }, h('a', { href: url, download: name, id: 'bundle-download' }, t('doc.export.download', { name }))),
+        h('p', { class: 'hint' }, t('doc.export.check')),
+        h('p', {}, h('code', { dir: 'ltr', id: 'bundle-verify' }, 'amana verify-bundle ' + name + ' --verifier "' + verifier + '"')));
+    } catch (e) {
+      out.replaceChildren(h('div', { id: 'export-error' }, keyErrorView(e, t('doc.openfailed', { msg: errText(e) }), run)));
+    } finally { button.disabled = false; }
+  }
+  return h('section', { id: 'export', 'aria-labelledby': 'export-h' }, h('h2', { id: 'export-h' }, t('doc.export')),
+    h('p', { class: 'hint', id: 'export-hint' }, t('doc.export.hint', { size: fmtNum(EXPORT_MAX >> 20) })), button, out);
 }
 
 /**
