@@ -179,17 +179,25 @@ func TestModules(t *testing.T) {
 // amana-wasm.d.ts types every function the module sets on
 // globalThis.amanaWasm, and no other: the page's calls are checked against it.
 func TestWasmAPITyped(t *testing.T) {
-	goSrc, err := os.ReadFile("../../cmd/amana-wasm/main.go")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("../../cmd/amana-wasm/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("cmd/amana-wasm: %v", err)
+	}
+	var goSrc []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goSrc = append(goSrc, b...)
 	}
 	dts, err := os.ReadFile("static/amana-wasm.d.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
 	exposed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s*"(\w+)":\s*fn\(`).FindAllStringSubmatch(string(goSrc), -1) {
-		exposed[m[1]] = true
+	for _, m := range regexp.MustCompile(`(?m)^\s*(?:"(\w+)":|api\["(\w+)"\]\s*=)\s*fn\(`).FindAllStringSubmatch(string(goSrc), -1) {
+		exposed[m[1]+m[2]] = true
 	}
 	_, api, ok := strings.Cut(string(dts), "\ninterface AmanaWasm {\n")
 	api, _, _ = strings.Cut(api, "\n}\n")

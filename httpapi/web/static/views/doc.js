@@ -298,6 +298,12 @@ function mayAsk(doc, role) {
 function requestSection(doc) {
   const out = h('p', { id: 'request-status', role: 'status' });
   const button = h('button', { type: 'button', id: 'request-access', onclick: ask }, t('doc.request.submit'));
+  /** @param {string} at when the request was made */
+  function pending(at) {
+    out.className = 'ok';
+    out.textContent = t('doc.request.pending', { date: fmtDate(at) });
+    button.disabled = true;
+  }
   async function ask() {
     out.textContent = ''; out.className = '';
     try {
@@ -310,6 +316,15 @@ function requestSection(doc) {
       out.textContent = errText(e);
     }
   }
+  // A request made before (another visit, another tab) is still pending:
+  // the server says so to the requester only.
+  (async () => {
+    try {
+      /** @type {AccessRequest} */
+      const r = await api('GET', '/v1/documents/' + encodeURIComponent(doc.id) + '/requests/' + encodeURIComponent(currentSession().user));
+      if (out.isConnected && !out.textContent) pending(r.requested_at);
+    } catch (_) { /* 404: none pending */ }
+  })();
   return h('section', { id: 'request', 'aria-labelledby': 'request-h' },
     h('h2', { id: 'request-h' }, t('doc.request')), h('p', { class: 'hint' }, t('doc.request.hint')), button, out);
 }
@@ -363,6 +378,15 @@ export function requestList(reqs, app, showDoc) {
       app.render();
     } catch (e) { err.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e); }
   }
+  /** @param {AccessRequest} q */
+  async function decline(q) {
+    err.textContent = '';
+    try {
+      await api('DELETE', '/v1/documents/' + encodeURIComponent(q.document) + '/requests/' + encodeURIComponent(q.user));
+      status(t('requests.declined', { user: q.user }), 'ok');
+      app.render();
+    } catch (e) { err.textContent = errText(e); }
+  }
   // On the requests page its h1 is the heading.
   return h('section', { class: 'stack', id: 'requests', 'aria-labelledby': showDoc ? null : 'requests-h' },
     showDoc ? null : h('h2', { id: 'requests-h' }, t('requests.title')),
@@ -371,7 +395,8 @@ export function requestList(reqs, app, showDoc) {
     h('ul', { id: 'requests-list', class: 'plain' }, reqs.map(q => h('li', { 'data-request': q.document + '/' + q.user },
       showDoc ? [h('a', { href: '#/doc/' + encodeURIComponent(q.document) }, code(q.document)), ' · '] : null,
       code(q.user), ' · ', t('role.' + q.role), ' · ', t('requests.asked', { date: fmtDate(q.requested_at) }), ' ',
-      h('button', { type: 'button', 'data-grant-request': q.user, 'data-doc': q.document, onclick: () => grant(q) }, t('requests.grant'))))),
+      h('button', { type: 'button', 'data-grant-request': q.user, 'data-doc': q.document, onclick: () => grant(q) }, t('requests.grant')), ' ',
+      h('button', { type: 'button', class: 'secondary', 'data-decline-request': q.user, 'data-doc': q.document, onclick: () => decline(q) }, t('requests.decline'))))),
     err);
 }
 
