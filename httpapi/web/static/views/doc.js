@@ -193,7 +193,7 @@ const EXPORT_MAX = 128 << 20;
  */
 function exportSection(doc, record) {
   const out = h('div', { id: 'export-out', role: 'status' });
-  const cli = h('code', { dir: 'ltr' }, 'amana export ' + doc.id + ' -o bundle-' + doc.id + '.zip');
+  const cli = h('code', { dir: 'ltr', class: 'cmd' }, 'amana export ' + doc.id + ' -o bundle-' + doc.id + '.zip');
   if (doc.size > EXPORT_MAX) {
     return h('section', { id: 'export', 'aria-labelledby': 'export-h' }, h('h2', { id: 'export-h' }, t('doc.export')),
       h('p', { class: 'notice', id: 'export-too-large' }, t('doc.export.toolarge', { size: fmtNum(EXPORT_MAX >> 20) })), h('p', {}, cli));
@@ -223,7 +223,7 @@ function exportSection(doc, record) {
       out.replaceChildren(
         h('p', { class: 'ok' }, h('a', { href: url, download: name, id: 'bundle-download' }, t('doc.export.download', { name }))),
         h('p', { class: 'hint' }, t('doc.export.check')),
-        h('p', {}, h('code', { dir: 'ltr', id: 'bundle-verify' }, 'amana verify-bundle ' + name + ' --verifier "' + verifier + '"')));
+        h('p', {}, h('code', { dir: 'ltr', class: 'cmd', id: 'bundle-verify' }, 'amana verify-bundle ' + name + ' --verifier "' + verifier + '"')));
     } catch (e) {
       out.replaceChildren(h('div', { id: 'export-error' }, keyErrorView(e, t('doc.openfailed', { msg: errText(e) }), run)));
     } finally { button.disabled = false; }
