@@ -86,6 +86,7 @@ func TestBrowserExportBundle(t *testing.T) {
 		if got := text(t, ctx, "#bundle-verify"); !strings.Contains(got, `--verifier "`+verifier+`"`) {
 			t.Errorf("%s: the page says to check it with %q", lang, got)
 		}
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('export').scrollIntoView()`))
 		screenshot(t, ctx, "export-"+lang)
 		run(t, ctx, chromedp.Click(chromedp.CSS(`#bundle-download`)))
 		name := filepath.Join(dir, "bundle-"+doc+".zip")
