@@ -21,8 +21,9 @@ func addExport(api map[string]any) {
 			return fail(inbrowser.ErrTooLarge)
 		}
 		o := a[3]
-		b, err := keys.ExportBundle(inbrowser.Export{
-			Slot: bytesOf(a[0]), Private: bytesOf(a[1]), Content: bytesOf(a[2]),
+		content := bytesOf(a[2])
+		x, err := keys.ExportBundle(inbrowser.Export{
+			Slot: bytesOf(a[0]), Private: bytesOf(a[1]), Content: content,
 			Record: []byte(o.Get("record").String()), SigningKey: o.Get("signing_key").String(),
 			Custody: []byte(o.Get("custody").String()), Verifier: o.Get("verifier").String(),
 			ExportedBy: o.Get("user").String(), ExportedAt: time.Now(),
@@ -30,8 +31,17 @@ func addExport(api map[string]any) {
 		if err != nil {
 			return fail(err)
 		}
-		out := toJS(b)
-		clear(b)
-		return map[string]any{"bundle": out}
+		// The parts of the zip, for a Blob: the ciphertext is the page's
+		// own array, passed back rather than copied.
+		parts := make([]any, len(x.Parts))
+		for i, p := range x.Parts {
+			if len(p) > 0 && len(p) == len(content) && &p[0] == &content[0] {
+				parts[i] = a[2]
+			} else {
+				parts[i] = toJS(p)
+			}
+		}
+		x.Clear()
+		return map[string]any{"parts": parts}
 	})
 }

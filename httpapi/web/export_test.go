@@ -25,7 +25,8 @@ import (
 // bundle.Verify (what 'amana verify-bundle --verifier KEY' runs) with the
 // vault's verifier key and holds the exact content, and the same file with
 // one byte of its content changed fails. No request carries the
-// plaintext. A member without a slot is offered no export.
+// plaintext. A member without a slot is offered no export, and a
+// document over the page's limit is sent to the command line.
 func TestBrowserExportBundle(t *testing.T) {
 	e := newEnv(t)
 	ctx := browserFor(t, 4*time.Minute)
@@ -131,6 +132,32 @@ func TestBrowserExportBundle(t *testing.T) {
 		// And so does the right bundle with another vault's key.
 		if _, err := bundle.Verify(bytes.NewReader(zb), int64(len(zb)), "other.example/vault+00000000+AQ"); err == nil {
 			t.Errorf("%s: the bundle verifies with another key", lang)
+		}
+
+		// A document over 64 MiB (the record's size, changed on its way
+		// to the page) is not bundled here: the page says so and names
+		// the command.
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+			const f = window.fetch;
+			window.fetch = async (u, o) => {
+				const r = await f(u, o);
+				if (!String(u).endsWith('/v1/documents/`+doc+`')) return r;
+				const j = await r.clone().json();
+				j.size = 64 * 1024 * 1024 + 1;
+				return new Response(JSON.stringify(j), { status: r.status, headers: r.headers });
+			};
+			location.hash = '#/search';
+		})()`), chromedp.Evaluate[chromedp.Void](`location.hash='#/doc/`+doc+`'`),
+			chromedp.WaitVisible(chromedp.CSS(`#export-too-large`)))
+		sixtyFour := map[string]string{"en": "64", "ar": "٦٤", "ckb": "٦٤"}[lang]
+		if got, want := text(t, ctx, "#export-too-large"), strings.ReplaceAll(catalogue(t, lang, "doc.export.toolarge"), "{size}", sixtyFour); got != want {
+			t.Errorf("%s: over the limit the page says %q, want %q", lang, got, want)
+		}
+		if got := text(t, ctx, "#export code"); got != "amana export "+doc+" -o bundle-"+doc+".zip" {
+			t.Errorf("%s: over the limit the page names %q", lang, got)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('#export-bundle').length`); n != 0 {
+			t.Errorf("%s: a document over the limit is offered the export", lang)
 		}
 	}
 	for _, r := range e.requests() {

@@ -13,11 +13,13 @@ import (
 )
 
 // MaxExport bounds the ciphertext of a document the page exports as a
-// court bundle. The bundle is made in memory: the ciphertext, the
-// plaintext and the zip holding both are in the module at once, about
-// three times the document, plus the page's copies. A larger document
-// is exported with 'amana export', which streams through a file.
-const MaxExport = 128 << 20
+// court bundle. The bundle is made in memory: the ciphertext and the
+// plaintext in the module, the page's ciphertext, its copy of the
+// plaintext and the Blob of the zip; TestBrowserExportBundleMemory
+// measures about seven and a half times the document in all, so about
+// 480 MiB at this bound, which a phone's browser can still give. A larger
+// document is exported with 'amana export', which streams through a file.
+const MaxExport = 64 << 20
 
 // ErrTooLarge is returned by ExportBundle for a document over MaxExport.
 var ErrTooLarge = errors.New("the document is too large to export in the browser: use 'amana export'")
@@ -57,9 +59,12 @@ type custody struct {
 // signed by the pinned verifier key; every custody event is about this
 // document and included in that checkpoint; and the last deposit or rekey
 // event records the ciphertext's hash. The plaintext is cleared from the
-// module's memory; the bundle holds it, and the caller clears the
-// returned bytes once the page has copied them.
-func (k *Keyring) ExportBundle(e Export) ([]byte, error) {
+// module's memory by Clear, once the page has copied the bundle.
+//
+// The bundle is returned in parts (see writeZip): the plaintext and
+// e.Content are two of them, as they are, so the page can reuse its own
+// copy of the ciphertext and the document is not copied again here.
+func (k *Keyring) ExportBundle(e Export) (*Exported, error) {
 	if len(e.Content) > MaxExport {
 		return nil, ErrTooLarge
 	}
@@ -85,7 +90,12 @@ func (k *Keyring) ExportBundle(e Export) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer clear(o.Plain)
+	ok := false
+	defer func() {
+		if !ok {
+			clear(o.Plain)
+		}
+	}()
 	ids, err := k.identities()
 	if err != nil {
 		return nil, err
@@ -110,7 +120,7 @@ func (k *Keyring) ExportBundle(e Export) ([]byte, error) {
 			Public: compact(x.Public), Consent: compact(x.Consent),
 			ExportedBy: e.ExportedBy, ExportedAt: e.ExportedAt.UTC(),
 		},
-		Content: bytes.NewReader(o.Plain), Cipher: bytes.NewReader(e.Content), DocKey: key.String(),
+		Content: NewSlice(o.Plain), Cipher: NewSlice(e.Content), DocKey: key.String(),
 		Events: events, Proofs: c.Proofs, Checkpoint: []byte(c.Checkpoint), Verifier: c.Verifier,
 		Deposit: layout.Deposit{Manifest: []byte(r.Manifest), Signature: []byte(r.ManifestSig),
 			SigningKey: e.SigningKey, PublicSigned: r.PublicSigned},
@@ -118,13 +128,26 @@ func (k *Keyring) ExportBundle(e Export) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(o.Plain) + len(e.Content) + 64<<10)
-	if err := writeZip(&buf, entries); err != nil {
-		clear(buf.Bytes())
+	parts, err := writeZip(entries)
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	ok = true
+	return &Exported{Parts: parts}, nil
+}
+
+// Exported is a court bundle made by ExportBundle: joined in order, its
+// parts are the zip.
+type Exported struct {
+	Parts [][]byte
+}
+
+// Clear overwrites the bundle (it holds the plaintext and the document
+// key) once the page has its copy.
+func (x *Exported) Clear() {
+	for _, p := range x.Parts {
+		clear(p)
+	}
 }
 
 // checkCustody checks a custody trail as bundle.Verify will: its

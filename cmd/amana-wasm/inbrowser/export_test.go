@@ -13,7 +13,8 @@ import (
 )
 
 // The module's zip is read back by archive/zip, which bundle.Verify uses:
-// names (a UTF-8 one too), contents, order, times and CRCs.
+// names (a UTF-8 one too), contents, order, times and CRCs; a Slice is
+// one of the parts as it is, not a copy.
 func TestWriteZip(t *testing.T) {
 	when := time.Date(2026, 3, 4, 5, 6, 8, 0, time.UTC)
 	big := bytes.Repeat([]byte("fictional statement "), 5000)
@@ -21,15 +22,19 @@ func TestWriteZip(t *testing.T) {
 	custody.WriteString("{\"seq\":1}\n")
 	entries := []layout.Entry{
 		{Name: "README.txt", R: strings.NewReader("read me\n"), Modified: when},
-		{Name: "content/شهادة.txt", R: bytes.NewReader(big), Modified: when},
-		{Name: "empty", R: bytes.NewReader(nil), Modified: when},
+		{Name: "content/شهادة.txt", R: NewSlice(big), Modified: when},
+		{Name: "empty", R: NewSlice(nil), Modified: when},
 		{Name: "custody.jsonl", R: &custody, Modified: when},
 	}
 	want := map[string][]byte{"README.txt": []byte("read me\n"), "content/شهادة.txt": big, "empty": {}, "custody.jsonl": []byte("{\"seq\":1}\n")}
-	var buf bytes.Buffer
-	if err := writeZip(&buf, entries); err != nil {
+	parts, err := writeZip(entries)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if len(parts) != 3 || &parts[1][0] != &big[0] || len(parts[1]) != len(big) {
+		t.Errorf("the content is not passed on as its own part: %d parts", len(parts))
+	}
+	buf := bytes.NewBuffer(bytes.Join(parts, nil))
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +76,7 @@ func TestWriteZip(t *testing.T) {
 	}
 
 	// A name that is not UTF-8 is refused.
-	if err := writeZip(new(bytes.Buffer), []layout.Entry{{Name: "a\xff", R: strings.NewReader("")}}); err == nil {
+	if _, err := writeZip([]layout.Entry{{Name: "a\xff", R: strings.NewReader("")}}); err == nil {
 		t.Error("a name that is not UTF-8 was written")
 	}
 }

@@ -13,48 +13,57 @@ import (
 	"github.com/amana-vault/amana/bundle/layout"
 )
 
-// writeZip writes entries to w as a zip (APPNOTE.TXT) of stored,
-// uncompressed files. archive/zip, which package bundle uses, brings its
-// Deflate compressor and decompressor with it: more than the module's size
-// budget allows. A stored zip is as valid a bundle, and bundle.Verify reads
-// it as it reads its own.
-func writeZip(w *bytes.Buffer, entries []layout.Entry) error {
+// Slice is an entry's content held in memory already: writeZip passes it
+// on as one part of the zip, without copying it.
+type Slice struct {
+	*bytes.Reader
+	b []byte
+}
+
+// NewSlice returns a reader of b that writeZip does not copy.
+func NewSlice(b []byte) *Slice { return &Slice{bytes.NewReader(b), b} }
+
+// writeZip lays entries out as a zip (APPNOTE.TXT) of stored,
+// uncompressed files, and returns it in parts, in order: the bytes made
+// here (headers, small files) and each Slice's bytes as they are, so that
+// a document is not copied into a second buffer; the page joins the parts
+// into a Blob. archive/zip, which package bundle uses, brings its Deflate
+// compressor and decompressor with it: more than the module's size budget
+// allows. A stored zip is as valid a bundle, and bundle.Verify reads it as
+// it reads its own.
+func writeZip(entries []layout.Entry) ([][]byte, error) {
 	if len(entries) >= math.MaxUint16 {
-		return errors.New("too many files for a zip")
+		return nil, errors.New("too many files for a zip")
 	}
-	var cd bytes.Buffer
+	var (
+		parts [][]byte
+		made  []byte // made here since the last Slice
+		off   int64  // the zip's length so far
+		cd    []byte // the central directory
+	)
 	le := binary.LittleEndian
 	for _, e := range entries {
-		// Two passes over each file, for its CRC and size first: the
-		// content is in memory already and is not copied for this.
-		r, ok := e.R.(io.ReadSeeker)
-		if !ok {
+		var data []byte
+		if s, ok := e.R.(*Slice); ok {
+			data = s.b
+		} else {
 			b, err := io.ReadAll(e.R)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			r = bytes.NewReader(b)
+			data = b
 		}
-		sum := crc32.NewIEEE()
-		size, err := io.Copy(sum, r)
-		if err != nil {
-			return err
-		}
-		if _, err := r.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if size >= math.MaxUint32 || int64(w.Len())+size >= math.MaxUint32 {
-			return errors.New("too large for a zip without zip64")
+		if int64(len(data)) >= math.MaxUint32 || off+int64(len(data)) >= math.MaxUint32 {
+			return nil, errors.New("too large for a zip without zip64")
 		}
 		var flags uint16
 		if !ascii(e.Name) {
 			if !utf8.ValidString(e.Name) {
-				return errors.New("a file name is not UTF-8")
+				return nil, errors.New("a file name is not UTF-8")
 			}
 			flags |= 0x800 // the name is UTF-8
 		}
 		tm, dt := dosTime(e.Modified)
-		offset := uint32(w.Len())
 		// Local file header.
 		h := le.AppendUint32(nil, 0x04034b50)
 		h = le.AppendUint16(h, 20) // version needed: 2.0
@@ -62,43 +71,43 @@ func writeZip(w *bytes.Buffer, entries []layout.Entry) error {
 		h = le.AppendUint16(h, 0) // stored
 		h = le.AppendUint16(h, tm)
 		h = le.AppendUint16(h, dt)
-		h = le.AppendUint32(h, sum.Sum32())
-		h = le.AppendUint32(h, uint32(size))
-		h = le.AppendUint32(h, uint32(size))
+		h = le.AppendUint32(h, crc32.ChecksumIEEE(data))
+		h = le.AppendUint32(h, uint32(len(data)))
+		h = le.AppendUint32(h, uint32(len(data)))
 		h = le.AppendUint16(h, uint16(len(e.Name)))
 		h = le.AppendUint16(h, 0) // no extra field
-		w.Write(h)
-		w.WriteString(e.Name)
-		if _, err := io.Copy(w, r); err != nil {
-			return err
-		}
 		// Its central directory header.
-		c := le.AppendUint32(nil, 0x02014b50)
-		c = le.AppendUint16(c, 20) // made by: 2.0, MS-DOS attributes
-		c = append(c, h[4:30]...)  // version needed … extra length, as above
-		c = le.AppendUint16(c, 0)  // no comment
-		c = le.AppendUint16(c, 0)  // disk 0
-		c = le.AppendUint16(c, 0)  // internal attributes
-		c = le.AppendUint32(c, 0)  // external attributes
-		c = le.AppendUint32(c, offset)
-		cd.Write(c)
-		cd.WriteString(e.Name)
+		cd = le.AppendUint32(cd, 0x02014b50)
+		cd = le.AppendUint16(cd, 20) // made by: 2.0, MS-DOS attributes
+		cd = append(cd, h[4:30]...)  // version needed … extra length, as above
+		cd = le.AppendUint16(cd, 0)  // no comment
+		cd = le.AppendUint16(cd, 0)  // disk 0
+		cd = le.AppendUint16(cd, 0)  // internal attributes
+		cd = le.AppendUint32(cd, 0)  // external attributes
+		cd = le.AppendUint32(cd, uint32(off))
+		cd = append(cd, e.Name...)
+
+		made = append(append(made, h...), e.Name...)
+		if _, ok := e.R.(*Slice); ok && len(data) > 0 {
+			parts = append(parts, made, data)
+			made = nil
+		} else {
+			made = append(made, data...)
+		}
+		off += int64(len(h) + len(e.Name) + len(data))
 	}
-	start := w.Len()
-	if start >= math.MaxUint32 {
-		return errors.New("too large for a zip without zip64")
+	if off+int64(len(cd)) >= math.MaxUint32 {
+		return nil, errors.New("too large for a zip without zip64")
 	}
-	w.Write(cd.Bytes())
 	end := le.AppendUint32(nil, 0x06054b50)
 	end = le.AppendUint16(end, 0)
 	end = le.AppendUint16(end, 0)
 	end = le.AppendUint16(end, uint16(len(entries)))
 	end = le.AppendUint16(end, uint16(len(entries)))
-	end = le.AppendUint32(end, uint32(cd.Len()))
-	end = le.AppendUint32(end, uint32(start))
+	end = le.AppendUint32(end, uint32(len(cd)))
+	end = le.AppendUint32(end, uint32(off))
 	end = le.AppendUint16(end, 0) // no comment
-	w.Write(end)
-	return nil
+	return append(parts, append(append(made, cd...), end...)), nil
 }
 
 func ascii(s string) bool {

@@ -179,7 +179,7 @@ function openSection(doc, record, holder) {
 }
 
 /** The largest document the page exports; the module refuses more (inbrowser.MaxExport). */
-const EXPORT_MAX = 128 << 20;
+const EXPORT_MAX = 64 << 20;
 
 /**
  * The court bundle of 'amana export', made in this browser for a slot
@@ -218,7 +218,7 @@ function exportSection(doc, record) {
         return;
       }
       const name = 'bundle-' + doc.id + '.zip';
-      const url = URL.createObjectURL(new Blob([r.bundle], { type: 'application/zip' }));
+      const url = URL.createObjectURL(new Blob(r.parts, { type: 'application/zip' }));
       state.objectURLs.push(url);
       out.replaceChildren(
         h('p', { class: 'ok' }, h('a', { href: url, download: name, id: 'bundle-download' }, t('doc.export.download', { name }))),
