@@ -225,7 +225,7 @@ func TestWasmAPITyped(t *testing.T) {
 //
 // It was 8,000,000 bytes until the court bundle's export (cmd/amana-wasm
 // export.go, package bundle/layout and a stored-zip writer) added about
-// 98 KB: 7,994,734 bytes before it, 8,092,500 after. Linking package bundle
+// 89 KB: 7,994,734 bytes before it, 8,084,090 after. Linking package bundle
 // itself would have added 282 KB, most of it archive/zip's Deflate
 // compressor and decompressor, which its init registers. The largest
 // parts left are x/crypto/ssh's RSA, ECDSA and P-384/P-521 code and
