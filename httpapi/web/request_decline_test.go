@@ -83,6 +83,12 @@ func TestBrowserRequestPendingAndDecline(t *testing.T) {
 		if reqs, err := dep.DocumentRequests(context.Background(), doc); err != nil || len(reqs) != 0 {
 			t.Errorf("%s: after the decline the server lists %+v, %v", lang, reqs, err)
 		}
+		// The count in the navigation is not the one from before the
+		// decline (it is kept a minute otherwise).
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/search'`), chromedp.WaitVisible(chromedp.CSS(`#nav-search[aria-current="page"]`)))
+		if n := eval[int](t, ctx, `document.querySelectorAll('#requests-badge').length`); n != 0 {
+			t.Errorf("%s: the navigation still counts the declined request", lang)
+		}
 	}
 
 	// Each decline is in the audit log, by the depositor, about the lawyer.
