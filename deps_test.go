@@ -20,15 +20,15 @@ const module = "github.com/amana-vault/amana"
 var (
 	// clientSide packages run on the user's machine or in the browser.
 	// They build for js/wasm.
-	clientSide = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle", "client", "cmd/amana-wasm", "cmd/amana-wasm/inbrowser"}
+	clientSide = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle", "bundle/layout", "client", "cmd/amana-wasm", "cmd/amana-wasm/inbrowser"}
 	// pure packages are client-side packages without network code: formats,
 	// crypto and checks that any implementation, the server's included,
 	// may reuse.
-	pure = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle"}
+	pure = []string{"envelope", "recipient", "sshsig", "redact", "auditlog", "manifest", "bundle", "bundle/layout"}
 	// serverSide packages run only on the server.
 	serverSide = []string{"vault", "vault/audit", "blobstore", "search", "search/indexer", "httpapi", "httpapi/web", "internal/server", "witness"}
 	// keyHolders hold or use users' private keys; the server never imports them.
-	keyHolders = []string{"envelope", "client", "bundle", "cmd/amana-wasm/inbrowser"}
+	keyHolders = []string{"envelope", "client", "bundle", "bundle/layout", "cmd/amana-wasm/inbrowser"}
 	// storage is what only the server may link: the vault's database, its
 	// blob store, the index, the HTTP router.
 	storage = []string{"go.etcd.io/bbolt", "github.com/blevesearch/", "github.com/gorilla/mux",

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -48,4 +49,21 @@ func (c *Client) Requests(ctx context.Context) ([]AccessRequest, error) {
 		return nil, err
 	}
 	return out.Requests, nil
+}
+
+// PendingRequest returns user's pending request for document id: a user
+// may read their own, a keeper anyone's. With no pending request the
+// error is a 404 (IsStatus(err, 404)).
+func (c *Client) PendingRequest(ctx context.Context, id, user string) (*AccessRequest, error) {
+	var out AccessRequest
+	if err := c.call(ctx, request{method: http.MethodGet, path: docPath(id, "requests", url.PathEscape(user))}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Decline declines user's pending request for document id without
+// granting it; only the document's keepers may.
+func (c *Client) Decline(ctx context.Context, id, user string) error {
+	return c.call(ctx, request{method: http.MethodDelete, path: docPath(id, "requests", url.PathEscape(user))}, nil)
 }

@@ -12,8 +12,10 @@ import (
 
 // Access requests: POST /v1/documents/{id}/requests asks the document's
 // keepers for a key slot; GET /v1/documents/{id}/requests and GET
-// /v1/requests list the pending requests a keeper can grant. A request
-// carries no text (see vault.Request), and asking is limited per user.
+// /v1/requests list the pending requests a keeper can grant; GET
+// /v1/documents/{id}/requests/{user} is one of them (a user's own, or any
+// for a keeper) and DELETE declines it (a keeper). A request carries no
+// text (see vault.Request), and asking is limited per user.
 const (
 	requestRate  = rate.Limit(20.0 / 3600) // twenty an hour
 	requestBurst = 20
@@ -59,4 +61,23 @@ func (s *Server) handleAllRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, requestsResponse{reqs})
+}
+
+func (s *Server) handlePendingRequest(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	req, err := s.cfg.Vault.PendingRequest(s.caller(r, ""), v["id"], v["user"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}
+
+func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	if err := s.cfg.Vault.Decline(s.caller(r, ""), v["id"], v["user"]); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -205,6 +205,8 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/v1/documents/{id}/grants/{user}", lim(s.stepUp(s.handleRevoke))).Methods(http.MethodDelete)
 	r.Handle("/v1/documents/{id}/requests", lim(s.authenticated(s.perUser(s.askLimit, s.handleRequest)))).Methods(http.MethodPost)
 	r.Handle("/v1/documents/{id}/requests", lim(s.authenticated(s.handleDocumentRequests))).Methods(http.MethodGet)
+	r.Handle("/v1/documents/{id}/requests/{user}", lim(s.authenticated(s.handlePendingRequest))).Methods(http.MethodGet)
+	r.Handle("/v1/documents/{id}/requests/{user}", lim(s.authenticated(s.handleDecline))).Methods(http.MethodDelete)
 	r.Handle("/v1/requests", lim(s.authenticated(s.handleAllRequests))).Methods(http.MethodGet)
 	r.Handle("/v1/documents/{id}/shred", lim(s.stepUp(s.handleShred))).Methods(http.MethodPost)
 

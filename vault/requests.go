@@ -159,3 +159,54 @@ func (v *Vault) AllRequests(c Caller) ([]AccessRequest, error) {
 	})
 	return out, err
 }
+
+// PendingRequest returns user's pending request for document id. A user
+// may ask for their own request of a document they may read, so that the
+// page knows it asked; a keeper (Policy, document.requests) for anyone's.
+// Everyone else, and a user with no pending request, gets ErrNotFound. It
+// reads no evidence and records no event, as Requests does.
+func (v *Vault) PendingRequest(c Caller, id, user string) (*AccessRequest, error) {
+	var out *AccessRequest
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		if _, err := v.activeUser(tx, c.User); err != nil {
+			return err
+		}
+		action := "document.requests"
+		if user == c.User {
+			action = "document.read"
+		}
+		a, err := v.access(tx, c, action, id, "")
+		if err != nil {
+			return ErrNotFound
+		}
+		for _, r := range v.requestsOf(tx, a) {
+			if r.User == user {
+				out = &r
+				return nil
+			}
+		}
+		return ErrNotFound
+	})
+	return out, err
+}
+
+// Decline removes user's pending request for document id: the keepers who
+// may see it (Policy, document.requests) may decline it; to anyone else
+// the document is not found. A request that is not pending is not found.
+// It is recorded as document.decline, with the requester as its target;
+// the requester may ask again, and is limited as every request is.
+func (v *Vault) Decline(c Caller, id, user string) error {
+	return v.update(c, "document.decline", func(tx *bbolt.Tx, ev *audit.Event) error {
+		ev.Doc, ev.Target = id, user
+		a, err := v.access(tx, c, "document.requests", id, "")
+		if err != nil {
+			return ErrNotFound
+		}
+		ev.Collection = a.doc.Collection
+		if !slices.ContainsFunc(a.doc.Requests, func(r requestRecord) bool { return r.User == user }) || !v.pending(tx, a, user) {
+			return ErrNotFound
+		}
+		a.doc.dropRequest(user)
+		return v.putDoc(tx, a.doc)
+	})
+}

@@ -300,6 +300,7 @@ func main() {
 			return map[string]any{"root": r.String()}
 		}),
 	}
+	addExport(api)
 	js.Global().Set("amanaWasm", js.ValueOf(api))
 	select {}
 }

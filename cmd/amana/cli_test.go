@@ -284,6 +284,7 @@ func TestNotLoggedIn(t *testing.T) {
 		{"grant", "doc", "a.karim"},
 		{"request", "doc"},
 		{"requests"},
+		{"decline", "doc", "a.karim"},
 		{"revoke", "doc", "a.karim"},
 		{"shred", "doc", "--yes"},
 		{"user", "list"},

@@ -55,7 +55,7 @@ func newRequestsCmd() *cobra.Command {
 		Long: `List the pending access requests for the documents you keep (as their
 depositor, a custodian of their collection, or an admin holding a key
 slot), or for DOC alone. Grant one with 'amana grant DOC USER'; the
-grant satisfies the request. A request whose user left the collection,
+grant satisfies the request. Decline one with 'amana decline DOC USER'. A request whose user left the collection,
 was disabled or was granted by someone else is no longer listed.`,
 		Example: `  amana requests
   amana grant DOC a.karim
@@ -95,5 +95,34 @@ was disabled or was granted by someone else is no longer listed.`,
 	}
 	r.addServerFlags(cmd, false)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the requests as a JSON array")
+	return cmd
+}
+
+func newDeclineCmd() *cobra.Command {
+	var r remote
+	cmd := &cobra.Command{
+		Use:   "decline DOC USER",
+		Short: "Decline a pending access request",
+		Long: `Decline USER's pending request for a key slot for DOC, without granting it:
+the request is no longer listed by 'amana requests'. Only the document's
+keepers (its depositor, the custodians of its collection, admins holding
+a key slot) may. USER is not told why, and may ask again. The audit log
+records it as document.decline, with USER as its target.`,
+		Example: `  amana requests
+  amana decline DOC a.karim`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := r.connect()
+			if err != nil {
+				return err
+			}
+			if err := k.done(k.c.Decline(cmd.Context(), args[0], args[1])); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Declined %s's request for %s.\n", args[1], args[0])
+			return nil
+		},
+	}
+	r.addServerFlags(cmd, false)
 	return cmd
 }

@@ -76,19 +76,24 @@ func TestBrowserAccessibility(t *testing.T) {
 	e := newEnv(t)
 	ctx := browserFor(t, 4*time.Minute)
 	langs := []string{"en", "ar", "ckb"}
-	type page struct{ user, hash, ready string }
+	// click, if set, is clicked in each language before ready is awaited.
+	type page struct{ user, hash, ready, click string }
 	pages := []page{
-		{"l.custodian", "#/search", ".hit"},
-		{"l.custodian", "#/doc/" + e.docs["granted"].ID, "#custody table"},
-		{"l.custodian", "#/stats", "#stats-table"},
-		{"l.custodian", "#/audit", "#audit-chart"},
-		{"l.custodian", "#/users", "#users-table"},
-		{"l.custodian", "#/collections", "#collections-table"},
-		{"r.ahmed", "#/deposit", "#deposit-form"},
-		{"a.karim", "#/doc/" + e.docs["granted"].ID, "#custody table"},
-		{"auditor", "#/audit", "#audit-chart"},
-		{"r.hassan", "#/doc/" + e.docs["ungranted"].ID, "#request-access"},
-		{"r.ahmed", "#/requests", "#requests-list"},
+		{"l.custodian", "#/search", ".hit", ""},
+		{"l.custodian", "#/doc/" + e.docs["granted"].ID, "#custody table", ""},
+		{"l.custodian", "#/doc/" + e.docs["granted"].ID, "#bundle-download", "#export-bundle"},
+		{"l.custodian", "#/stats", "#stats-table", ""},
+		{"l.custodian", "#/audit", "#audit-chart", ""},
+		{"l.custodian", "#/users", "#users-table", ""},
+		{"l.custodian", "#/collections", "#collections-table", ""},
+		{"r.ahmed", "#/deposit", "#deposit-form", ""},
+		{"a.karim", "#/doc/" + e.docs["granted"].ID, "#custody table", ""},
+		{"auditor", "#/audit", "#audit-chart", ""},
+		// The requester, its request pending; the keeper, with the count
+		// in the navigation, on the document page and the requests page.
+		{"r.hassan", "#/doc/" + e.docs["ungranted"].ID, "#request-status.ok", ""},
+		{"r.ahmed", "#/doc/" + e.docs["ungranted"].ID, "body:has(#requests-badge) #doc-requests [data-decline-request]", ""},
+		{"r.ahmed", "#/requests", "body:has(#requests-badge) #requests-list", ""},
 	}
 	// A pending request, for the depositor's list.
 	if _, err := e.login("r.hassan").RequestAccess(context.Background(), e.docs["ungranted"].ID); err != nil {
@@ -123,8 +128,14 @@ func TestBrowserAccessibility(t *testing.T) {
 					chromedp.WaitVisible(chromedp.CSS(`#users-table`)))
 			}
 			name := strings.SplitN(strings.TrimPrefix(p.hash, "#/"), "/", 2)[0]
+			if p.click != "" {
+				name += "-" + strings.TrimPrefix(p.click, "#")
+			}
 			for _, lang := range langs {
 				setLang(t, ctx, lang)
+				if p.click != "" {
+					run(t, ctx, chromedp.WaitVisible(chromedp.CSS(p.click)), chromedp.Click(chromedp.CSS(p.click)))
+				}
 				run(t, ctx, chromedp.WaitVisible(chromedp.CSS(p.ready)))
 				audit(t, ctx, axe, fmt.Sprintf("a11y-%s-%s-%s-%d", user, name, lang, width))
 			}

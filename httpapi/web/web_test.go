@@ -179,17 +179,25 @@ func TestModules(t *testing.T) {
 // amana-wasm.d.ts types every function the module sets on
 // globalThis.amanaWasm, and no other: the page's calls are checked against it.
 func TestWasmAPITyped(t *testing.T) {
-	goSrc, err := os.ReadFile("../../cmd/amana-wasm/main.go")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("../../cmd/amana-wasm/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("cmd/amana-wasm: %v", err)
+	}
+	var goSrc []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goSrc = append(goSrc, b...)
 	}
 	dts, err := os.ReadFile("static/amana-wasm.d.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
 	exposed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s*"(\w+)":\s*fn\(`).FindAllStringSubmatch(string(goSrc), -1) {
-		exposed[m[1]] = true
+	for _, m := range regexp.MustCompile(`(?m)^\s*(?:"(\w+)":|api\["(\w+)"\]\s*=)\s*fn\(`).FindAllStringSubmatch(string(goSrc), -1) {
+		exposed[m[1]+m[2]] = true
 	}
 	_, api, ok := strings.Cut(string(dts), "\ninterface AmanaWasm {\n")
 	api, _, _ = strings.Cut(api, "\n}\n")
@@ -214,8 +222,16 @@ func TestWasmAPITyped(t *testing.T) {
 
 // The WebAssembly module stays within its budget: the page downloads it
 // before anyone can log in.
+//
+// It was 8,000,000 bytes until the court bundle's export (cmd/amana-wasm
+// export.go, package bundle/layout and a stored-zip writer) added about
+// 89 KB: 7,994,734 bytes before it, 8,084,090 after. Linking package bundle
+// itself would have added 282 KB, most of it archive/zip's Deflate
+// compressor and decompressor, which its init registers. The largest
+// parts left are x/crypto/ssh's RSA, ECDSA and P-384/P-521 code and
+// regexp's Unicode tables, which signing keys and redaction need.
 func TestWasmSize(t *testing.T) {
-	const budget = 8_000_000
+	const budget = 8_150_000
 	fi, err := os.Stat("static/amana.wasm")
 	if err != nil {
 		t.Fatal(err)

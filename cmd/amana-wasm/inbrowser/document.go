@@ -75,7 +75,9 @@ func (k *Keyring) Open(slot, private, content []byte, cipherSHA256 string, m *ma
 	if err != nil {
 		return nil, err
 	}
+	// The plaintext is a little shorter than the age file: one allocation.
 	var pt bytes.Buffer
+	pt.Grow(len(content))
 	o, err := envelope.Open(&pt, bytes.NewReader(content), key, private, cipherSHA256, m)
 	if err != nil {
 		return nil, err

@@ -123,6 +123,8 @@ interface AmanaWasm {
   open(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, cipherSHA256: string, manifest?: string): AmanaWasmResult<AmanaWasmOpened>;
   /** Opens a document as the document page must: verifies the deposit's signed manifest in the record (the JSON of GET /v1/documents/{id}) with the depositor's signing key, then opens against it. */
   openDocument(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, record: string, signingKey: string): AmanaWasmResult<AmanaWasmOpened>;
+  /** The court bundle of 'amana export' (a zip, in parts to join into a Blob; one of them is the content array given), made here: the key slot, encrypted private metadata and content, with the record and custody trail as the server sent them, the depositor's proven signing key, the pinned verifier key and the exporting user. Checks the document and the custody trail first; refuses content over 64 MiB. */
+  exportBundle(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, input: { record: string; signing_key: string; custody: string; verifier: string; user: string }): AmanaWasmResult<{ parts: Uint8Array<ArrayBuffer>[] }>;
   /** Wraps the document key of a slot for another user's recipient; the new slot in base64. */
   rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
   /** Begins sealing a deposit of a file of size bytes, slice by slice; only one at a time. */

@@ -4,9 +4,9 @@
 // state they share is in state.js.
 
 import { state, revokeURLs } from './state.js';
-import { t, dirOf } from './i18n.js';
+import { t, tn, fmtNum, dirOf } from './i18n.js';
 import { h, byId, status } from './dom.js';
-import { SESSION_EXPIRED } from './api.js';
+import { api, SESSION_EXPIRED } from './api.js';
 import { forgetIdentity } from './wasm.js';
 import { viewLogin } from './views/login.js';
 import { viewSearch } from './views/search.js';
@@ -15,7 +15,7 @@ import { viewDeposit } from './views/deposit.js';
 import { viewAudit } from './views/audit.js';
 import { viewStats } from './views/stats.js';
 import { viewUsers, viewCollections } from './views/admin.js';
-import { viewRequests } from './views/requests.js';
+import { viewRequests, REQUESTS_CHANGED } from './views/requests.js';
 
 /**
  * What a view may ask of the page.
@@ -64,12 +64,43 @@ function render() {
   else if (!views[name] || name === 'login' || (name !== 'doc' && !(NAV[session.role] || []).includes(name))) name = homeFor(session.role);
   nav.replaceChildren(...(session ? NAV[session.role] || [] : []).map(v =>
     h('a', { href: '#/' + v, 'aria-current': v === name ? 'page' : null, id: 'nav-' + v }, t('nav.' + v))));
+  if (session && (NAV[session.role] || []).includes('requests')) pendingBadge();
   byId('logout').hidden = !session;
   byId('who').textContent = session ? t('who', { user: session.user, role: t('role.' + session.role) }) : '';
   revokeURLs();
   main.replaceChildren();
   main.dataset.view = name;
   views[name](main, arg, app);
+}
+
+/**
+ * The count of pending access requests and when it was fetched: listing
+ * them reads every document the user keeps, so it is fetched again only
+ * after a minute, for another user, or after a grant or a decline (the
+ * REQUESTS_CHANGED event).
+ */
+let pendingCount = { at: 0, user: '', n: 0 };
+document.addEventListener(REQUESTS_CHANGED, () => { pendingCount.at = 0; });
+
+/**
+ * The count of pending access requests the user keeps, beside the
+ * Requests link: a number in a box, and in words for screen readers (the
+ * link's name is "Requests, 2 pending"). Nothing when there are none.
+ */
+async function pendingBadge() {
+  const link = byId('nav-requests');
+  const user = state.session ? state.session.user : '';
+  if (pendingCount.user !== user || Date.now() - pendingCount.at > 60000) {
+    try {
+      /** @type {{requests: unknown[]}} */
+      const r = await api('GET', '/v1/requests');
+      pendingCount = { at: Date.now(), user, n: r.requests.length };
+    } catch (_) { return; /* no badge */ }
+  }
+  const n = pendingCount.n;
+  if (n === 0 || !link.isConnected || link.querySelector('.badge')) return;
+  link.append(h('span', { class: 'badge', id: 'requests-badge', 'aria-hidden': 'true' }, fmtNum(n)),
+    h('span', { class: 'sr' }, ', ' + tn('nav.requests.pending', n)));
 }
 
 /** @param {string} [reason] shown in the status line */

@@ -82,6 +82,15 @@ export async function verifiedKeys(users, accept = false) {
 }
 
 /**
+ * The vault's verifier key this browser pinned, "" before any was.
+ * @returns {string}
+ */
+export function pinnedVerifier() {
+  const p = readPins();
+  return p ? p.verifier : '';
+}
+
+/**
  * How a failure shows: for keys that changed, with a button that accepts
  * the new keys once the user has checked them with their owner; then again
  * calls retry.

@@ -7,6 +7,8 @@ import { h, kv, find, status, ltrRuns, code } from '../dom.js';
 import { api, APIError, errText, needsStepUp } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
 import { verifiedKeys, keyErrorView } from '../keys.js';
+import { exportSection } from './export.js';
+import { mayAsk, requestSection, keeperRequests, grantSlot } from './requests.js';
 
 /**
  * @typedef {object} Doc a document as GET /v1/documents/ID returns it
@@ -90,6 +92,7 @@ export function viewDoc(main, id, app) {
         mayRevoke(u) ? [' ', h('button', { type: 'button', class: 'secondary', 'data-revoke': u, onclick: () => revoke(u) }, t('doc.revoke'))] : null))),
       revokeErr,
       openSection(doc, record, holder),
+      holder ? exportSection(doc, record) : null,
       !holder && mayAsk(doc, session.role) ? requestSection(doc) : null,
       holder ? keeperRequests(doc, app) : null,
       holder ? grantSection(doc, app) : null,
@@ -218,123 +221,6 @@ function privateValue(key, v) {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   if (key === 'plain_sha256' || key === 'media_type' || key === 'file_name' || /^[0-9a-f]{32,}$/.test(s)) return code(s);
   return ltrRuns(s);
-}
-
-/**
- * Whether a user of role could be granted a slot for doc, as the consent
- * decides (vault/policy.go): so whether asking for one makes sense.
- * Admins, who hold slots by custody, and auditors, who never do, are not
- * offered it.
- * @param {Doc} doc
- * @param {string} role
- * @returns {boolean}
- */
-function mayAsk(doc, role) {
-  /** @type {Record<string, string>} */
-  const scope = { researcher: 'research', lawyer: 'legal_proceedings' };
-  return scope[role] !== undefined && (doc.consent.scopes || []).includes(scope[role]);
-}
-
-/**
- * Asking the document's keepers for a key slot: one click, no message.
- * @param {Doc} doc
- * @returns {HTMLElement}
- */
-function requestSection(doc) {
-  const out = h('p', { id: 'request-status', role: 'status' });
-  const button = h('button', { type: 'button', id: 'request-access', onclick: ask }, t('doc.request.submit'));
-  async function ask() {
-    out.textContent = ''; out.className = '';
-    try {
-      await api('POST', '/v1/documents/' + encodeURIComponent(doc.id) + '/requests');
-      out.className = 'ok';
-      out.textContent = t('doc.request.sent');
-      button.disabled = true;
-    } catch (e) {
-      out.className = 'error';
-      out.textContent = errText(e);
-    }
-  }
-  return h('section', { id: 'request', 'aria-labelledby': 'request-h' },
-    h('h2', { id: 'request-h' }, t('doc.request')), h('p', { class: 'hint' }, t('doc.request.hint')), button, out);
-}
-
-/**
- * The document's pending access requests, for its keepers; anyone else is
- * answered 404 and sees nothing.
- * @param {Doc} doc
- * @param {import('../app.js').App} app
- * @returns {HTMLElement}
- */
-function keeperRequests(doc, app) {
-  const box = h('div', { id: 'doc-requests' });
-  (async () => {
-    try {
-      /** @type {{requests: AccessRequest[]}} */
-      const r = await api('GET', '/v1/documents/' + encodeURIComponent(doc.id) + '/requests');
-      if (r.requests.length > 0 && box.isConnected) box.replaceChildren(requestList(r.requests, app, false));
-    } catch (_) { /* not a keeper: nothing to show */ }
-  })();
-  return box;
-}
-
-/**
- * @typedef {object} AccessRequest a pending request, as GET /v1/requests lists it
- * @property {string} document
- * @property {string} collection
- * @property {string} user
- * @property {string} role
- * @property {string} requested_at
- */
-
-/**
- * Pending requests, each granted with one click: the document key is
- * wrapped here for the requester's verified recipient. One code field
- * serves them all, and may stay empty inside the step-up window.
- * @param {AccessRequest[]} reqs
- * @param {import('../app.js').App} app
- * @param {boolean} showDoc whether to name each request's document
- * @returns {HTMLElement}
- */
-export function requestList(reqs, app, showDoc) {
-  const err = h('p', { class: 'error', id: 'requests-error', role: 'alert' });
-  const totp = h('input', { type: 'text', id: 'requests-totp', inputmode: 'numeric', autocomplete: 'one-time-code', dir: 'ltr' });
-  /** @param {AccessRequest} q */
-  async function grant(q) {
-    err.textContent = '';
-    try {
-      await grantSlot(q.document, q.user, /** @type {HTMLInputElement} */ (totp).value.trim());
-      status(t('doc.granted', { user: q.user }), 'ok');
-      app.render();
-    } catch (e) { err.textContent = needsStepUp(e) ? t('stepup.needed') : errText(e); }
-  }
-  // On the requests page its h1 is the heading.
-  return h('section', { class: 'stack', id: 'requests', 'aria-labelledby': showDoc ? null : 'requests-h' },
-    showDoc ? null : h('h2', { id: 'requests-h' }, t('requests.title')),
-    h('p', { class: 'hint' }, t('requests.hint')),
-    h('div', { class: 'field' }, h('label', { for: 'requests-totp' }, t('stepup.totp')), totp),
-    h('ul', { id: 'requests-list', class: 'plain' }, reqs.map(q => h('li', { 'data-request': q.document + '/' + q.user },
-      showDoc ? [h('a', { href: '#/doc/' + encodeURIComponent(q.document) }, code(q.document)), ' · '] : null,
-      code(q.user), ' · ', t('role.' + q.role), ' · ', t('requests.asked', { date: fmtDate(q.requested_at) }), ' ',
-      h('button', { type: 'button', 'data-grant-request': q.user, 'data-doc': q.document, onclick: () => grant(q) }, t('requests.grant'))))),
-    err);
-}
-
-/**
- * Grants user a key slot for document id: this user's slot is opened in
- * the WebAssembly module and the key wrapped for the recipient the audit
- * log binds to user; the server only stores the new slot.
- * @param {string} id
- * @param {string} user
- * @param {string} totp a step-up code, or '' inside the step-up window
- */
-async function grantSlot(id, user, totp) {
-  const base = '/v1/documents/' + encodeURIComponent(id);
-  const w = await loadWasm();
-  const rc = (await verifiedKeys([user]))[user];
-  const slot = await api('GET', base + '/keyslot', { as: 'bytes' });
-  const r = wasmCall(w.rewrap(slot, rc.recipient));
-  await api('POST', base + '/grants', { json: { user, slot: r.slot }, headers: totp ? { 'X-Amana-TOTP': totp } : {} });
 }
 
 /**

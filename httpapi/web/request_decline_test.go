@@ -1,0 +1,110 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/amana-vault/amana/client"
+)
+
+// TestBrowserRequestPendingAndDecline: in each language, a lawyer's request
+// still shows as pending on the document page after a new page load; the
+// depositor sees the count in the navigation, in digits and in words for
+// screen readers, and declines the request with one click; the server
+// then has no pending request and has recorded document.decline.
+func TestBrowserRequestPendingAndDecline(t *testing.T) {
+	e := newEnv(t)
+	ctx := browserFor(t, 4*time.Minute)
+	dep := e.login("r.ahmed")
+	digit := map[string]string{"en": "1", "ar": "١", "ckb": "١"}
+	for _, lang := range langs {
+		res, err := dep.Deposit(context.Background(), client.DepositRequest{
+			Collection: "kirkuk-2018", Kind: "testimony",
+			Public:  client.PublicMeta{Title: "Statement asked for, then declined", Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
+			Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2024-03-02", RecordedBy: "r.ahmed"},
+			Private: map[string]any{"file_name": "statement.txt", "media_type": "text/plain"},
+			Content: bytes.NewReader([]byte("Fictional statement, " + lang)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := res.Document.ID
+		pending := strings.SplitN(catalogue(t, lang, "doc.request.pending"), "{date}", 2)
+
+		// The lawyer asks, then comes back in a new page load.
+		e.browserLogin(t, ctx, "a.karim")
+		setLang(t, ctx, lang)
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/doc/`+doc+`'`),
+			chromedp.WaitVisible(chromedp.CSS(`#request-access`)), chromedp.Click(chromedp.CSS(`#request-access`)),
+			chromedp.WaitVisible(chromedp.CSS(`#request-status.ok`)))
+		e.browserLogin(t, ctx, "a.karim")
+		setLang(t, ctx, lang)
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/doc/`+doc+`'`),
+			chromedp.WaitVisible(chromedp.CSS(`#request-status.ok`)))
+		if got := text(t, ctx, "#request-status"); !strings.HasPrefix(got, pending[0]) || !strings.HasSuffix(got, pending[1]) {
+			t.Errorf("%s: after a new page load the status is %q, want %q", lang, got, pending)
+		}
+		if !eval[bool](t, ctx, `document.getElementById('request-access').disabled`) {
+			t.Errorf("%s: asking again is offered while the request is pending", lang)
+		}
+		screenshot(t, ctx, "request-pending-"+lang)
+
+		// The depositor: the count in the navigation, then the decline.
+		e.browserLogin(t, ctx, "r.ahmed")
+		setLang(t, ctx, lang)
+		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#nav-requests #requests-badge`)))
+		if got := text(t, ctx, "#requests-badge"); got != digit[lang] {
+			t.Errorf("%s: badge %q, want %q", lang, got, digit[lang])
+		}
+		words := ", " + strings.ReplaceAll(catalogue(t, lang, "nav.requests.pending.one"), "{n}", digit[lang])
+		if got := eval[string](t, ctx, `document.querySelector('#nav-requests .sr').textContent`); got != words {
+			t.Errorf("%s: the link says %q to screen readers, want %q", lang, got, words)
+		}
+		if h := eval[string](t, ctx, `document.getElementById('requests-badge').getAttribute('aria-hidden')`); h != "true" {
+			t.Errorf("%s: the badge's digits are read as well as its words", lang)
+		}
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/requests'`),
+			chromedp.WaitVisible(chromedp.CSS(`[data-doc="`+doc+`"][data-decline-request="a.karim"]`)))
+		if got, want := text(t, ctx, `[data-doc="`+doc+`"][data-decline-request="a.karim"]`), catalogue(t, lang, "requests.decline"); got != want {
+			t.Errorf("%s: decline button %q, want %q", lang, got, want)
+		}
+		screenshot(t, ctx, "requests-decline-"+lang)
+		run(t, ctx, chromedp.Click(chromedp.CSS(`[data-doc="`+doc+`"][data-decline-request="a.karim"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#requests-none`)))
+		if got, want := text(t, ctx, "#status"), strings.ReplaceAll(catalogue(t, lang, "requests.declined"), "{user}", "a.karim"); got != want {
+			t.Errorf("%s: status %q, want %q", lang, got, want)
+		}
+		if reqs, err := dep.DocumentRequests(context.Background(), doc); err != nil || len(reqs) != 0 {
+			t.Errorf("%s: after the decline the server lists %+v, %v", lang, reqs, err)
+		}
+		// The count in the navigation is not the one from before the
+		// decline (it is kept a minute otherwise).
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/search'`), chromedp.WaitVisible(chromedp.CSS(`#nav-search[aria-current="page"]`)))
+		if n := eval[int](t, ctx, `document.querySelectorAll('#requests-badge').length`); n != 0 {
+			t.Errorf("%s: the navigation still counts the declined request", lang)
+		}
+	}
+
+	// Each decline is in the audit log, by the depositor, about the lawyer.
+	events, _, err := e.login("auditor").AuditEvents(context.Background(), 0, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, raw := range events {
+		var ev struct{ Action, Actor, Target, Outcome string }
+		json.Unmarshal(raw, &ev)
+		if ev.Action == "document.decline" && ev.Actor == "r.ahmed" && ev.Target == "a.karim" && ev.Outcome == "ok" {
+			n++
+		}
+	}
+	if n != len(langs) {
+		t.Errorf("%d document.decline events, want %d", n, len(langs))
+	}
+}
