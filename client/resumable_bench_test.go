@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/amana-vault/amana/client"
 	"github.com/amana-vault/amana/internal/amanatest"
@@ -11,7 +13,10 @@ import (
 
 // BenchmarkDepositTransport deposits a 64 MiB file on loopback as one
 // request (Deposit) and as a resumable upload (DepositResumable: sealed
-// into a spool, uploaded with tus, then named by the deposit).
+// into a spool while it is uploaded with tus, then named by the deposit),
+// as amana deposit does. "paired" alternates the two in each iteration,
+// so that both see the same load of a shared machine, and reports the
+// medians of each and their ratio.
 //
 //	go test ./client -run '^$' -bench DepositTransport -benchtime 5x -count 5
 func BenchmarkDepositTransport(b *testing.B) {
@@ -28,21 +33,56 @@ func BenchmarkDepositTransport(b *testing.B) {
 			Content: recording(size),
 		}
 	}
+	single := func(b *testing.B) {
+		if _, err := c.Deposit(ctx, req()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	spool := filepath.Join(b.TempDir(), "spool")
+	resumable := func(b *testing.B) {
+		if _, _, err := c.DepositResumable(ctx, req(), client.ResumeOptions{Spool: spool, Size: size}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.Run("single", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
-			if _, err := c.Deposit(ctx, req()); err != nil {
-				b.Fatal(err)
-			}
+			single(b)
 		}
 	})
 	b.Run("resumable", func(b *testing.B) {
 		b.SetBytes(size)
-		spool := filepath.Join(b.TempDir(), "spool")
 		for b.Loop() {
-			if _, _, err := c.DepositResumable(ctx, req(), client.ResumeOptions{Spool: spool}); err != nil {
-				b.Fatal(err)
-			}
+			resumable(b)
 		}
 	})
+	b.Run("paired", func(b *testing.B) {
+		var one, res []time.Duration
+		for i := 0; b.Loop(); i++ {
+			// Alternate which goes first.
+			for j := range 2 {
+				t := time.Now()
+				if (i+j)%2 == 0 {
+					single(b)
+					one = append(one, time.Since(t))
+				} else {
+					resumable(b)
+					res = append(res, time.Since(t))
+				}
+			}
+		}
+		m1, m2 := median(one), median(res)
+		b.ReportMetric(float64(m1)/1e6, "single-ms")
+		b.ReportMetric(float64(m2)/1e6, "resumable-ms")
+		b.ReportMetric(float64(m2)/float64(m1), "ratio")
+	})
+}
+
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Sorted(slices.Values(ds))
+	n := len(ds)
+	if n%2 == 1 {
+		return ds[n/2]
+	}
+	return (ds[n/2-1] + ds[n/2]) / 2
 }

@@ -43,7 +43,7 @@ func TestResumableDepositThroughCuts(t *testing.T) {
 		Public:  client.PublicMeta{Title: "An interview recorded in Sinjar", Language: "kmr"},
 		Consent: client.Consent{Scopes: []string{"research"}, RecordedAt: "2019-03-02", RecordedBy: "r.hassan"},
 		Content: recording(size),
-	}, client.ResumeOptions{Spool: spool})
+	}, client.ResumeOptions{Spool: spool, Size: size})
 	if err != nil {
 		t.Fatalf("deposit through the cutting proxy: %v (after %d bytes, %d cuts)", err, p.Sent(), p.Cuts())
 	}
