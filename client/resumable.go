@@ -87,9 +87,9 @@ type Resumption struct {
 	// NewUploads counts the uploads begun afresh (the first, and one after
 	// an upload expired).
 	NewUploads int `json:"new_uploads"`
-	// Terminated counts the uploads of an earlier process, stopped while
-	// it was sealing, that were terminated because they could not be
-	// completed.
+	// Terminated counts the uploads of an earlier process that were
+	// terminated because they could not be completed: it stopped while
+	// sealing, or its spool was damaged since.
 	Terminated int `json:"terminated"`
 }
 

@@ -185,7 +185,7 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 				sendBar.end(err)
 			}
 			if rep != nil && rep.Terminated > 0 {
-				fmt.Fprintln(cmd.ErrOrStderr(), "An earlier run of this deposit stopped while sealing: its upload was discarded and the file sent afresh.")
+				fmt.Fprintln(cmd.ErrOrStderr(), "An earlier run of this deposit left an upload that could not be finished (it stopped while sealing): it was discarded and the file sent afresh.")
 			}
 			if err := k.done(err); err != nil {
 				if _, serr := os.Stat(spool); serr == nil {
