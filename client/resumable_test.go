@@ -267,7 +267,14 @@ func TestResumableKilledWhileSealing(t *testing.T) {
 		t.Fatalf("spool after the kill: %+v, content %v", st, err)
 	}
 	// The server acknowledges what arrived of the broken PATCH.
-	for uploadOffsetOf(t, c, st.Upload) <= 0 {
+	for {
+		off := uploadOffsetOf(t, c, st.Upload)
+		if off < 0 {
+			t.Fatal("the upload vanished after the kill")
+		}
+		if off > 0 {
+			break
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 
