@@ -16,8 +16,10 @@ import (
 // into a spool while it is uploaded with tus, then named by the deposit),
 // as amana deposit does. "paired" runs one of each per iteration, in
 // alternating order, so that both see the same load of a shared machine,
-// and reports the median time of each (ms) and the median of the
-// per-iteration ratios resumable / single.
+// and reports the median time of each (ms), the median of the
+// per-iteration ratios resumable / single, and the median CPU time of
+// each (client and server: both run in this process), which depends
+// less on what else the machine runs.
 //
 //	go test ./client -run '^$' -bench DepositTransport -benchtime 5x -count 5
 func BenchmarkDepositTransport(b *testing.B) {
@@ -58,27 +60,31 @@ func BenchmarkDepositTransport(b *testing.B) {
 		}
 	})
 	b.Run("paired", func(b *testing.B) {
-		var one, res, ratio []float64
+		var one, res, ratio, oneCPU, resCPU []float64
 		for i := 0; b.Loop(); i++ {
 			// Alternate which goes first.
-			var d [2]time.Duration
+			var d, cpu [2]time.Duration
 			for j := range 2 {
 				k := (i + j) % 2
-				t := time.Now()
+				t, c := time.Now(), cpuTime()
 				if k == 0 {
 					single(b)
 				} else {
 					resumable(b)
 				}
-				d[k] = time.Since(t)
+				d[k], cpu[k] = time.Since(t), cpuTime()-c
 			}
 			one = append(one, float64(d[0])/1e6)
 			res = append(res, float64(d[1])/1e6)
 			ratio = append(ratio, float64(d[1])/float64(d[0]))
+			oneCPU = append(oneCPU, float64(cpu[0])/1e6)
+			resCPU = append(resCPU, float64(cpu[1])/1e6)
 		}
 		b.ReportMetric(median(one), "single-ms")
 		b.ReportMetric(median(res), "resumable-ms")
 		b.ReportMetric(median(ratio), "ratio")
+		b.ReportMetric(median(oneCPU), "single-cpu-ms")
+		b.ReportMetric(median(resCPU), "resumable-cpu-ms")
 	})
 }
 
