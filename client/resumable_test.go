@@ -2,8 +2,10 @@ package client_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -317,3 +319,67 @@ func sealingChild(t *testing.T, dir string, size, half int64) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestResumableDamagedSpool stops a deposit once its spool is sealed and
+// part of it uploaded, then damages the spool as a crash of the machine
+// could (the spool is not fsynced): the next run finds that it no longer
+// hashes to what was recorded, terminates the upload and deposits afresh.
+// Undamaged, the same spool continues its upload.
+func TestResumableDamagedSpool(t *testing.T) {
+	const size = 16 << 20
+	for _, damage := range []bool{false, true} {
+		s, requests := resumableServer(t)
+		u, _ := url.Parse(s.URL)
+		p := amanatest.NewProxy(t, u.Host, 0)
+		c := s.Login("r.hassan")
+		c.BaseURL, c.HTTP = p.URL, nil
+		spool := filepath.Join(t.TempDir(), "spool")
+
+		held := p.HoldAt(p.Sent() + 4<<20)
+		stop, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := c.DepositResumable(stop, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: spool, Size: size})
+			done <- err
+		}()
+		<-held
+		var st struct {
+			Upload string `json:"upload"`
+			Sealed bool   `json:"sealed"`
+		}
+		for !st.Sealed {
+			select {
+			case err := <-done:
+				t.Fatalf("the deposit ended before it could be stopped: %v", err)
+			case <-time.After(10 * time.Millisecond):
+			}
+			b, _ := os.ReadFile(filepath.Join(spool, "state.json"))
+			json.Unmarshal(b, &st)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped deposit: %v", err)
+		}
+		p.Release()
+		if damage {
+			f, err := os.OpenFile(filepath.Join(spool, "content.age"), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt(make([]byte, 4096), size/2)
+			f.Close()
+		}
+
+		res, rep, err := c.DepositResumable(ctx, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: spool, Size: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("damaged %v: %+v", damage, rep)
+		terminated := slices.Contains(requests(), "DELETE "+st.Upload)
+		if damage && (rep.Restarted || rep.Terminated != 1 || rep.NewUploads != 1 || !terminated) ||
+			!damage && (!rep.Restarted || rep.Terminated != 0 || rep.NewUploads != 0 || terminated) {
+			t.Fatalf("damaged %v: second run %+v, requests %q", damage, rep, requests())
+		}
+		readsBack(t, s, res.Document.ID, size)
+	}
+}
