@@ -438,7 +438,18 @@ func (u *resumer) seal(ctx context.Context, req *DepositRequest) (*spool, error)
 
 // sealFrom seals size bytes of src with sw, which writes to the spool
 // through bw, and records the spool as sealed.
-func (sp *spool) sealFrom(ctx context.Context, sw *envelope.SealWriter, bw *bufio.Writer, src io.Reader, size int64, p *preparedDeposit) error {
+func (sp *spool) sealFrom(ctx context.Context, sw *envelope.SealWriter, bw *bufio.Writer, src io.Reader, size int64, p *preparedDeposit) (err error) {
+	closed := false
+	defer func() {
+		if !closed {
+			// Stop the readers first: sw.Close releases what sw holds
+			// and writes the end of an age file nobody must send.
+			sp.mu.Lock()
+			sp.err = err
+			sp.mu.Unlock()
+			sw.Close()
+		}
+	}()
 	buf := make([]byte, 256<<10)
 	for n := int64(0); n < size; {
 		if err := ctx.Err(); err != nil {
@@ -463,6 +474,7 @@ func (sp *spool) sealFrom(ctx context.Context, sw *envelope.SealWriter, bw *bufi
 	} else if err != io.EOF {
 		return err
 	}
+	closed = true
 	s, err := sw.Close()
 	if err == nil {
 		err = bw.Flush()
