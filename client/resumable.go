@@ -123,7 +123,7 @@ type spoolState struct {
 
 const (
 	spoolContent = "content.age"
-	spoolState_  = "state.json"
+	spoolStateFile  = "state.json"
 	spoolBuffer  = 1 << 20
 )
 
@@ -158,11 +158,11 @@ func (sp *spool) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(sp.dir, spoolState_+".tmp")
+	tmp := filepath.Join(sp.dir, spoolStateFile+".tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(sp.dir, spoolState_))
+	return os.Rename(tmp, filepath.Join(sp.dir, spoolStateFile))
 }
 
 // setUpload records the upload the spool is sent to.
@@ -268,7 +268,7 @@ func (r *tailReader) Read(p []byte) (int, error) {
 // loadSpool reads the state of the spool in dir, if any, and reports
 // whether it is sealed and its content intact.
 func loadSpool(dir string) (*spoolState, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, spoolState_))
+	b, err := os.ReadFile(filepath.Join(dir, spoolStateFile))
 	if err != nil {
 		return nil, false
 	}
