@@ -122,9 +122,9 @@ type spoolState struct {
 }
 
 const (
-	spoolContent = "content.age"
-	spoolStateFile  = "state.json"
-	spoolBuffer  = 1 << 20
+	spoolContent   = "content.age"
+	spoolStateFile = "state.json"
+	spoolBuffer    = 1 << 20
 )
 
 // A spool is the ciphertext of a deposit in a file that a sealer may still
