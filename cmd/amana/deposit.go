@@ -163,14 +163,14 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 				Sign:      func(m []byte) ([]byte, error) { return sk.Sign(manifest.Namespace, m) },
 			}
 			spool := client.SpoolDir(filepath.Join(cdir, "uploads"), args[0], st, dreq)
-			sealBar := newProgress(st.Size(), "sealing")
+			// The file's size is known, so sealing and uploading overlap:
+			// one bar shows what the server acknowledged.
 			var sendBar *progress
 			res, rep, err := k.c.DepositResumable(ctx, dreq, client.ResumeOptions{
-				Spool:   spool,
-				Sealing: func(done, _ int64) { sealBar.set(done) },
+				Spool: spool,
+				Size:  st.Size(),
 				Sent: func(done, total int64) {
 					if sendBar == nil {
-						sealBar.end(nil)
 						sendBar = newProgress(total, "uploading")
 					}
 					sendBar.set(done)
@@ -183,8 +183,9 @@ With --json it prints {"id","collection","kind","size","cipher_sha256",
 			})
 			if sendBar != nil {
 				sendBar.end(err)
-			} else {
-				sealBar.end(err)
+			}
+			if rep != nil && rep.Terminated > 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "An earlier run of this deposit left an upload that could not be finished (it stopped while sealing): it was discarded and the file sent afresh.")
 			}
 			if err := k.done(err); err != nil {
 				if _, serr := os.Stat(spool); serr == nil {

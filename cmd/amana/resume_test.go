@@ -19,9 +19,11 @@ import (
 )
 
 // TestDepositResumesAfterKill deposits 128 MiB through a proxy that cuts
-// the connection every 20 MiB, and kills the command half-way: run again,
-// it continues the same upload from the server's offset, and in all the
-// proxy carries less than 1.15 times the file.
+// the connection every 20 MiB, and kills the command half-way, once its
+// spool is sealed: run again, it continues the same upload from the
+// server's offset, and in all the proxy carries less than 1.15 times the
+// file. (A kill while sealing is TestResumableKilledWhileSealing in
+// client.)
 func TestDepositResumesAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("128 MiB deposit")
@@ -53,7 +55,10 @@ func TestDepositResumesAfterKill(t *testing.T) {
 	os.WriteFile(metaFile, meta, 0o600)
 	args := []string{"deposit", file, "--collection", "kirkuk-2018", "--kind", "interview", "--meta", metaFile, "--json"}
 
-	// The first run is killed once the proxy carried 50 MiB of it.
+	// The first run is killed once its spool is sealed and the proxy
+	// carried half the file: the proxy holds there, so the kill lands
+	// at that point whatever the machine's speed.
+	held := p.HoldAt(before + size/2)
 	cmd := exec.Command(amanaBin, args...)
 	cmd.Env = append(os.Environ(), "AMANA_CONFIG_DIR="+e.configDir(user))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -62,22 +67,23 @@ func TestDepositResumesAfterKill(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-wait:
-	for {
+	select {
+	case err := <-done:
+		t.Fatalf("the deposit ended before it could be killed: %v", err)
+	case <-held:
+	}
+	uploads := filepath.Join(e.configDir(user), "uploads")
+	for !spoolSealed(t, uploads) {
 		select {
 		case err := <-done:
 			t.Fatalf("the deposit ended before it could be killed: %v", err)
-		case <-tick.C:
-			if p.Sent()-before > 50<<20 {
-				break wait
-			}
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 	cmd.Process.Kill()
 	<-done
-	spools, _ := os.ReadDir(filepath.Join(e.configDir(user), "uploads"))
+	p.Release()
+	spools, _ := os.ReadDir(uploads)
 	if len(spools) != 1 {
 		t.Fatalf("%d spools after the kill, want 1", len(spools))
 	}
@@ -91,6 +97,7 @@ wait:
 			Offsets     []int64 `json:"offsets"`
 			Sent        int64   `json:"sent"`
 			NewUploads  int     `json:"new_uploads"`
+			Terminated  int     `json:"terminated"`
 		} `json:"upload"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
@@ -98,7 +105,7 @@ wait:
 	}
 	sent := p.Sent() - before
 	t.Logf("proxy carried %d bytes for a %d-byte file (%.3f×), %d cuts; second run: %+v", sent, size, float64(sent)/size, p.Cuts(), out.Upload)
-	if !out.Upload.Restarted || out.Upload.Resumptions < 1 || out.Upload.NewUploads != 0 || out.Upload.Offsets[0] < 20<<20 {
+	if !out.Upload.Restarted || out.Upload.Resumptions < 1 || out.Upload.NewUploads != 0 || out.Upload.Terminated != 0 || out.Upload.Offsets[0] < 40<<20 {
 		t.Fatalf("the second run did not continue the first one's upload: %+v", out.Upload)
 	}
 	if got := float64(sent) / size; got >= 1.15 {
@@ -117,4 +124,24 @@ wait:
 	if strings.Contains(r.stdout, "interview-12") {
 		t.Error("the result names the file")
 	}
+}
+
+// spoolSealed reports whether the one spool under dir is recorded as
+// completely sealed.
+func spoolSealed(t *testing.T, dir string) bool {
+	spools, _ := os.ReadDir(dir)
+	if len(spools) != 1 {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(dir, spools[0].Name(), "state.json"))
+	if err != nil {
+		return false
+	}
+	var st struct {
+		Sealed bool `json:"sealed"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatalf("state.json: %v", err)
+	}
+	return st.Sealed
 }
