@@ -176,6 +176,14 @@ func (s *SealWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// Written returns the length and SHA-256 of the age file written so far:
+// a client that uploads it as it goes keeps them to check, when it makes
+// the file again with NewResealWriter, that it makes the same bytes.
+func (s *SealWriter) Written() (int64, [32]byte) {
+	sum, n := s.cipher.Peek()
+	return n, sum
+}
+
 // Close ends the age file and seals the private metadata with the
 // plaintext's digest and a fresh commitment nonce.
 func (s *SealWriter) Close() (*Sealed, error) {
