@@ -43,35 +43,29 @@ const (
 // ErrMalformed.
 func (d *Deposit) NewResealWriter(dst io.Writer, head []byte, private map[string]any) (*SealWriter, error) {
 	hdr, err := age.ExtractHeader(bytes.NewReader(head))
+	if err == nil && (len(head) != len(hdr)+payloadNonceSize || !bytes.Equal(head[:len(hdr)], hdr)) {
+		err = errors.New("not an age header and payload nonce")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: age header: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: age file head: %v", ErrMalformed, err)
 	}
-	if len(head) != len(hdr)+payloadNonceSize || !bytes.Equal(head[:len(hdr)], hdr) {
-		return nil, fmt.Errorf("%w: not an age header followed by a %d-byte nonce", ErrMalformed, payloadNonceSize)
-	}
-	fileKey, err := age.DecryptHeader(hdr, d.Key.Identity())
+	fileKey, err := age.DecryptHeader(hdr, d.Key.id)
 	if err != nil {
 		return nil, decryptError("age header", err, nil)
 	}
 	key := make([]byte, chacha20poly1305.KeySize)
-	if _, err := io.ReadFull(hkdf.New(sha256.New, fileKey, head[len(hdr):], []byte("payload")), key); err != nil {
-		return nil, fmt.Errorf("envelope: payload key: %w", err)
-	}
+	io.ReadFull(hkdf.New(sha256.New, fileKey, head[len(hdr):], []byte("payload")), key)
+	aead, _ := chacha20poly1305.New(key)
 	clear(fileKey)
-	aead, err := chacha20poly1305.New(key)
 	clear(key)
-	if err != nil {
-		return nil, err
-	}
-	s := &SealWriter{d: d, plain: newHasher(), cipher: newHasher(), private: maps.Clone(private)}
-	cw := &countingWriter{w: io.MultiWriter(dst, s.cipher)}
-	if _, err := cw.Write(head); err != nil {
+	s := &SealWriter{d: d, plain: newHasher(), cipher: newHasher(), private: maps.Clone(private), header: int64(len(head))}
+	w := io.MultiWriter(dst, s.cipher)
+	s.w = &streamWriter{aead: aead, dst: w, buf: make([]byte, 0, chunkSize+chacha20poly1305.Overhead)}
+	if _, err := w.Write(head); err != nil {
 		s.plain.Close()
 		s.cipher.Close()
 		return nil, fmt.Errorf("envelope: encrypting content: %w", err)
 	}
-	s.w = &streamWriter{aead: aead, dst: cw, buf: make([]byte, 0, chunkSize+chacha20poly1305.Overhead)}
-	s.header = cw.n
 	return s, nil
 }
 

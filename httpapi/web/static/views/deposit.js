@@ -5,13 +5,25 @@
 // signed manifest leave. The file is read, sealed and uploaded one slice at
 // a time through a resumable upload (tus.js), which goes on after the
 // connection drops; the deposit then names the upload.
+//
+// After a reload of the page the same file, chosen again by the same user
+// for the same collection, continues its upload: the page keeps in
+// localStorage, under a hash of the user, collection and the file's name,
+// size and date, the upload's path, the head of the age file (header and
+// payload nonce), the depositor's own key slot and the length and SHA-256
+// of the ciphertext the server acknowledged, all of which the server saw
+// or could see: no plaintext, no private metadata, no document key, no
+// session token. Once the user has logged in again, the identity opens the
+// slot, the module makes the same ciphertext from the file (from its first
+// byte: the hashes cover all of it), checks it against the SHA-256 kept and
+// sends only what the server lacks.
 
 import { currentSession } from '../state.js';
 import { t, fmtNum, label } from '../i18n.js';
 import { h, find, status } from '../dom.js';
-import { api, errText, upload } from '../api.js';
+import { api, errText, upload, APIError } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
-import { createUpload, sendAt } from '../tus.js';
+import { createUpload, sendAt, uploadState, terminate } from '../tus.js';
 import { verifiedKeys, keyErrorView, KeyCheckError } from '../keys.js';
 
 const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
@@ -19,6 +31,10 @@ const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'
 const DOC_LANGS = ['ar', 'ckb', 'kmr', 'en'];
 /** How much of the file is read and sealed at a time. */
 const SLICE = 4 << 20;
+/** The prefix of the localStorage keys of unfinished uploads. */
+const RESUME_PREFIX = 'amana.upload.';
+/** How long an unfinished upload is kept: the server forgets one a day after its last byte. */
+const RESUME_MAX_AGE = 3 * 24 * 3600 * 1000;
 const GOVERNORATES = ['Anbar', 'Babil', 'Baghdad', 'Basra', 'Dhi Qar', 'Diyala', 'Duhok', 'Erbil', 'Halabja', 'Karbala', 'Kirkuk', 'Maysan', 'Muthanna', 'Najaf', 'Nineveh', 'Qadisiyyah', 'Salah al-Din', 'Sulaymaniyah', 'Wasit'];
 
 /** @typedef {{id: string, members?: string[], custodians?: string[]}} Collection */
@@ -45,6 +61,8 @@ export function viewDeposit(main) {
   // What was found, with its reason; names nobody listed can be kept.
   const findings = h('div', { id: 'redaction-findings' });
   const progress = h('progress', { id: 'progress', max: 100, value: 0, hidden: true });
+  // Says that the chosen file continues an upload a reload interrupted.
+  const resumeNote = h('p', { id: 'deposit-resume', class: 'hint', 'aria-live': 'polite' });
   const result = h('div', { id: 'deposit-result', role: 'alert' });
   const form = h('form', { class: 'stack', id: 'deposit-form' },
     h('p', { class: 'notice' }, t('deposit.explain')),
@@ -64,7 +82,7 @@ export function viewDeposit(main) {
     field('persons', t('deposit.persons'), h('textarea', { id: 'persons', dir: 'auto' }), t('deposit.persons.hint')),
     field('notes', t('deposit.notes'), h('textarea', { id: 'notes', dir: 'auto' }), t('deposit.notes.hint')),
     h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview, findings),
-    h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), progress, result);
+    h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), resumeNote, progress, result);
   main.append(h('h1', {}, t('deposit.heading')), form);
   if (!session.signingKey) {
     // Without a signing key the server would refuse the deposit: say so now.
@@ -132,6 +150,15 @@ export function viewDeposit(main) {
     findings.replaceChildren(...parts);
     return r.fields;
   }
+  dropStale();
+  /** The file chosen, if any. */
+  const chosen = () => { const fs = find(form, '#file', HTMLInputElement).files; return fs && fs[0]; };
+  form.addEventListener('change', async ev => {
+    if (ev.target !== colSel && !(ev.target instanceof HTMLInputElement && ev.target.id === 'file')) return;
+    const file = chosen();
+    const found = file && colSel.value && loadRecord(await resumeKey(session.user, colSel.value, file));
+    resumeNote.textContent = found ? t('deposit.resume.hint') : '';
+  });
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => updatePreview().catch(e => status(errText(e), 'error')), 150); });
@@ -186,29 +213,32 @@ export function viewDeposit(main) {
       if (tg.length) pub.tags = tg;
       /** @type {AmanaDepositRequest} */
       const req = { recipients: recips, private: priv, collection: col, kind: val('kind'), depositor: session.user, consent_scopes: scopes, public: pub };
-      const start = wasmCall(w.sealStart(JSON.stringify(req), file.size));
-      const path = await createUpload(start.length);
       progress.hidden = false;
       progress.dataset.resumed = '0';
       const onResume = () => { progress.dataset.resumed = String(Number(progress.dataset.resumed) + 1); };
-      let offset = await sendAt(path, 0, start.content, onResume);
-      // One buffer for the ciphertext of every slice: memory stays flat however long the file.
-      const out = new Uint8Array(SLICE + (1 << 20));
-      for await (const plain of slices(file)) {
-        const n = wasmCall(w.sealWrite(plain, out)).n;
-        plain.fill(0);
-        offset = await sendAt(path, offset, out.subarray(0, n), onResume);
-        progress.value = Math.floor(100 * offset / start.length);
+      const key = await resumeKey(session.user, col, file);
+      /** @type {{start: AmanaWasmStreamStart, sealed: AmanaWasmStreamEnd, path: string} | null} */
+      let sent = null;
+      // A file that changed since its upload began starts afresh, once.
+      for (let attempt = 0; !sent; attempt++) {
+        sent = await sendFile(w, file, req, key, session.user, attempt > 0, progress, resumeNote, onResume);
       }
-      const sealed = wasmCall(w.sealFinish());
-      await sendAt(path, offset, sealed.content, onResume);
+      const { start, sealed, path } = sent;
       // The public metadata goes exactly as signed: its text is spliced in, not serialised again.
       const head = JSON.stringify({ id: start.id, collection: col, kind: req.kind, consent: { scopes: start.consent_scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: start.slots, upload: path.slice('/v1/uploads/'.length) });
       const meta = head.slice(0, -1) + ',"public":' + start.public + '}';
       const fd = new FormData();
       fd.append('meta', new Blob([meta], { type: 'application/json' }));
       fd.append('final', new Blob([JSON.stringify({ cipher_sha256: sealed.cipher_sha256, private: sealed.private, manifest: sealed.manifest, manifest_sig: sealed.manifest_sig })], { type: 'application/json' }));
-      const doc = await upload(fd, () => {});
+      let doc;
+      try {
+        doc = await upload(fd, () => {});
+      } catch (e) {
+        // A refused deposit consumed its upload: nothing to go on with.
+        if (e instanceof APIError && e.status >= 400 && e.status < 500) localStorage.removeItem(key);
+        throw e;
+      }
+      localStorage.removeItem(key);
       progress.value = 100;
       result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done', { fp: signingKey.fingerprint }), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
       status(t('deposit.done', { fp: signingKey.fingerprint }), 'ok');
@@ -216,6 +246,167 @@ export function viewDeposit(main) {
       result.replaceChildren(keyErrorView(e, errText(e), () => {}));
     } finally { btn.disabled = false; }
   });
+}
+
+/**
+ * What the page keeps of an unfinished upload (see the top of this file).
+ * @typedef {{v: 1, path: string, head: string, slot: string, length: number, at: number, check?: {length: number, sha256: string}}} ResumeRecord
+ */
+
+/**
+ * The localStorage key of the upload of file by user to collection: a hash,
+ * so that the file's name is not written in the clear.
+ * @param {string} user
+ * @param {string} collection
+ * @param {File} file
+ * @returns {Promise<string>}
+ */
+async function resumeKey(user, collection, file) {
+  const id = new TextEncoder().encode(JSON.stringify(['amana upload', user, collection, file.name, file.size, file.lastModified]));
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', id));
+  return RESUME_PREFIX + Array.from(d, x => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The record kept under key, if it is one and recent enough.
+ * @param {string} key
+ * @returns {ResumeRecord | null}
+ */
+function loadRecord(key) {
+  try {
+    const r = JSON.parse(localStorage.getItem(key) || 'null');
+    if (r && r.v === 1 && typeof r.path === 'string' && typeof r.head === 'string' && typeof r.slot === 'string' && Date.now() - r.at < RESUME_MAX_AGE) return r;
+  } catch (_) { /* not ours, or damaged */ }
+  localStorage.removeItem(key);
+  return null;
+}
+
+/**
+ * @param {string} key
+ * @param {ResumeRecord} r
+ */
+function saveRecord(key, r) {
+  // Storage full or disabled: the deposit goes on, but cannot survive a reload.
+  try { localStorage.setItem(key, JSON.stringify(r)); } catch (_) { /* see above */ }
+}
+
+/** Drops the records of uploads the server has forgotten. */
+function dropStale() {
+  for (const k of Object.keys(localStorage)) if (k.startsWith(RESUME_PREFIX)) loadRecord(k);
+}
+
+/** @param {Uint8Array} b */
+const base64 = b => { let s = ''; for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000)); return btoa(s); };
+
+class FileChanged extends Error {}
+
+/**
+ * Seals file and uploads it: from where the upload kept under key stopped,
+ * if there is one that can go on (and fresh is false), else from the
+ * start. It returns null if the file turned out not to be the one whose
+ * upload began (the caller starts afresh).
+ * @param {AmanaWasm} w
+ * @param {File} file
+ * @param {AmanaDepositRequest} req
+ * @param {string} key
+ * @param {string} user
+ * @param {boolean} fresh
+ * @param {HTMLProgressElement} progress
+ * @param {HTMLElement} note
+ * @param {(offset: number) => void} onResume
+ * @returns {Promise<{start: AmanaWasmStreamStart, sealed: AmanaWasmStreamEnd, path: string} | null>}
+ */
+async function sendFile(w, file, req, key, user, fresh, progress, note, onResume) {
+  let rec = fresh ? null : loadRecord(key);
+  /** @type {AmanaWasmStreamStart | null} */
+  let start = null;
+  let path = '', offset = 0;
+  if (rec) {
+    const r = rec;
+    try {
+      const st = await uploadState(r.path);
+      const again = w.sealStart(JSON.stringify(req), file.size, r.slot, r.head);
+      if (again.error === undefined && again.length === r.length && st.length === r.length && st.offset <= r.length) {
+        start = again;
+        path = r.path;
+        offset = st.offset;
+        progress.dataset.resumedFrom = String(offset);
+        note.textContent = t('deposit.resumed', { pct: fmtNum(Math.floor(100 * offset / r.length)) });
+      }
+    } catch (e) {
+      // Offline: try again later with the record kept. Anything else (the
+      // upload expired or was consumed) means starting afresh.
+      if (!(e instanceof APIError)) throw e;
+    }
+    if (!start) {
+      note.textContent = t('deposit.resume.cannot');
+      await terminate(r.path);
+      localStorage.removeItem(key);
+      rec = null;
+    }
+  }
+  if (!start) {
+    start = wasmCall(w.sealStart(JSON.stringify(req), file.size));
+    path = await createUpload(start.length);
+    // Without a key slot of their own the depositor could not recover the
+    // document key after a reload: nothing is kept.
+    const slot = start.slots[user];
+    if (slot) {
+      rec = { v: 1, path, head: base64(start.content), slot, length: start.length, at: Date.now() };
+      saveRecord(key, rec);
+    }
+  }
+  const check = rec && rec.check;
+  let made = 0;
+  /**
+   * Sends what the server lacks of the ciphertext ct, which follows what
+   * was made so far (whose SHA-256 is sum, if known); what the server then
+   * holds is kept to be checked after a reload.
+   * @param {Uint8Array<ArrayBuffer>} ct
+   * @param {string} [sum]
+   */
+  const send = async (ct, sum) => {
+    const end = made + ct.length;
+    if (check && made < check.length && end >= check.length) {
+      // The same file makes the same ciphertext: a file changed in place
+      // (same name, size and date) must not be sealed again under the same
+      // keys and nonces.
+      if (end !== check.length || sum !== check.sha256) throw new FileChanged();
+    }
+    if (end > offset) {
+      offset = await sendAt(path, Math.max(offset, made), ct.subarray(Math.max(0, offset - made)), onResume);
+      if (rec && sum && offset === end) {
+        rec.check = { length: end, sha256: sum };
+        rec.at = Date.now();
+        saveRecord(key, rec);
+      }
+    }
+    made = end;
+    progress.value = Math.floor(100 * made / (start ? start.length : 1));
+  };
+  try {
+    await send(start.content);
+    // One buffer for the ciphertext of every slice: memory stays flat however long the file.
+    const out = new Uint8Array(SLICE + (1 << 20));
+    for await (const plain of slices(file)) {
+      const r = wasmCall(w.sealWrite(plain, out));
+      plain.fill(0);
+      await send(out.subarray(0, r.n), r.sha256);
+    }
+    const sealed = wasmCall(w.sealFinish());
+    await send(sealed.content);
+    return { start, sealed, path };
+  } catch (e) {
+    if (e instanceof FileChanged) {
+      note.textContent = t('deposit.resume.cannot');
+      await terminate(path);
+      localStorage.removeItem(key);
+      return null;
+    }
+    // Refused for good (gone, over quota, too large): nothing to go on with.
+    if (e instanceof APIError && e.status >= 400 && e.status < 500 && ![408, 409, 423, 429].includes(e.status)) localStorage.removeItem(key);
+    throw e;
+  }
 }
 
 /**
