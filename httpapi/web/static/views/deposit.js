@@ -386,9 +386,19 @@ async function sendFile(w, file, req, key, user, fresh, progress, note, onResume
   };
   try {
     await send(start.content);
-    // One buffer for the ciphertext of every slice: memory stays flat however long the file.
+    // One buffer for the plaintext and one for the ciphertext of every
+    // slice, reused: memory stays flat however long the file. The module
+    // is never handed a slice's own ArrayBuffer: it would keep a reference
+    // to each until its own collector runs, which a module that allocates
+    // little seldom does, and the slices would pile up. Left unreferenced
+    // they are garbage whose size makes the browser collect, and with them
+    // its copies of the requests sent.
     const out = new Uint8Array(SLICE + (1 << 20));
-    for await (const plain of slices(file)) {
+    const inBuf = new Uint8Array(SLICE);
+    for await (const slice of slices(file)) {
+      inBuf.set(slice);
+      slice.fill(0);
+      const plain = inBuf.subarray(0, slice.length);
       const r = wasmCall(w.sealWrite(plain, out));
       plain.fill(0);
       await send(out.subarray(0, r.n), r.sha256);
@@ -410,7 +420,7 @@ async function sendFile(w, file, req, key, user, fresh, progress, note, onResume
 }
 
 /**
- * The file, SLICE bytes at a time.
+ * The file, SLICE bytes at a time, each in a new ArrayBuffer.
  * @param {Blob} file
  * @returns {AsyncGenerator<Uint8Array<ArrayBuffer>>}
  */
