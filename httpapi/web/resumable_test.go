@@ -81,9 +81,9 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 	if float64(sent)/float64(size) >= 1.15 {
 		t.Fatalf("the proxy carried %.3f× the file", float64(sent)/float64(size))
 	}
-	// A slice of the file, its ciphertext, the page's buffer and the
+	// A slice of the file, its ciphertext, the page's buffers and the
 	// module's copies are a few times 4 MiB; the bound leaves room for the
-	// garbage collectors' slack, and is far below the 300 MiB file.
+	// garbage collectors' slack.
 	if peak.WasmMemory == 0 || peak.JSHeap == 0 {
 		t.Fatalf("the tab's memory was not measured: %s", peak)
 	}
@@ -104,10 +104,16 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 // maxDepositMemory bounds the tab's JavaScript heap, ArrayBuffers and
 // WebAssembly memory, each at its peak, during a deposit of any size, and
 // maxRendererGrowth the growth of the anonymous memory of the page's
-// process.
+// process. Both follow the browser's garbage collections in a sawtooth
+// that does not grow with the file: sampled every 5 s through a 2 GiB
+// deposit, the ArrayBuffers went from 1 to 125 MiB and back and the
+// renderer from 94 to 368 MiB and back, with no trend (BENCHMARKS.md).
+// Holding a 300 MiB file, or the browser's copies of what it sent, passes
+// them: before the page stopped doing so, the first was 307 MiB and the
+// second 576 MiB.
 const (
-	maxDepositMemory  = 160 << 20
-	maxRendererGrowth = 256 << 20
+	maxDepositMemory  = 192 << 20
+	maxRendererGrowth = 384 << 20
 )
 
 // tabMemory is the tab's memory at one time, or the largest of each part

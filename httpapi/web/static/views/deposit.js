@@ -215,6 +215,8 @@ export function viewDeposit(main) {
       const req = { recipients: recips, private: priv, collection: col, kind: val('kind'), depositor: session.user, consent_scopes: scopes, public: pub };
       progress.hidden = false;
       progress.dataset.resumed = '0';
+      delete progress.dataset.resumedFrom;
+      resumeNote.textContent = '';
       const onResume = () => { progress.dataset.resumed = String(Number(progress.dataset.resumed) + 1); };
       const key = await resumeKey(session.user, col, file);
       /** @type {{start: AmanaWasmStreamStart, sealed: AmanaWasmStreamEnd, path: string} | null} */
