@@ -31,7 +31,7 @@ const (
 
 // NewResealWriter is NewSealWriter for an age file that was started
 // before: head is its header and payload nonce, exactly as NewSealWriter
-// wrote them, for d's document key. The file it writes to dst is head
+// (or age.Encrypt) wrote them, for d's document key. The file it writes to dst is head
 // followed by the same payload, byte for byte, as the first one for the
 // same plaintext, so the parts a server already holds need not be sent
 // again. The plaintext must be the same as the first time: a different
@@ -42,6 +42,9 @@ const (
 // is not an age header and nonce, or whose header was modified, gives
 // ErrMalformed.
 func (d *Deposit) NewResealWriter(dst io.Writer, head []byte, private map[string]any) (*SealWriter, error) {
+	if d.Key == nil {
+		return nil, errors.New("envelope: NewResealWriter needs the document key")
+	}
 	hdr, err := age.ExtractHeader(bytes.NewReader(head))
 	if err == nil && (len(head) != len(hdr)+payloadNonceSize || !bytes.Equal(head[:len(hdr)], hdr)) {
 		err = errors.New("not an age header and payload nonce")
