@@ -325,9 +325,12 @@ const uploadRecords = `Object.keys(localStorage).filter(k => k.startsWith('amana
 // records kept before).
 func waitAcknowledged(t *testing.T, ctx context.Context, before []string, n int64) {
 	t.Helper()
-	old, _ := json.Marshal(before)
-	run(t, ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`(%s).some(r => !%s.includes(r) && (JSON.parse(r).check || {}).length > %d)`, uploadRecords, old, n),
+	old, _ := json.Marshal(append([]string{}, before...))
+	run(t, ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`(%s).some(r => !%s.includes(r) && (JSON.parse(r).check || {}).length > %d) || document.getElementById('deposit-result').textContent !== ''`, uploadRecords, old, n),
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(4*time.Minute)))
+	if res := eval[string](t, ctx, `document.getElementById('deposit-result').textContent`); res != "" {
+		t.Fatalf("the deposit ended before the reload: %s", res)
+	}
 }
 
 // writeRecording writes size bytes of the pseudo-random stream seed to a
