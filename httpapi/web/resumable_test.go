@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -31,7 +32,8 @@ import (
 // through the page, over a proxy that cuts every connection twice on the
 // way: the page goes on from the server's offset, the proxy carries little
 // more than the file, and the document reads back whole. The tab's memory
-// is sampled all along (see BENCHMARKS.md): the JavaScript heap, the
+// is sampled all along and its peaks logged (see BENCHMARKS.md); half-way
+// and near the end, after a garbage collection, the JavaScript heap, the
 // backing stores of ArrayBuffers and the WebAssembly module's memory
 // together stay under a bound that holding the file, or a growing share
 // of it, would pass. AMANA_BROWSER_DEPOSIT_MIB sets another size (a
@@ -64,6 +66,17 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 	stop := sampleMemoryUntil(ctx)
 	before := p.Sent()
 	startDeposit(t, ctx, file, "Interview recorded in Sinjar")
+	// Half-way and near the end, what the tab still holds after a garbage
+	// collection: what it keeps, not what it has yet to collect.
+	var retained []tabMemory
+	for _, pct := range []int{50, 90} {
+		run(t, ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById('progress').value >= %d || document.getElementById('deposit-result').textContent !== ''`, pct),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Minute)))
+		if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		retained = append(retained, sampleMemory(ctx))
+	}
 	id := waitDeposited(t, ctx)
 	peak := stop()
 	sent := p.Sent() - before
@@ -71,6 +84,7 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 	t.Logf("proxy carried %d bytes for a %d-byte file (%.3f×), %d cuts, the page resumed %d times",
 		sent, size, float64(sent)/float64(size), p.Cuts(), resumed)
 	t.Logf("peak during the deposit: %s; renderer peak RSS %.1f MiB", peak, float64(rendererPeak(t, ctx))/(1<<20))
+	t.Logf("after a collection at 50%%: %s; at 90%%: %s", retained[0], retained[1])
 	if p.Cuts() != 2 {
 		t.Fatalf("the proxy cut %d times, want 2", p.Cuts())
 	}
@@ -82,18 +96,21 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 		t.Fatalf("the proxy carried %.3f× the file", float64(sent)/float64(size))
 	}
 	// A slice of the file, its ciphertext, the page's buffers and the
-	// module's copies are a few times 4 MiB; the bound leaves room for the
-	// garbage collectors' slack.
+	// module's copies are a few times 4 MiB, and the module's memory never
+	// shrinks: what the tab holds after a collection stays under a bound
+	// that a file held, or any share of it that grows, passes.
 	if peak.WasmMemory == 0 || peak.JSHeap == 0 {
 		t.Fatalf("the tab's memory was not measured: %s", peak)
 	}
-	if total := peak.JSHeap + peak.ArrayBuffers + peak.WasmMemory; total > maxDepositMemory {
-		t.Errorf("the tab held %.1f MiB during the deposit (%s), more than %d MiB", float64(total)/(1<<20), peak, maxDepositMemory>>20)
-	}
-	// And everything else in the page's process (the browser's copies of
-	// the requests, its buffers for reading the file) grows little.
-	if grew := peak.Renderer - atLogin.Renderer; grew > maxRendererGrowth {
-		t.Errorf("the page's process grew by %.1f MiB during the deposit, more than %d MiB", float64(grew)/(1<<20), maxRendererGrowth>>20)
+	for i, m := range retained {
+		if total := m.JSHeap + m.ArrayBuffers + m.WasmMemory; total > maxRetainedMemory {
+			t.Errorf("sample %d: the tab kept %.1f MiB after a collection (%s), more than %d MiB", i, float64(total)/(1<<20), m, maxRetainedMemory>>20)
+		}
+		// And the rest of the page's process: the browser's copies of the
+		// requests sent, its buffers for reading the file.
+		if grew := m.Renderer - atLogin.Renderer; grew > maxRetainedGrowth {
+			t.Errorf("sample %d: after a collection the page's process had grown by %.1f MiB, more than %d MiB", i, float64(grew)/(1<<20), maxRetainedGrowth>>20)
+		}
 	}
 
 	if sum, n := e.readBack(t, id); n != size || sum != fileSum(t, file) {
@@ -101,19 +118,20 @@ func TestBrowserDepositsLargeFileThroughCuts(t *testing.T) {
 	}
 }
 
-// maxDepositMemory bounds the tab's JavaScript heap, ArrayBuffers and
-// WebAssembly memory, each at its peak, during a deposit of any size, and
-// maxRendererGrowth the growth of the anonymous memory of the page's
-// process. Both follow the browser's garbage collections in a sawtooth
-// that does not grow with the file: sampled every 5 s through a 2 GiB
-// deposit, the ArrayBuffers went from 1 to 125 MiB and back and the
-// renderer from 94 to 368 MiB and back, with no trend (BENCHMARKS.md).
-// Holding a 300 MiB file, or the browser's copies of what it sent, passes
-// them: before the page stopped doing so, the first was 307 MiB and the
-// second 576 MiB.
+// maxRetainedMemory bounds the tab's JavaScript heap, ArrayBuffers and
+// WebAssembly memory after a garbage collection during a deposit of any
+// size. Between collections they follow a sawtooth that does not grow
+// with the file but whose height depends on how fast the page goes
+// (through 2 GiB: ArrayBuffers up to 145–233 MiB, the renderer's anonymous
+// memory up to 346–523 MiB above its level at login; BENCHMARKS.md), so
+// the peaks are logged, not bounded. Before the page stopped handing the
+// module each slice's own ArrayBuffer, the module kept every one: 280 MiB
+// of ArrayBuffers for a 300 MiB file, all of it live. maxRetainedGrowth
+// bounds the growth of the renderer's anonymous memory since login, after
+// a collection.
 const (
-	maxDepositMemory  = 192 << 20
-	maxRendererGrowth = 384 << 20
+	maxRetainedMemory = 96 << 20
+	maxRetainedGrowth = 160 << 20
 )
 
 // tabMemory is the tab's memory at one time, or the largest of each part
