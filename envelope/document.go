@@ -103,6 +103,16 @@ func NewDeposit(recipients map[string]age.Recipient, opts ...Option) (*Deposit, 
 	if err != nil {
 		return nil, err
 	}
+	return DepositFor(k, recipients)
+}
+
+// DepositFor is NewDeposit with a document key that exists already (one
+// recovered from a key slot, to go on with a deposit that was begun):
+// new slots wrap k for recipients.
+func DepositFor(k *DocKey, recipients map[string]age.Recipient) (*Deposit, error) {
+	if len(recipients) == 0 {
+		return nil, errors.New("envelope: no recipients: nobody could ever open the document")
+	}
 	d := &Deposit{Key: k, Slots: make(map[string][]byte, len(recipients))}
 	for _, id := range slices.Sorted(maps.Keys(recipients)) {
 		if recipients[id] == nil {
@@ -149,18 +159,15 @@ type SealWriter struct {
 	header        int64
 }
 
-// NewSealWriter starts sealing into dst; private is as for Seal.
+// NewSealWriter starts sealing into dst; private is as for Seal. The file
+// is age's: its header and payload nonce are made by age.Encrypt, the
+// payload as age makes it (see NewResealWriter).
 func (d *Deposit) NewSealWriter(dst io.Writer, private map[string]any) (*SealWriter, error) {
-	s := &SealWriter{d: d, plain: newHasher(), cipher: newHasher(), private: maps.Clone(private)}
-	cw := &countingWriter{w: io.MultiWriter(dst, s.cipher)}
-	w, err := age.Encrypt(cw, d.Key.r)
-	if err != nil {
-		s.plain.Close()
-		s.cipher.Close()
+	var head bytes.Buffer
+	if _, err := age.Encrypt(&head, d.Key.r); err != nil {
 		return nil, fmt.Errorf("envelope: encrypting content: %w", err)
 	}
-	s.w, s.header = w, cw.n
-	return s, nil
+	return d.NewResealWriter(dst, head.Bytes(), private)
 }
 
 // CipherSize is the length of the age file of size bytes of plaintext.
@@ -174,6 +181,14 @@ func (s *SealWriter) CipherSize(size int64) int64 {
 func (s *SealWriter) Write(p []byte) (int, error) {
 	s.plain.Write(p)
 	return s.w.Write(p)
+}
+
+// Written returns the length and SHA-256 of the age file written so far:
+// a client that uploads it as it goes keeps them to check, when it makes
+// the file again with NewResealWriter, that it makes the same bytes.
+func (s *SealWriter) Written() (int64, [32]byte) {
+	sum, n := s.cipher.Peek()
+	return n, sum
 }
 
 // Close ends the age file and seals the private metadata with the
@@ -195,17 +210,6 @@ func (s *SealWriter) Close() (*Sealed, error) {
 	}
 	p[NonceField] = hex.EncodeToString(nonce)
 	return s.d.sealPrivate(dg, p)
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Rekey re-encrypts the ciphertext src, encrypted to old, into dst under this

@@ -8,6 +8,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"syscall/js"
@@ -60,6 +61,10 @@ var errNoStream = errors.New("no deposit is being sealed: call sealStart first")
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
+// fn is not inlined: the closures of each inlined copy would cost
+// WebAssembly code for every function of the API.
+//
+//go:noinline
 func fn(f func(args []js.Value) any) js.Func {
 	return js.FuncOf(func(this js.Value, args []js.Value) (out any) {
 		defer func() {
@@ -150,11 +155,20 @@ func main() {
 			// A deposit request (JSON text) and the file's size: the
 			// document id, slots, public metadata and scopes as signed,
 			// the age file's length and its first bytes (the header).
+			// To go on with a deposit whose upload a reload interrupted,
+			// the depositor's key slot and the head of its age file
+			// (base64), which the identity loaded opens.
 			var req inbrowser.DepositRequest
 			if err := json.Unmarshal([]byte(a[0].String()), &req); err != nil {
 				return fail(err)
 			}
-			d, err := signer.StartDeposit(req, int64(a[1].Float()))
+			var from *inbrowser.Resume
+			if a[3].Type() == js.TypeString {
+				from = new(inbrowser.Resume)
+				from.Slot, _ = base64.StdEncoding.DecodeString(a[2].String())
+				from.Head, _ = base64.StdEncoding.DecodeString(a[3].String())
+			}
+			d, err := signer.StartDeposit(req, int64(a[1].Float()), keys, from)
 			if err != nil {
 				return fail(err)
 			}
@@ -198,7 +212,10 @@ func main() {
 				return fail(err)
 			}
 			js.CopyBytesToJS(a[1], ct)
-			return map[string]any{"n": len(ct)}
+			// and the SHA-256 of the ciphertext so far, which a resumed
+			// deposit compares with what the server acknowledged.
+			_, sum := stream.Written()
+			return map[string]any{"n": len(ct), "sha256": hex.EncodeToString(sum[:])}
 		}),
 		"sealFinish": fn(func(a []js.Value) any {
 			if stream == nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/manifest"
 )
@@ -104,8 +106,19 @@ type StreamDeposit struct {
 	Length int64
 }
 
-// StartDeposit starts a deposit of size bytes of plaintext.
-func (k *SigningKey) StartDeposit(req DepositRequest, size int64) (*StreamDeposit, error) {
+// Resume is what the page keeps of a StreamDeposit whose upload a
+// reload of the page interrupted: the depositor's key slot and the head of
+// the age file (header and payload nonce). Neither is secret.
+type Resume struct {
+	Slot, Head []byte
+}
+
+// StartDeposit starts a deposit of size bytes of plaintext. With from,
+// it goes on with the earlier deposit from describes: one of keys opens
+// the slot, the document key is wrapped again for req's recipients, and
+// Write makes the same ciphertext as the first time from the same file,
+// which the caller checks with Written before it sends anything new.
+func (k *SigningKey) StartDeposit(req DepositRequest, size int64, keys *Keyring, from *Resume) (*StreamDeposit, error) {
 	if k == nil || k.priv == nil {
 		return nil, ErrNoSigningKey
 	}
@@ -124,12 +137,28 @@ func (k *SigningKey) StartDeposit(req DepositRequest, size int64) (*StreamDeposi
 	if err != nil {
 		return nil, err
 	}
-	dep, err := envelope.NewDeposit(rs)
+	var dep *envelope.Deposit
+	if from == nil {
+		dep, err = envelope.NewDeposit(rs)
+	} else {
+		var ids []age.Identity
+		var key *envelope.DocKey
+		if ids, err = keys.identities(); err == nil {
+			if key, err = envelope.OpenSlot(from.Slot, ids...); err == nil {
+				dep, err = envelope.DepositFor(key, rs)
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	d := &StreamDeposit{k: k, req: req, id: newDocID(), public: public, scopes: scopes, slots: dep.Slots, size: size}
-	if d.sw, err = dep.NewSealWriter(&d.out, req.Private); err != nil {
+	if from == nil {
+		d.sw, err = dep.NewSealWriter(&d.out, req.Private)
+	} else {
+		d.sw, err = dep.NewResealWriter(&d.out, from.Head, req.Private)
+	}
+	if err != nil {
 		return nil, err
 	}
 	d.Length = d.sw.CipherSize(size)
@@ -157,6 +186,14 @@ func (d *StreamDeposit) Write(p []byte) ([]byte, error) {
 		return nil, err
 	}
 	return d.take(), nil
+}
+
+// Written returns the length and SHA-256 of the ciphertext made so far.
+func (d *StreamDeposit) Written() (int64, [32]byte) {
+	if d.sw == nil {
+		return 0, [32]byte{}
+	}
+	return d.sw.Written()
 }
 
 func (d *StreamDeposit) take() []byte {

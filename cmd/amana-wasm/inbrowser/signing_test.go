@@ -226,7 +226,7 @@ func TestStreamDepositSignsAndOpens(t *testing.T) {
 		ConsentScopes: []string{"research"},
 		Public:        []byte(`{"title":"A recording","language":"en"}`),
 	}
-	d, err := k.StartDeposit(req, int64(len(plain)))
+	d, err := k.StartDeposit(req, int64(len(plain)), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestStreamDepositSignsAndOpens(t *testing.T) {
 	if _, err := d.Finish(time.Now()); err == nil {
 		t.Error("finished twice")
 	}
-	short, _ := k.StartDeposit(req, 10)
+	short, _ := k.StartDeposit(req, 10, nil, nil)
 	short.Write([]byte("12345"))
 	if _, err := short.Finish(time.Now()); err == nil {
 		t.Error("finished a deposit shorter than announced")

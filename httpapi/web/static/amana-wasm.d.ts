@@ -127,10 +127,10 @@ interface AmanaWasm {
   exportBundle(slot: Uint8Array | null, privateMeta: Uint8Array | null, content: Uint8Array | null, input: { record: string; signing_key: string; custody: string; verifier: string; user: string }): AmanaWasmResult<{ parts: Uint8Array<ArrayBuffer>[] }>;
   /** Wraps the document key of a slot for another user's recipient; the new slot in base64. */
   rewrap(slot: Uint8Array | null, recipient: string): AmanaWasmResult<{ slot: string }>;
-  /** Begins sealing a deposit of a file of size bytes, slice by slice; only one at a time. */
-  sealStart(requestJSON: string, size: number): AmanaWasmResult<AmanaWasmStreamStart>;
-  /** Seals the next slice of the file and copies the ciphertext made since the last call into out (at least the slice's length + 1 MiB); n is its length. */
-  sealWrite(plain: Uint8Array, out: Uint8Array): AmanaWasmResult<{ n: number }>;
+  /** Begins sealing a deposit of a file of size bytes, slice by slice; only one at a time. With slot and head (base64: the depositor's key slot of a deposit whose upload a reload interrupted, and the head of its age file, as the page kept them), goes on with that deposit: the identity loaded opens the slot, and the same file gives the same ciphertext. */
+  sealStart(requestJSON: string, size: number, slot?: string, head?: string): AmanaWasmResult<AmanaWasmStreamStart>;
+  /** Seals the next slice of the file and copies the ciphertext made since the last call into out (at least the slice's length + 1 MiB); n is its length, sha256 the SHA-256 (hex) of all the ciphertext made so far. */
+  sealWrite(plain: Uint8Array, out: Uint8Array): AmanaWasmResult<{ n: number, sha256: string }>;
   /** Ends the file and signs the deposit's manifest with the signing key loaded. */
   sealFinish(): AmanaWasmResult<AmanaWasmStreamEnd>;
   /** Checks a user's keys: the answer of GET /v1/users/{id}/keys (its exact text), with the vault's verifier key, the last checkpoint verified ("" for none), the keys pinned for the user (a pin's JSON, "" for none), and whether to accept keys that differ from the pinned ones. */

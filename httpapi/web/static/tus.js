@@ -2,7 +2,9 @@
 // creation), as much of it as the deposit page needs. The page seals a file
 // slice by slice and hands each slice's ciphertext to sendAt, which sends
 // it and, after a network error, waits, asks the server how much it holds
-// (HEAD) and sends the rest. Only the slice being sent is held.
+// (HEAD) and sends the rest. Only the slice being sent is held. After a
+// reload of the page, uploadState tells how much of an upload begun before
+// the server holds, and terminate gives up one that cannot go on.
 
 import { state } from './state.js';
 import { APIError } from './api.js';
@@ -50,6 +52,32 @@ async function offsetOf(path) {
   const resp = await fetch(path, { method: 'HEAD', headers: headers(), credentials: 'omit', cache: 'no-store' });
   if (resp.status !== 200) throw new APIError(resp.status, '', 'HEAD ' + path);
   return Number(resp.headers.get('Upload-Offset'));
+}
+
+/**
+ * How many bytes of the upload at path the server holds, and its length.
+ * A 404 (APIError) means the server has no such upload of this user: it
+ * expired, or a deposit consumed it.
+ * @param {string} path
+ * @returns {Promise<{offset: number, length: number}>}
+ */
+export async function uploadState(path) {
+  if (!/^\/v1\/uploads\/[a-z2-7]+$/.test(path)) throw new APIError(404, '', 'not an upload: ' + path);
+  const resp = await fetch(path, { method: 'HEAD', headers: headers(), credentials: 'omit', cache: 'no-store' });
+  if (resp.status !== 200) throw new APIError(resp.status, '', 'HEAD ' + path);
+  return { offset: Number(resp.headers.get('Upload-Offset')), length: Number(resp.headers.get('Upload-Length')) };
+}
+
+/**
+ * Gives up the upload at path (tus termination), so that it no longer
+ * counts against the user's quota; errors are ignored, as the server
+ * sweeps abandoned uploads anyway.
+ * @param {string} path
+ * @returns {Promise<void>}
+ */
+export async function terminate(path) {
+  if (!/^\/v1\/uploads\/[a-z2-7]+$/.test(path)) return;
+  try { await fetch(path, { method: 'DELETE', headers: headers(), credentials: 'omit', cache: 'no-store' }); } catch (_) { /* swept later */ }
 }
 
 /**

@@ -3,22 +3,21 @@
 // the command line's, and the deposit's manifest is signed with the signing
 // key loaded at login; only ciphertext, redacted public metadata and the
 // signed manifest leave. The file is read, sealed and uploaded one slice at
-// a time through a resumable upload (tus.js), which goes on after the
-// connection drops; the deposit then names the upload.
+// a time through a resumable upload (upload.js, tus.js), which goes on after
+// the connection drops and, from the same file, after a reload of the page;
+// the deposit then names the upload.
 
 import { currentSession } from '../state.js';
 import { t, fmtNum, label } from '../i18n.js';
 import { h, find, status } from '../dom.js';
-import { api, errText, upload } from '../api.js';
+import { api, errText, upload, APIError } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
-import { createUpload, sendAt } from '../tus.js';
+import { sendFile, resumeKey, loadRecord, dropStale } from '../upload.js';
 import { verifiedKeys, keyErrorView, KeyCheckError } from '../keys.js';
 
 const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
 const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'];
 const DOC_LANGS = ['ar', 'ckb', 'kmr', 'en'];
-/** How much of the file is read and sealed at a time. */
-const SLICE = 4 << 20;
 const GOVERNORATES = ['Anbar', 'Babil', 'Baghdad', 'Basra', 'Dhi Qar', 'Diyala', 'Duhok', 'Erbil', 'Halabja', 'Karbala', 'Kirkuk', 'Maysan', 'Muthanna', 'Najaf', 'Nineveh', 'Qadisiyyah', 'Salah al-Din', 'Sulaymaniyah', 'Wasit'];
 
 /** @typedef {{id: string, members?: string[], custodians?: string[]}} Collection */
@@ -45,9 +44,11 @@ export function viewDeposit(main) {
   // What was found, with its reason; names nobody listed can be kept.
   const findings = h('div', { id: 'redaction-findings' });
   const progress = h('progress', { id: 'progress', max: 100, value: 0, hidden: true });
+  // Says that the chosen file continues an upload a reload interrupted.
+  const resumeNote = h('p', { id: 'deposit-resume', class: 'hint', 'aria-live': 'polite' });
   const result = h('div', { id: 'deposit-result', role: 'alert' });
   const form = h('form', { class: 'stack', id: 'deposit-form' },
-    h('p', { class: 'notice' }, t('deposit.explain')),
+    h('p', { class: 'notice' }, t('deposit.explain.streamed')),
     field('file', t('deposit.file'), h('input', { type: 'file', id: 'file', required: true }), t('deposit.file.hint')),
     field('collection', t('facet.collection'), colSel),
     h('div', { class: 'row' }, field('kind', t('facet.kind'), sel('kind', KINDS, k => t('kind.' + k))),
@@ -64,7 +65,7 @@ export function viewDeposit(main) {
     field('persons', t('deposit.persons'), h('textarea', { id: 'persons', dir: 'auto' }), t('deposit.persons.hint')),
     field('notes', t('deposit.notes'), h('textarea', { id: 'notes', dir: 'auto' }), t('deposit.notes.hint')),
     h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview, findings),
-    h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), progress, result);
+    h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), resumeNote, progress, result);
   main.append(h('h1', {}, t('deposit.heading')), form);
   if (!session.signingKey) {
     // Without a signing key the server would refuse the deposit: say so now.
@@ -132,6 +133,15 @@ export function viewDeposit(main) {
     findings.replaceChildren(...parts);
     return r.fields;
   }
+  dropStale();
+  /** The file chosen, if any. */
+  const chosen = () => { const fs = find(form, '#file', HTMLInputElement).files; return fs && fs[0]; };
+  form.addEventListener('change', async ev => {
+    if (ev.target !== colSel && !(ev.target instanceof HTMLInputElement && ev.target.id === 'file')) return;
+    const file = chosen();
+    const found = file && colSel.value && loadRecord(await resumeKey(session.user, colSel.value, file));
+    resumeNote.textContent = found ? t('deposit.resume.hint') : '';
+  });
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => updatePreview().catch(e => status(errText(e), 'error')), 150); });
@@ -186,29 +196,34 @@ export function viewDeposit(main) {
       if (tg.length) pub.tags = tg;
       /** @type {AmanaDepositRequest} */
       const req = { recipients: recips, private: priv, collection: col, kind: val('kind'), depositor: session.user, consent_scopes: scopes, public: pub };
-      const start = wasmCall(w.sealStart(JSON.stringify(req), file.size));
-      const path = await createUpload(start.length);
       progress.hidden = false;
       progress.dataset.resumed = '0';
+      delete progress.dataset.resumedFrom;
+      resumeNote.textContent = '';
       const onResume = () => { progress.dataset.resumed = String(Number(progress.dataset.resumed) + 1); };
-      let offset = await sendAt(path, 0, start.content, onResume);
-      // One buffer for the ciphertext of every slice: memory stays flat however long the file.
-      const out = new Uint8Array(SLICE + (1 << 20));
-      for await (const plain of slices(file)) {
-        const n = wasmCall(w.sealWrite(plain, out)).n;
-        plain.fill(0);
-        offset = await sendAt(path, offset, out.subarray(0, n), onResume);
-        progress.value = Math.floor(100 * offset / start.length);
+      const key = await resumeKey(session.user, col, file);
+      /** @type {{start: AmanaWasmStreamStart, sealed: AmanaWasmStreamEnd, path: string} | null} */
+      let sent = null;
+      // A file that changed since its upload began starts afresh, once.
+      for (let attempt = 0; !sent; attempt++) {
+        sent = await sendFile(w, file, req, key, session.user, attempt > 0, progress, resumeNote, onResume);
       }
-      const sealed = wasmCall(w.sealFinish());
-      await sendAt(path, offset, sealed.content, onResume);
+      const { start, sealed, path } = sent;
       // The public metadata goes exactly as signed: its text is spliced in, not serialised again.
       const head = JSON.stringify({ id: start.id, collection: col, kind: req.kind, consent: { scopes: start.consent_scopes, recorded_at: val('recorded'), recorded_by: session.user }, slots: start.slots, upload: path.slice('/v1/uploads/'.length) });
       const meta = head.slice(0, -1) + ',"public":' + start.public + '}';
       const fd = new FormData();
       fd.append('meta', new Blob([meta], { type: 'application/json' }));
       fd.append('final', new Blob([JSON.stringify({ cipher_sha256: sealed.cipher_sha256, private: sealed.private, manifest: sealed.manifest, manifest_sig: sealed.manifest_sig })], { type: 'application/json' }));
-      const doc = await upload(fd, () => {});
+      let doc;
+      try {
+        doc = await upload(fd, () => {});
+      } catch (e) {
+        // A refused deposit consumed its upload: nothing to go on with.
+        if (e instanceof APIError && e.status >= 400 && e.status < 500) localStorage.removeItem(key);
+        throw e;
+      }
+      localStorage.removeItem(key);
       progress.value = 100;
       result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done', { fp: signingKey.fingerprint }), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
       status(t('deposit.done', { fp: signingKey.fingerprint }), 'ok');
@@ -216,13 +231,4 @@ export function viewDeposit(main) {
       result.replaceChildren(keyErrorView(e, errText(e), () => {}));
     } finally { btn.disabled = false; }
   });
-}
-
-/**
- * The file, SLICE bytes at a time.
- * @param {Blob} file
- * @returns {AsyncGenerator<Uint8Array<ArrayBuffer>>}
- */
-async function* slices(file) {
-  for (let pos = 0; pos < file.size; pos += SLICE) yield new Uint8Array(await file.slice(pos, pos + SLICE).arrayBuffer());
 }

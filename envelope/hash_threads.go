@@ -1,3 +1,5 @@
+//go:build !js
+
 package envelope
 
 import (
@@ -63,6 +65,23 @@ func (hs *hasher) Close() {
 		close(hs.work)
 		<-hs.done
 	}
+}
+
+// Peek waits until everything written so far is hashed and returns its
+// digest and length; hs goes on.
+func (hs *hasher) Peek() (sum [32]byte, n int64) {
+	// The hashing goroutine returns each buffer once it is hashed: holding
+	// them all means it is idle.
+	var held [hashBuffers][]byte
+	for i := range held {
+		held[i] = <-hs.free
+	}
+	hs.h.Sum(sum[:0])
+	n = hs.n
+	for _, b := range held {
+		hs.free <- b
+	}
+	return sum, n
 }
 
 // Sum closes hs and returns the digest and length of everything written.
