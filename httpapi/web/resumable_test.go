@@ -434,7 +434,16 @@ func TestBrowserDepositResumesAfterReload(t *testing.T) {
 	if n := eval[int](t, ctx, `(`+uploadRecords+`).length`); n != 1 {
 		t.Fatalf("after the reload the page keeps %d records", n)
 	}
-	startDeposit(t, ctx, file, "Interview recorded in Duhok")
+	// Choosing the file says that its upload was interrupted.
+	run(t, ctx,
+		chromedp.Evaluate[chromedp.Void](`location.hash='#/deposit'`),
+		chromedp.WaitReady(chromedp.CSS(`#collection option[value="kirkuk-2018"]`)),
+		chromedp.SetValue(chromedp.CSS(`#collection`), "kirkuk-2018"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
+		chromedp.Poll[chromedp.Void](`document.getElementById('deposit-resume').textContent.includes('was interrupted')`, chromedp.WithPollingTimeout(time.Minute)),
+		chromedp.SendKeys(chromedp.CSS(`#title`), "Interview recorded in Duhok"),
+		chromedp.Click(chromedp.CSS(`#deposit-submit`)),
+	)
 	id := waitDeposited(t, ctx)
 	from, _ := strconv.ParseInt(eval[string](t, ctx, `document.getElementById('progress').dataset.resumedFrom || '0'`), 10, 64)
 	note := text(t, ctx, "#deposit-resume")
