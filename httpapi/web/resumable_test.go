@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -434,7 +435,16 @@ func TestBrowserDepositResumesAfterReload(t *testing.T) {
 	if n := eval[int](t, ctx, `(`+uploadRecords+`).length`); n != 1 {
 		t.Fatalf("after the reload the page keeps %d records", n)
 	}
-	startDeposit(t, ctx, file, "Interview recorded in Duhok")
+	// Choosing the file says that its upload was interrupted.
+	run(t, ctx,
+		chromedp.Evaluate[chromedp.Void](`location.hash='#/deposit'`),
+		chromedp.WaitReady(chromedp.CSS(`#collection option[value="kirkuk-2018"]`)),
+		chromedp.SetValue(chromedp.CSS(`#collection`), "kirkuk-2018"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
+		chromedp.Poll[chromedp.Void](`document.getElementById('deposit-resume').textContent.includes('was interrupted')`, chromedp.WithPollingTimeout(time.Minute)),
+		chromedp.SendKeys(chromedp.CSS(`#title`), "Interview recorded in Duhok"),
+		chromedp.Click(chromedp.CSS(`#deposit-submit`)),
+	)
 	id := waitDeposited(t, ctx)
 	from, _ := strconv.ParseInt(eval[string](t, ctx, `document.getElementById('progress').dataset.resumedFrom || '0'`), 10, 64)
 	note := text(t, ctx, "#deposit-resume")
@@ -459,7 +469,8 @@ func TestBrowserDepositResumesAfterReload(t *testing.T) {
 // file: its deposit starts from zero. The same name, size and date with
 // other bytes is caught by the hash of what the server acknowledged: the
 // page says it cannot continue, starts afresh under a new key, and the
-// document is the new file.
+// document is the new file. So does the same file whose upload the server
+// no longer has.
 func TestBrowserDepositOfChangedFileStartsAfresh(t *testing.T) {
 	const size = 40 << 20
 	e := newEnv(t)
@@ -517,5 +528,45 @@ func TestBrowserDepositOfChangedFileStartsAfresh(t *testing.T) {
 	if n := eval[int](t, ctx, `(`+uploadRecords+`).length`); n != 1 {
 		// The first interrupted upload (the old date) is still kept until it expires.
 		t.Errorf("%d records of uploads are left, want 1 (the upload of the file before its date changed)", n)
+	}
+
+	// The same file, but the server no longer has its upload (it expired,
+	// say): the page says it cannot continue and starts afresh.
+	before := eval[[]string](t, ctx, uploadRecords)
+	interrupt()
+	var rec struct{ Path string }
+	for _, k := range eval[[]string](t, ctx, uploadRecords) {
+		var r struct{ Path string }
+		if json.Unmarshal([]byte(k), &r) == nil && !slices.ContainsFunc(before, func(b string) bool { return strings.Contains(b, r.Path) }) {
+			rec = r
+		}
+	}
+	if rec.Path == "" {
+		t.Fatal("no record of the interrupted upload")
+	}
+	var token string
+	for _, r := range e.requests() {
+		if a := r.Header.Get("Authorization"); a != "" {
+			token = a
+		}
+	}
+	req, _ := http.NewRequest("DELETE", e.srv.URL+rec.Path, nil)
+	req.Header.Set("Authorization", token)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE %s: %s", rec.Path, resp.Status)
+	}
+	startDeposit(t, ctx, file, "Interview recorded in Zakho")
+	id = waitDeposited(t, ctx)
+	if note := eval[string](t, ctx, `document.getElementById('deposit-resume').textContent`); !strings.Contains(note, "cannot be continued") {
+		t.Fatalf("an upload the server no longer has: %q", note)
+	}
+	if sum, n := e.readBack(t, id); n != size || sum != fileSum(t, file) {
+		t.Fatal("the document read back differs from the file")
 	}
 }
