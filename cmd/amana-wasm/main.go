@@ -270,11 +270,29 @@ func main() {
 			return map[string]any{"json": string(b)}
 		}),
 		"openCheckpoint": fn(func(a []js.Value) any {
-			c, err := inbrowser.OpenCheckpoint([]byte(a[0].String()), a[1].String())
+			// The note, the verifier key and, optionally, the witnesses'
+			// verifier keys (JSON array) and how many must have cosigned.
+			var witnesses []string
+			quorum := 0
+			if len(a) > 2 {
+				if s := optString(a[2]); s != "" {
+					if err := json.Unmarshal([]byte(s), &witnesses); err != nil {
+						return fail(err)
+					}
+				}
+			}
+			if len(a) > 3 && a[3].Type() == js.TypeNumber {
+				quorum = a[3].Int()
+			}
+			c, names, err := inbrowser.OpenCosigned([]byte(a[0].String()), a[1].String(), witnesses, quorum)
 			if err != nil {
 				return fail(err)
 			}
-			return map[string]any{"origin": c.Origin, "size": float64(c.Size), "root": c.Root.String()}
+			cosigned := make([]any, len(names))
+			for i, n := range names {
+				cosigned[i] = n
+			}
+			return map[string]any{"origin": c.Origin, "size": float64(c.Size), "root": c.Root.String(), "cosigned": cosigned}
 		}),
 		"checkConsistency": fn(func(a []js.Value) any {
 			key := a[2].String()

@@ -48,10 +48,10 @@ const (
 
 var grantedContent = []byte("نص الشهادة الكامل — PLAINTEXT-CANARY-granted\nline two\x00\x01\x02 binary tail")
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, options ...func(*amanatest.Options)) *env {
 	t.Helper()
 	e := &env{t: t, docs: map[string]seeded{}}
-	e.srv = amanatest.NewServer(t, amanatest.Options{
+	opts := amanatest.Options{
 		Collections: []vault.Collection{
 			{ID: "kirkuk-2018", Name: "kirkuk-2018", Members: []string{"r.hassan", "r.ahmed", "a.karim"}},
 			{ID: "anbar-2018", Name: "anbar-2018", Members: []string{"r.hassan", "r.ahmed", "a.salih"}},
@@ -75,7 +75,11 @@ func newEnv(t *testing.T) *env {
 				api.ServeHTTP(w, r)
 			})
 		},
-	})
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	e.srv = amanatest.NewServer(t, opts)
 	e.url, e.users = e.srv.URL, e.srv.Users
 	e.seed()
 	return e

@@ -19,6 +19,14 @@ func OpenCheckpoint(msg []byte, verifierKey string) (Checkpoint, error) {
 	return auditlog.OpenCheckpoint(msg, verifierKey)
 }
 
+// OpenCosigned is OpenCheckpoint for a reader who also names witnesses
+// (their verifier keys): the note must carry valid cosignatures of at
+// least quorum of them (all of them if quorum <= 0). It returns the names
+// of the witnesses that cosigned.
+func OpenCosigned(msg []byte, verifierKey string, witnesses []string, quorum int) (Checkpoint, []string, error) {
+	return auditlog.OpenCosigned(msg, verifierKey, witnesses, quorum)
+}
+
 // CheckConsistency checks that the log at checkpoint older is a prefix of
 // the log at newer, with the consistency proof from older.Size to
 // newer.Size. A log that shrank, or changed at the same size, fails.

@@ -93,6 +93,8 @@ interface AmanaWasmCheckpoint {
   size: number;
   /** Base64 tree hash. */
   root: string;
+  /** Names of the witnesses asked for whose cosignature the note carries. */
+  cosigned: string[];
 }
 
 /** What redact's JSON text holds (RedactPreview). */
@@ -137,8 +139,8 @@ interface AmanaWasm {
   checkKeys(user: string, answer: string, verifierKey: string, lastCheckpoint: string, pinnedJSON: string, accept: boolean): AmanaWasmResult<AmanaWasmCheckedKeys>;
   /** Redacts the fields (JSON object) in the order of names (JSON array), with the persons (JSON array) and the names nobody listed that the depositor keeps (JSON array); json is an AmanaRedaction. */
   redact(personsJSON: string, namesJSON: string, fieldsJSON: string, keepJSON?: string): AmanaWasmResult<{ json: string }>;
-  /** Verifies a signed checkpoint note against the verifier key. */
-  openCheckpoint(note: string, verifierKey: string): AmanaWasmResult<AmanaWasmCheckpoint>;
+  /** Verifies a signed checkpoint note against the verifier key and, given witnesses' verifier keys (JSON array), that at least quorum of them (all if 0 or absent) cosigned it. */
+  openCheckpoint(note: string, verifierKey: string, witnessesJSON?: string, quorum?: number): AmanaWasmResult<AmanaWasmCheckpoint>;
   /** Checks that the newer checkpoint extends the older one; proof is the server's JSON {"proof": [...]} or "" when none is needed. */
   checkConsistency(olderNote: string, newerNote: string, verifierKey: string, proofJSON: string): AmanaWasmResult<AmanaWasmOK>;
   /** The tree hash over the events (a JSON array of the exact event texts). */

@@ -1,9 +1,10 @@
 // The audit log: its events, filtered and charted, and the verification
 // of its signed checkpoint in the browser (the tree hash over the events
 // the page shows, and consistency with the largest checkpoint this browser
-// saw, kept in localStorage: a smaller or inconsistent one is refused).
+// saw, kept in localStorage: a smaller or inconsistent one is refused),
+// and, when the auditor names witnesses, their cosignatures on it.
 
-import { t, tn, fmtNum, fmtDate, label } from '../i18n.js';
+import { t, tn, fmtNum, fmtDate, fmtList, label } from '../i18n.js';
 import { h } from '../dom.js';
 import { api, errText } from '../api.js';
 import { loadWasm } from '../wasm.js';
@@ -22,6 +23,47 @@ import { chart } from './chart.js';
 /** @typedef {{events: AuditEvent[], next: number}} EventPage */
 
 const FILTERS = /** @type {const} */ (['actor', 'action', 'doc', 'outcome']);
+
+/** Where the witnesses this browser's auditor trusts are kept. */
+const WITNESSES = 'amana.witnesses';
+
+/** @returns {{keys: string[], quorum: number}} */
+function savedWitnesses() {
+  try {
+    const w = JSON.parse(localStorage.getItem(WITNESSES) || '');
+    if (Array.isArray(w.keys) && w.keys.every((/** @type {unknown} */ k) => typeof k === 'string') && Number.isInteger(w.quorum)) return w;
+  } catch (_) { /* none kept */ }
+  return { keys: [], quorum: 0 };
+}
+
+/**
+ * The witnesses' verifier keys (one per line) and the quorum, which the
+ * auditor gives this browser: public keys, learnt from the witnesses'
+ * operators, never from this server.
+ * @returns {HTMLElement}
+ */
+function witnessSettings() {
+  const saved = savedWitnesses();
+  const keys = h('textarea', { id: 'witness-keys', rows: '3', dir: 'ltr', spellcheck: 'false' });
+  keys.value = saved.keys.join('\n');
+  const quorum = h('input', { type: 'number', id: 'witness-quorum', min: '0', step: '1', dir: 'ltr', value: String(saved.quorum) });
+  const status = h('p', { id: 'witness-status', 'aria-live': 'polite' });
+  const form = h('form', {},
+    h('div', { class: 'field' }, h('label', { for: 'witness-keys' }, t('audit.witnesses.keys')), keys),
+    h('div', { class: 'field' }, h('label', { for: 'witness-quorum' }, t('audit.witnesses.quorum')), quorum),
+    h('button', { type: 'submit', id: 'witness-save' }, t('audit.witnesses.save')), status);
+  form.addEventListener('submit', ev => {
+    ev.preventDefault();
+    const list = keys.value.split('\n').map(l => l.trim()).filter(l => l);
+    const q = Math.max(0, Math.min(list.length, Math.floor(Number(quorum.value) || 0)));
+    if (list.length) localStorage.setItem(WITNESSES, JSON.stringify({ keys: list, quorum: q }));
+    else localStorage.removeItem(WITNESSES);
+    quorum.value = String(q);
+    status.textContent = tn('audit.witnesses.saved', list.length, { n: fmtNum(list.length) });
+  });
+  return h('details', { id: 'witness-settings', open: saved.keys.length > 0 },
+    h('summary', {}, t('audit.witnesses')), h('p', { class: 'hint' }, t('audit.witnesses.hint')), form);
+}
 
 /**
  * All events, or the first upTo.
@@ -57,7 +99,7 @@ export function viewAudit(main) {
   }));
   filterForm.addEventListener('submit', ev => ev.preventDefault());
   main.append(h('h1', {}, t('audit.title')),
-    h('section', {}, h('h2', {}, t('audit.verify')), h('p', { class: 'hint' }, t('audit.verify.hint')), h('button', { type: 'button', id: 'verify-btn', onclick: runVerify }, t('audit.verify.run')), verify),
+    h('section', {}, h('h2', {}, t('audit.verify')), h('p', { class: 'hint' }, t('audit.verify.hint')), witnessSettings(), h('button', { type: 'button', id: 'verify-btn', onclick: runVerify }, t('audit.verify.run')), verify),
     h('h2', {}, t('audit.events')), filterForm, list);
   /** @type {AuditEvent[]} */
   let events = [];
@@ -78,7 +120,8 @@ export function viewAudit(main) {
       const w = await loadWasm();
       const key = (await api('GET', '/v1/audit/verifier', { as: 'text' })).trim();
       const note = await api('GET', '/v1/audit/checkpoint', { as: 'text' });
-      const cp = w.openCheckpoint(note, key);
+      const wit = savedWitnesses();
+      const cp = w.openCheckpoint(note, key, JSON.stringify(wit.keys), wit.quorum);
       if (cp.error !== undefined) return fail(cp.error);
       // The events this page shows must be exactly those the checkpoint signs.
       const raw = await rawEvents(cp.size);
@@ -103,7 +146,8 @@ export function viewAudit(main) {
       // one must be consistent with it (no split view).
       const kept = old ? w.openCheckpoint(old, key) : undefined;
       if (!kept || (kept.error === undefined && kept.size <= cp.size)) localStorage.setItem(store, note);
-      verify.replaceChildren(h('p', { class: 'ok', id: 'verify-result', 'data-ok': 'true' }, t('audit.verified', { n: fmtNum(cp.size), key: key.split('+')[0] }), ' ', against));
+      verify.replaceChildren(h('p', { class: 'ok', id: 'verify-result', 'data-ok': 'true' }, t('audit.verified', { n: fmtNum(cp.size), key: key.split('+')[0] }), ' ', against,
+        wit.keys.length ? ' ' + t('audit.cosigned', { names: fmtList(cp.cosigned) }) : ''));
     } catch (e) { fail(errText(e)); }
   }
 }
