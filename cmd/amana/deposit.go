@@ -92,8 +92,18 @@ The server sees only ciphertext and redacted public metadata. META.json:
    "persons": ["names that must never appear in public fields"],
    "private": {"location_detail": "…", "contact": "…", "notes": "…"}}
 
-With --json it prints {"id","collection","kind","size","cipher_sha256",
-"plain_sha256","redactions":[{"field","kind"}]}; size is the plaintext's.`,
+The ciphertext goes as a resumable upload (tus, /v1/uploads), sent as it
+is sealed. After a network error the command waits, asks the server how
+much it holds and sends the rest. If the command itself is stopped, run
+the same command again: it continues the same upload from its spool in
+AMANA_CONFIG_DIR/uploads/ (ciphertext only, removed once the deposit is
+recorded), or, if it was stopped before sealing ended, discards that
+upload and starts afresh.
+
+With --json it prints {"id","collection","kind","size","cipher_size",
+"cipher_sha256","plain_sha256","redactions":[{"field","kind"}],"upload":
+{"restarted","resumptions","offsets","sent","new_uploads","terminated"}};
+size is the plaintext's.`,
 		Example: `  amana deposit interview-07.m4a --collection kirkuk-2018 --kind interview \
       --meta interview-07.json --transcript interview-07.txt
   amana deposit report.pdf --collection kirkuk-2018 --kind report --meta report.json --to a.karim --json`,

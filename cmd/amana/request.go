@@ -55,8 +55,9 @@ func newRequestsCmd() *cobra.Command {
 		Long: `List the pending access requests for the documents you keep (as their
 depositor, a custodian of their collection, or an admin holding a key
 slot), or for DOC alone. Grant one with 'amana grant DOC USER'; the
-grant satisfies the request. Decline one with 'amana decline DOC USER'. A request whose user left the collection,
-was disabled or was granted by someone else is no longer listed.`,
+grant satisfies the request. Decline one with 'amana decline DOC USER'.
+A request whose user left the collection, was disabled or was granted by
+someone else is no longer listed.`,
 		Example: `  amana requests
   amana grant DOC a.karim
   amana requests --json | jq -r '.[] | "\(.document) \(.user)"'`,
