@@ -6,11 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/amana-vault/amana/bundle"
@@ -51,23 +49,7 @@ func TestBrowserExportBundleMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := res.Document.ID
-	dir := t.TempDir()
-	yes := true
-	if _, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: &yes}); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{}, 16)
-	saved := func(ev any) {
-		if p, ok := ev.(*cdpbrowser.EventDownloadProgress); ok && p.State == cdpbrowser.DownloadProgressStateCompleted {
-			select {
-			case done <- struct{}{}:
-			default:
-			}
-		}
-	}
-	chromedp.Listen(ctx, saved)
-	chromedp.ListenBrowser(ctx, saved)
+	saved := downloads(t, ctx)
 
 	e.browserLogin(t, ctx, "r.ahmed")
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/doc/`+doc+`'`),
@@ -78,17 +60,7 @@ func TestBrowserExportBundleMemory(t *testing.T) {
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#export-bundle`)), chromedp.WaitVisible(chromedp.CSS(`#bundle-download`)))
 	after := rendererPeak(t, ctx)
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#bundle-download`)))
-	name := filepath.Join(dir, "bundle-"+doc+".zip")
-	for {
-		select {
-		case <-done:
-		case <-ctx.Done():
-			t.Fatal("the bundle was not saved")
-		}
-		if _, err := os.Stat(name); err == nil {
-			break
-		}
-	}
+	name := saved("bundle-" + doc + ".zip")
 	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)

@@ -35,24 +35,7 @@ func TestBrowserExportBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	yes := true
-	if _, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: &yes}); err != nil {
-		t.Fatal(err)
-	}
-	// The download's end, as the tab's session or the browser's reports it.
-	done := make(chan string, 16)
-	saved := func(ev any) {
-		if p, ok := ev.(*cdpbrowser.EventDownloadProgress); ok && p.State == cdpbrowser.DownloadProgressStateCompleted {
-			select {
-			case done <- p.GUID:
-			default:
-			}
-		}
-	}
-	chromedp.Listen(ctx, saved)
-	chromedp.ListenBrowser(ctx, saved)
+	saved := downloads(t, ctx)
 	for _, lang := range langs {
 		content := []byte("Fictional statement for a court bundle, " + lang + " — BUNDLE-CANARY-" + lang + "\n")
 		res, err := dep.Deposit(context.Background(), client.DepositRequest{
@@ -90,17 +73,7 @@ func TestBrowserExportBundle(t *testing.T) {
 		run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('export').scrollIntoView()`))
 		screenshot(t, ctx, "export-"+lang)
 		run(t, ctx, chromedp.Click(chromedp.CSS(`#bundle-download`)))
-		name := filepath.Join(dir, "bundle-"+doc+".zip")
-		for {
-			select {
-			case <-done:
-			case <-ctx.Done():
-				t.Fatal("the bundle was not saved")
-			}
-			if _, err := os.Stat(name); err == nil {
-				break
-			}
-		}
+		name := saved("bundle-" + doc + ".zip")
 		zb, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -184,4 +157,43 @@ func zipFile(t *testing.T, zb []byte, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// downloads lets the browser of ctx save downloads into a new directory
+// and returns a function that waits until a file of that name has been
+// saved there (as the tab's session or the browser's reports it) and
+// returns its path.
+func downloads(t *testing.T, ctx context.Context) func(name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	yes := true
+	if _, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 16)
+	saved := func(ev any) {
+		if p, ok := ev.(*cdpbrowser.EventDownloadProgress); ok && p.State == cdpbrowser.DownloadProgressStateCompleted {
+			select {
+			case done <- struct{}{}:
+			default:
+			}
+		}
+	}
+	chromedp.Listen(ctx, saved)
+	chromedp.ListenBrowser(ctx, saved)
+	return func(name string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				return path
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
+				t.Fatalf("%s was not saved", name)
+			}
+		}
+	}
 }
