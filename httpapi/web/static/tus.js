@@ -44,17 +44,6 @@ export async function createUpload(length) {
 }
 
 /**
- * How many bytes of the upload the server holds.
- * @param {string} path
- * @returns {Promise<number>}
- */
-async function offsetOf(path) {
-  const resp = await fetch(path, { method: 'HEAD', headers: headers(), credentials: 'omit', cache: 'no-store' });
-  if (resp.status !== 200) throw new APIError(resp.status, '', 'HEAD ' + path);
-  return Number(resp.headers.get('Upload-Offset'));
-}
-
-/**
  * How many bytes of the upload at path the server holds, and its length.
  * A 404 (APIError) means the server has no such upload of this user: it
  * expired, or a deposit consumed it.
@@ -136,7 +125,7 @@ export async function sendAt(path, offset, bytes, onResume) {
     for (;;) {
       await sleep(Math.min(30000, 200 * 2 ** (failures - 1)));
       try {
-        at = await offsetOf(path);
+        at = (await uploadState(path)).offset;
         break;
       } catch (e) {
         if (e instanceof APIError && e.status < 500) throw e;
