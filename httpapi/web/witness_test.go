@@ -76,7 +76,9 @@ func TestBrowserAuditWitness(t *testing.T) {
 		t.Errorf("a malformed witness key: %v %q", ok, msg)
 	}
 	setWitnesses(1, w.Key)
-	for lang, word := range map[string]string{"ar": "وقّع عليه أيضاً", "ckb": "هاوواژووکراو", "en": "Cosigned by"} {
+	// English last: the checks after the loop read English messages.
+	for _, c := range []struct{ lang, word string }{{"ar", "وقّع عليه أيضاً"}, {"ckb", "هاوواژووکراو"}, {"en", "Cosigned by"}} {
+		lang, word := c.lang, c.word
 		setLang(t, ctx, lang)
 		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#verify-btn`)))
 		if ok, msg := verify(); !ok || !strings.Contains(msg, word) || !strings.Contains(msg, "example.org/w1") {
