@@ -14,6 +14,10 @@ type AccessRequest struct {
 	User        string    `json:"user"` // the requester
 	Role        string    `json:"role"`
 	RequestedAt time.Time `json:"requested_at"`
+	// DeclinedAt and AskAgainAt are set for a request a keeper declined:
+	// when, and from when its requester may ask again.
+	DeclinedAt *time.Time `json:"declined_at,omitempty"`
+	AskAgainAt *time.Time `json:"ask_again_at,omitempty"`
 }
 
 type accessRequests struct {
@@ -51,9 +55,10 @@ func (c *Client) Requests(ctx context.Context) ([]AccessRequest, error) {
 	return out.Requests, nil
 }
 
-// PendingRequest returns user's pending request for document id: a user
-// may read their own, a keeper anyone's. With no pending request the
-// error is a 404 (IsStatus(err, 404)).
+// PendingRequest returns user's request for document id, pending or
+// declined while the decline stands (DeclinedAt set): a user may read their
+// own, a keeper anyone's. With no such request the error is a 404
+// (IsStatus(err, 404)).
 func (c *Client) PendingRequest(ctx context.Context, id, user string) (*AccessRequest, error) {
 	var out AccessRequest
 	if err := c.call(ctx, request{method: http.MethodGet, path: docPath(id, "requests", url.PathEscape(user))}, &out); err != nil {

@@ -41,6 +41,7 @@ func classify(err error) *apiError {
 	var red *vault.RedactionError
 	var locked *vault.LockedError
 	var consent *vault.ConsentError
+	var declined *vault.DeclinedError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
@@ -51,6 +52,8 @@ func classify(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, vault.ErrForbidden):
 		return newError(http.StatusForbidden, "forbidden", "not allowed")
+	case errors.As(err, &declined):
+		return newError(http.StatusConflict, "declined", "%s", declined.Error()[len("vault: "):])
 	case errors.Is(err, vault.ErrExists):
 		return newError(http.StatusConflict, "exists", "already exists")
 	case errors.Is(err, vault.ErrConflict), errors.Is(err, vault.ErrChanged):

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/amana-vault/amana/client"
+	"github.com/amana-vault/amana/vault"
 )
 
 // TestDeclineAccessRequest: the requester reads its own pending request
 // (what the page shows after a reload), a keeper anyone's, and everyone
 // else gets the 404 of a missing document, byte for byte; a non-keeper
 // cannot decline; the depositor declines, which leaves nothing pending and
-// is in the audit log with the requester as target.
+// is in the audit log with the requester as target; the requester sees it
+// declined, and asking again is refused with 409.
 func TestDeclineAccessRequest(t *testing.T) {
 	e := newEnv(t)
 	r := e.login("r.hassan")
@@ -61,8 +63,17 @@ func TestDeclineAccessRequest(t *testing.T) {
 	if reqs, err := r.DocumentRequests(ctx, id); err != nil || len(reqs) != 0 {
 		t.Errorf("after the decline: %+v, %v", reqs, err)
 	}
-	if _, err := lawyer.PendingRequest(ctx, id, "a.karim"); !client.IsStatus(err, 404) {
-		t.Errorf("the requester after the decline: %v", err)
+	q, err := lawyer.PendingRequest(ctx, id, "a.karim")
+	if err != nil || q.DeclinedAt == nil || q.AskAgainAt == nil || q.AskAgainAt.Sub(*q.DeclinedAt) != vault.DeclineHold {
+		t.Errorf("the requester after the decline: %+v, %v", q, err)
+	}
+	// Asking again while the decline stands: 409 declined, nothing pending.
+	resp := e.raw(lawyer, "POST", "/v1/documents/"+id+"/requests", nil, "")
+	if b := e.body(resp); resp.StatusCode != 409 || !bytes.Contains(b, []byte(`"code":"declined"`)) || !bytes.Contains(b, []byte("you may ask again from")) {
+		t.Errorf("asking again after the decline: %d %s", resp.StatusCode, b)
+	}
+	if reqs, err := r.DocumentRequests(ctx, id); err != nil || len(reqs) != 0 {
+		t.Errorf("after asking again: %+v, %v", reqs, err)
 	}
 
 	events, _, err := aud.AuditEvents(ctx, 0, 1000)

@@ -40,6 +40,7 @@ func outcome(err error) (outcome, reason string) {
 	var inv *InvalidError
 	var red *RedactionError
 	var ce *ConsentError
+	var de *DeclinedError
 	switch {
 	case err == nil:
 		return outcomeOK, ""
@@ -55,6 +56,8 @@ func outcome(err error) (outcome, reason string) {
 		return outcomeInvalid, ""
 	case errors.As(err, &red):
 		return outcomeInvalid, "personal_data"
+	case errors.As(err, &de):
+		return outcomeConflict, "declined"
 	case errors.Is(err, ErrExists), errors.Is(err, ErrConflict):
 		return outcomeConflict, ""
 	}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -22,24 +23,58 @@ import (
 // the requester is an active member of the collection, holds no slot and
 // is covered by the consent; a grant to the requester removes it, and a
 // shred removes the document's requests with everything else.
+//
+// A keeper may decline a request. The declined request stays in the record
+// for DeclineHold: it is no longer listed to the keepers, the requester
+// sees that it was declined and when, and asking again before the hold
+// ends is refused (DeclinedError), so that a decision is not worn down by
+// asking again and again. A keeper may still grant at any time.
 
 // MaxRequests bounds the pending requests of one document; asking again
 // for a document one has asked for adds nothing.
 const MaxRequests = 200
 
+// DeclineHold is how long a declined request stands: until it ends, the
+// requester may not ask again for the same document.
+const DeclineHold = 30 * 24 * time.Hour
+
 // requestRecord is a request as stored in a document's record.
 type requestRecord struct {
 	User string    `json:"user"`
 	Time time.Time `json:"time"`
+	// Declined is when a keeper declined the request; zero while it is
+	// pending.
+	Declined time.Time `json:"declined,omitzero"`
 }
 
-// AccessRequest is a pending request for a key slot.
+// AccessRequest is a request for a key slot: pending, or declined and
+// standing until AskAgainAt.
 type AccessRequest struct {
 	Document    string    `json:"document"`
 	Collection  string    `json:"collection"`
 	User        string    `json:"user"`
 	Role        string    `json:"role"`
 	RequestedAt time.Time `json:"requested_at"`
+	// DeclinedAt and AskAgainAt are set for a declined request: when a
+	// keeper declined it, and when its requester may ask again.
+	DeclinedAt *time.Time `json:"declined_at,omitempty"`
+	AskAgainAt *time.Time `json:"ask_again_at,omitempty"`
+}
+
+// DeclinedError is returned to a requester who asks again for a document
+// before the hold of a declined request ends.
+type DeclinedError struct {
+	DeclinedAt, AskAgainAt time.Time
+}
+
+func (e *DeclinedError) Error() string {
+	return fmt.Sprintf("vault: your request was declined on %s; you may ask again from %s",
+		e.DeclinedAt.UTC().Format(time.RFC3339), e.AskAgainAt.UTC().Format(time.RFC3339))
+}
+
+// stands reports whether r, declined, still holds off a new request at now.
+func (r requestRecord) stands(now time.Time) bool {
+	return !r.Declined.IsZero() && now.Before(r.Declined.Add(DeclineHold))
 }
 
 // dropRequest removes user's request, if any.
@@ -51,7 +86,9 @@ func (d *docRecord) dropRequest(user string) {
 // caller must be a member of the document's collection without a slot, of
 // a role the consent covers (Policy, document.request); a caller who holds
 // a slot is refused (ErrForbidden). Asking again returns the first
-// request, unchanged, and created false.
+// request, unchanged, and created false; asking again while a decline
+// stands is refused with a *DeclinedError, and after it a new request is
+// made.
 func (v *Vault) Request(c Caller, id string) (req *AccessRequest, created bool, err error) {
 	err = v.update(c, "document.request", func(tx *bbolt.Tx, ev *audit.Event) error {
 		created = false
@@ -69,13 +106,24 @@ func (v *Vault) Request(c Caller, id string) (req *AccessRequest, created bool, 
 		}
 		req = &AccessRequest{Document: id, Collection: a.doc.Collection, User: u.ID, Role: u.Role}
 		if i := slices.IndexFunc(a.doc.Requests, func(r requestRecord) bool { return r.User == u.ID }); i >= 0 {
-			req.RequestedAt = a.doc.Requests[i].Time
-			ev.Detail = map[string]string{"repeat": "true"}
-			return nil
+			r := a.doc.Requests[i]
+			if r.stands(ev.Time) {
+				ev.Detail = map[string]string{"declined": r.Declined.UTC().Format(time.RFC3339)}
+				return &DeclinedError{DeclinedAt: r.Declined, AskAgainAt: r.Declined.Add(DeclineHold)}
+			}
+			if r.Declined.IsZero() {
+				req.RequestedAt = r.Time
+				ev.Detail = map[string]string{"repeat": "true"}
+				return nil
+			}
 		}
-		// Requests that are no longer pending make room first.
+		// Requests that are no longer pending, and declines that no longer
+		// stand, make room first.
 		a.doc.Requests = slices.DeleteFunc(a.doc.Requests, func(r requestRecord) bool {
-			return !v.pending(tx, a, r.User)
+			if r.stands(ev.Time) {
+				return !v.member(tx, a, r.User)
+			}
+			return !r.Declined.IsZero() || !v.pending(tx, a, r.User)
 		})
 		if len(a.doc.Requests) >= MaxRequests {
 			return ErrTooLarge
@@ -99,11 +147,18 @@ func (v *Vault) pending(tx *bbolt.Tx, a *docAccess, user string) bool {
 		!a.doc.HoldsSlot(user) && mayHold(u.Role, a.doc.Consent)
 }
 
+// member reports whether user is still an active member of a.doc's
+// collection without a slot: whose declined request is worth keeping.
+func (v *Vault) member(tx *bbolt.Tx, a *docAccess, user string) bool {
+	u, err := getUser(tx, user)
+	return err == nil && u.State == StateActive && a.col.HasMember(user) && !a.doc.HoldsSlot(user)
+}
+
 // requestsOf lists the pending requests of a.doc, oldest first.
 func (v *Vault) requestsOf(tx *bbolt.Tx, a *docAccess) []AccessRequest {
 	var out []AccessRequest
 	for _, r := range a.doc.Requests {
-		if !v.pending(tx, a, r.User) {
+		if !r.Declined.IsZero() || !v.pending(tx, a, r.User) {
 			continue
 		}
 		u, _ := getUser(tx, r.User)
@@ -160,11 +215,12 @@ func (v *Vault) AllRequests(c Caller) ([]AccessRequest, error) {
 	return out, err
 }
 
-// PendingRequest returns user's pending request for document id. A user
-// may ask for their own request of a document they may read, so that the
-// page knows it asked; a keeper (Policy, document.requests) for anyone's.
-// Everyone else, and a user with no pending request, gets ErrNotFound. It
-// reads no evidence and records no event, as Requests does.
+// PendingRequest returns user's request for document id: pending, or
+// declined while the decline stands (DeclinedAt and AskAgainAt set). A
+// user may ask for their own request of a document they may read, so that
+// the page knows it asked; a keeper (Policy, document.requests) for
+// anyone's. Everyone else, and a user with no such request, gets
+// ErrNotFound. It reads no evidence and records no event, as Requests does.
 func (v *Vault) PendingRequest(c Caller, id, user string) (*AccessRequest, error) {
 	var out *AccessRequest
 	err := v.db.View(func(tx *bbolt.Tx) error {
@@ -185,16 +241,27 @@ func (v *Vault) PendingRequest(c Caller, id, user string) (*AccessRequest, error
 				return nil
 			}
 		}
+		now := v.opts.Now()
+		for _, r := range a.doc.Requests {
+			if r.User == user && r.stands(now) && v.member(tx, a, user) {
+				u, _ := getUser(tx, user)
+				declined, again := r.Declined, r.Declined.Add(DeclineHold)
+				out = &AccessRequest{Document: a.doc.ID, Collection: a.doc.Collection,
+					User: user, Role: u.Role, RequestedAt: r.Time, DeclinedAt: &declined, AskAgainAt: &again}
+				return nil
+			}
+		}
 		return ErrNotFound
 	})
 	return out, err
 }
 
-// Decline removes user's pending request for document id: the keepers who
-// may see it (Policy, document.requests) may decline it; to anyone else
-// the document is not found. A request that is not pending is not found.
-// It is recorded as document.decline, with the requester as its target;
-// the requester may ask again, and is limited as every request is.
+// Decline declines user's pending request for document id: the keepers
+// who may see it (Policy, document.requests) may decline it; to anyone else
+// the document is not found. A request that is not pending (declined
+// already among them) is not found. It is recorded as document.decline,
+// with the requester as its target; the requester may ask again once
+// DeclineHold has passed, and a keeper may grant at any time.
 func (v *Vault) Decline(c Caller, id, user string) error {
 	return v.update(c, "document.decline", func(tx *bbolt.Tx, ev *audit.Event) error {
 		ev.Doc, ev.Target = id, user
@@ -203,10 +270,11 @@ func (v *Vault) Decline(c Caller, id, user string) error {
 			return ErrNotFound
 		}
 		ev.Collection = a.doc.Collection
-		if !slices.ContainsFunc(a.doc.Requests, func(r requestRecord) bool { return r.User == user }) || !v.pending(tx, a, user) {
+		i := slices.IndexFunc(a.doc.Requests, func(r requestRecord) bool { return r.User == user })
+		if i < 0 || !a.doc.Requests[i].Declined.IsZero() || !v.pending(tx, a, user) {
 			return ErrNotFound
 		}
-		a.doc.dropRequest(user)
+		a.doc.Requests[i].Declined = ev.Time
 		return v.putDoc(tx, a.doc)
 	})
 }

@@ -1,12 +1,19 @@
 package vault
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/amana-vault/amana/envelope"
+)
 
 // TestPendingRequestAndDecline: the requester sees its own request, a
 // keeper anyone's, and nobody else anything; a keeper declines a request,
 // which is recorded with the requester as target and leaves nothing
 // pending; the requester and a member who keeps nothing cannot decline;
-// the requester may ask again.
+// the decline stands for DeclineHold, then the requester may ask again.
 func TestPendingRequestAndDecline(t *testing.T) {
 	f := newFixture(t)
 	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
@@ -58,8 +65,24 @@ func TestPendingRequestAndDecline(t *testing.T) {
 	if got, _ := f.v.Requests(f.r1.caller(), doc.ID); len(got) != 0 {
 		t.Errorf("after the decline: %+v", got)
 	}
-	if _, err := f.v.PendingRequest(f.lawyer.caller(), doc.ID, f.lawyer.id); !isErr(err, ErrNotFound) {
-		t.Errorf("the requester still sees its request: %v", err)
+	declined := f.clock.Now()
+	// The requester, and a keeper, see it declined; nobody else anything.
+	for _, who := range []testUser{f.lawyer, f.r1} {
+		r, err := f.v.PendingRequest(who.caller(), doc.ID, f.lawyer.id)
+		if err != nil || r.DeclinedAt == nil || r.AskAgainAt == nil {
+			t.Fatalf("%s reads the declined request: %+v, %v", who.id, r, err)
+		}
+		if !r.DeclinedAt.Equal(declined) || !r.AskAgainAt.Equal(declined.Add(DeclineHold)) {
+			t.Errorf("%s: declined %v, ask again %v", who.id, r.DeclinedAt, r.AskAgainAt)
+		}
+	}
+	for _, who := range []testUser{f.r2, f.audit} {
+		if r, err := f.v.PendingRequest(who.caller(), doc.ID, f.lawyer.id); !isErr(err, ErrNotFound) {
+			t.Errorf("%s reads the declined request: %+v, %v", who.id, r, err)
+		}
+	}
+	if all, _ := f.v.AllRequests(f.r1.caller()); len(all) != 0 {
+		t.Errorf("a declined request is listed: %+v", all)
 	}
 	if err := f.v.Decline(f.r1.caller(), doc.ID, f.lawyer.id); !isErr(err, ErrNotFound) {
 		t.Errorf("declining again: %v", err)
@@ -67,7 +90,108 @@ func TestPendingRequestAndDecline(t *testing.T) {
 	if err := f.v.Decline(f.r1.caller(), "no-such-document", f.lawyer.id); !isErr(err, ErrNotFound) {
 		t.Errorf("declining for a missing document: %v", err)
 	}
+
+	// Asking again while the decline stands is refused and recorded.
+	f.clock.Add(DeclineHold - time.Minute)
+	e = f.expectEvent(t, f.lawyer.id, "document.request", "conflict", func() {
+		_, _, err := f.v.Request(f.lawyer.caller(), doc.ID)
+		var de *DeclinedError
+		if !errors.As(err, &de) || !de.DeclinedAt.Equal(declined) || !de.AskAgainAt.Equal(declined.Add(DeclineHold)) {
+			t.Errorf("asking again within the hold: %v", err)
+		}
+	})
+	if e.Detail["reason"] != "declined" || e.Detail["declined"] != declined.UTC().Format(time.RFC3339) {
+		t.Errorf("refused request's detail: %v", e.Detail)
+	}
+	if _, err := f.v.PendingRequest(f.lawyer.caller(), doc.ID, f.lawyer.id); err != nil {
+		t.Errorf("the refused request changed the declined one: %v", err)
+	}
+
+	// After the hold, asking makes a new, pending request.
+	f.clock.Add(time.Minute)
+	if _, err := f.v.PendingRequest(f.lawyer.caller(), doc.ID, f.lawyer.id); !isErr(err, ErrNotFound) {
+		t.Errorf("a decline past its hold is still shown: %v", err)
+	}
+	r, created, err := f.v.Request(f.lawyer.caller(), doc.ID)
+	if err != nil || !created || !r.RequestedAt.Equal(f.clock.Now()) || r.DeclinedAt != nil {
+		t.Fatalf("asking after the hold: %+v, created %v, %v", r, created, err)
+	}
+	if got, _ := f.v.Requests(f.r1.caller(), doc.ID); len(got) != 1 || got[0].User != f.lawyer.id {
+		t.Errorf("the new request is not listed: %+v", got)
+	}
+}
+
+// TestGrantAfterDecline: a keeper may grant a declined request while the
+// decline stands; the grant clears it, and after a revoke the member may
+// ask again at once.
+func TestGrantAfterDecline(t *testing.T) {
+	f := newFixture(t)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
+	if _, _, err := f.v.Request(f.lawyer.caller(), doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.Decline(f.r1.caller(), doc.ID, f.lawyer.id); err != nil {
+		t.Fatal(err)
+	}
+	slot, _ := f.v.KeySlot(f.r1.caller(), doc.ID)
+	key, _ := envelope.OpenSlot(slot, f.r1.identity)
+	lr, _ := recipientOf(f.lawyer)
+	lawyerSlot, _ := envelope.Wrap(key, lr)
+	if err := f.v.Grant(f.r1.caller(), doc.ID, f.lawyer.id, lawyerSlot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.PendingRequest(f.r1.caller(), doc.ID, f.lawyer.id); !isErr(err, ErrNotFound) {
+		t.Errorf("after the grant the decline is still there: %v", err)
+	}
+	if err := f.v.Revoke(f.r1.caller(), doc.ID, f.lawyer.id); err != nil {
+		t.Fatal(err)
+	}
 	if _, created, err := f.v.Request(f.lawyer.caller(), doc.ID); err != nil || !created {
-		t.Errorf("asking again after a decline: %v, created %v", err, created)
+		t.Errorf("asking after a grant and a revoke: %v, created %v", err, created)
+	}
+}
+
+// TestDeclinedRequestsLimit: declines that stand count towards
+// MaxRequests; a declined requester who leaves the collection, and a
+// decline past its hold, make room.
+func TestDeclinedRequestsLimit(t *testing.T) {
+	f := newFixture(t)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
+	ac := f.admin.caller()
+	var ids []string
+	for i := range MaxRequests + 1 {
+		u := newX25519(t, fmt.Sprintf("r.asker%03d", i), RoleResearcher)
+		if _, _, err := f.v.AddUser(ac, NewUser{ID: u.id, Role: u.role, Recipient: u.recipient}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.id)
+	}
+	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{AddMembers: ids}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:MaxRequests] {
+		if _, _, err := f.v.Request(Caller{User: id}, doc.ID); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if err := f.v.Decline(f.r1.caller(), doc.ID, id); err != nil {
+			t.Fatalf("declining %s: %v", id, err)
+		}
+	}
+	last := Caller{User: ids[MaxRequests]}
+	if _, _, err := f.v.Request(last, doc.ID); !isErr(err, ErrTooLarge) {
+		t.Fatalf("with %d declines standing: %v", MaxRequests, err)
+	}
+	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{RemoveMembers: ids[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := f.v.Request(last, doc.ID); err != nil || !created {
+		t.Fatalf("after a declined requester left: %v, %v", created, err)
+	}
+	f.clock.Add(DeclineHold)
+	if _, created, err := f.v.Request(Caller{User: ids[1]}, doc.ID); err != nil || !created {
+		t.Fatalf("after the hold: %v, %v", created, err)
+	}
+	if got, _ := f.v.Requests(f.r1.caller(), doc.ID); len(got) != 2 {
+		t.Errorf("%d pending, want 2", len(got))
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 // TestDeclineCLI: a member who keeps nothing and the requester cannot
 // decline; the depositor declines, the request is no longer listed, and
-// the lawyer may ask again.
+// the lawyer's asking again is refused while the decline stands.
 func TestDeclineCLI(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -25,8 +25,8 @@ func TestDeclineCLI(t *testing.T) {
 		t.Errorf("after the decline:\n%s", r.stdout)
 	}
 	e.fail("r.hassan", "not found", "decline", id, "a.karim")
-	e.ok("a.karim", "request", id)
-	if r := e.ok("r.hassan", "requests"); !strings.Contains(r.stdout, "a.karim") {
-		t.Errorf("asked again:\n%s", r.stdout)
+	e.fail("a.karim", "your request was declined on", "request", id)
+	if r := e.ok("r.hassan", "requests"); !strings.Contains(r.stdout, "No pending access requests") {
+		t.Errorf("after asking again:\n%s", r.stdout)
 	}
 }

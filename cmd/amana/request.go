@@ -22,7 +22,9 @@ its collection and the document's consent covers your role (a lawyer:
 legal_proceedings; a researcher: research). The request carries no
 message: say why to the keeper in person. Asking again changes nothing.
 The keepers see it with 'amana requests', and a grant to you satisfies
-it. The audit log records it as document.request.`,
+it. A keeper may decline it; asking again within 30 days of a decline is
+refused, with the date from which you may. The audit log records it as
+document.request.`,
 		Example: `  amana search Hawarbeg                # a hit you cannot open: DOC
   amana request DOC`,
 		Args: cobra.ExactArgs(1),
@@ -107,7 +109,8 @@ func newDeclineCmd() *cobra.Command {
 		Long: `Decline USER's pending request for a key slot for DOC, without granting it:
 the request is no longer listed by 'amana requests'. Only the document's
 keepers (its depositor, the custodians of its collection, admins holding
-a key slot) may. USER is not told why, and may ask again. The audit log
+a key slot) may. USER sees that it was declined, not why, and may ask
+again after 30 days; you may still grant at any time. The audit log
 records it as document.decline, with USER as its target.`,
 		Example: `  amana requests
   amana decline DOC a.karim`,

@@ -17,7 +17,9 @@ import (
 // still shows as pending on the document page after a new page load; the
 // depositor sees the count in the navigation, in digits and in words for
 // screen readers, and declines the request with one click; the server
-// then has no pending request and has recorded document.decline.
+// then has no pending request and has recorded document.decline. The
+// lawyer's page then shows the request declined, with the date from which
+// it may ask again, and a forced click is refused by the server.
 func TestBrowserRequestPendingAndDecline(t *testing.T) {
 	e := newEnv(t)
 	ctx := browserFor(t, 4*time.Minute)
@@ -88,6 +90,32 @@ func TestBrowserRequestPendingAndDecline(t *testing.T) {
 		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/search'`), chromedp.WaitVisible(chromedp.CSS(`#nav-search[aria-current="page"]`)))
 		if n := eval[int](t, ctx, `document.querySelectorAll('#requests-badge').length`); n != 0 {
 			t.Errorf("%s: the navigation still counts the declined request", lang)
+		}
+
+		// The lawyer, in a new page load, sees the decline.
+		declined := catalogue(t, lang, "doc.request.declined")
+		head := declined[:strings.Index(declined, "{date}")]
+		e.browserLogin(t, ctx, "a.karim")
+		setLang(t, ctx, lang)
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash='#/doc/`+doc+`'`),
+			chromedp.WaitVisible(chromedp.CSS(`#request-status.declined`)))
+		first := text(t, ctx, "#request-status")
+		if !strings.HasPrefix(first, head) || strings.Contains(first, "{again}") {
+			t.Errorf("%s: after the decline the status is %q, want %q", lang, first, declined)
+		}
+		if !eval[bool](t, ctx, `document.getElementById('request-access').disabled`) {
+			t.Errorf("%s: asking again is offered while the decline stands", lang)
+		}
+		screenshot(t, ctx, "request-declined-"+lang)
+		// A click forced past the disabled button: the server refuses, and
+		// the page shows the decline again rather than an error.
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`(()=>{const s=document.getElementById('request-status'); s.className=''; s.textContent=''; const b=document.getElementById('request-access'); b.disabled=false; b.click()})()`),
+			chromedp.WaitVisible(chromedp.CSS(`#request-status.declined`)))
+		if got := text(t, ctx, "#request-status"); got != first {
+			t.Errorf("%s: after a forced request the status is %q, want %q", lang, got, first)
+		}
+		if reqs, err := dep.DocumentRequests(context.Background(), doc); err != nil || len(reqs) != 0 {
+			t.Errorf("%s: the forced request is pending: %+v, %v", lang, reqs, err)
 		}
 	}
 

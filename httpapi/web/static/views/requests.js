@@ -7,7 +7,7 @@
 import { currentSession } from '../state.js';
 import { t, fmtDate } from '../i18n.js';
 import { h, status, code } from '../dom.js';
-import { api, errText, needsStepUp } from '../api.js';
+import { api, errText, needsStepUp, APIError } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
 import { verifiedKeys } from '../keys.js';
 
@@ -52,11 +52,25 @@ export function mayAsk(doc, role) {
 export function requestSection(doc) {
   const out = h('p', { id: 'request-status', role: 'status' });
   const button = h('button', { type: 'button', id: 'request-access', onclick: ask }, t('doc.request.submit'));
-  /** @param {string} at when the request was made */
-  function pending(at) {
-    out.className = 'ok';
-    out.textContent = t('doc.request.pending', { date: fmtDate(at) });
+  /** @param {AccessRequest} r the caller's request, pending or declined */
+  function show(r) {
+    if (r.declined_at && r.ask_again_at) {
+      out.className = 'declined';
+      out.textContent = t('doc.request.declined', { date: fmtDate(r.declined_at), again: fmtDate(r.ask_again_at) });
+    } else {
+      out.className = 'ok';
+      out.textContent = t('doc.request.pending', { date: fmtDate(r.requested_at) });
+    }
     button.disabled = true;
+  }
+  // A request made before (another visit, another tab) is pending, or was
+  // declined: the server says so to the requester only.
+  async function load() {
+    try {
+      /** @type {AccessRequest} */
+      const r = await api('GET', '/v1/documents/' + encodeURIComponent(doc.id) + '/requests/' + encodeURIComponent(currentSession().user));
+      if (out.isConnected) show(r);
+    } catch (_) { /* 404: none pending or declined */ }
   }
   async function ask() {
     out.textContent = ''; out.className = '';
@@ -68,17 +82,10 @@ export function requestSection(doc) {
     } catch (e) {
       out.className = 'error';
       out.textContent = errText(e);
+      if (e instanceof APIError && e.code === 'declined') await load();
     }
   }
-  // A request made before (another visit, another tab) is still pending:
-  // the server says so to the requester only.
-  (async () => {
-    try {
-      /** @type {AccessRequest} */
-      const r = await api('GET', '/v1/documents/' + encodeURIComponent(doc.id) + '/requests/' + encodeURIComponent(currentSession().user));
-      if (out.isConnected && !out.textContent) pending(r.requested_at);
-    } catch (_) { /* 404: none pending */ }
-  })();
+  load();
   return h('section', { id: 'request', 'aria-labelledby': 'request-h' },
     h('h2', { id: 'request-h' }, t('doc.request')), h('p', { class: 'hint' }, t('doc.request.hint')), button, out);
 }
@@ -109,6 +116,8 @@ export function keeperRequests(doc, app) {
  * @property {string} user
  * @property {string} role
  * @property {string} requested_at
+ * @property {string} [declined_at] set when a keeper declined it
+ * @property {string} [ask_again_at] when its requester may ask again
  */
 
 /**
