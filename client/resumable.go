@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -92,6 +93,10 @@ type Resumption struct {
 	// terminated because they could not be completed: it stopped while
 	// sealing, or its spool was damaged since.
 	Terminated int `json:"terminated"`
+	// Found counts the uploads found again by the spool's token after
+	// their address was lost: the process was killed before it wrote it
+	// down, or the answer to the creation was lost on the network.
+	Found int `json:"found"`
 }
 
 // SpoolDir names the spool of a deposit of the file at path in parent (a
@@ -117,6 +122,9 @@ type spoolState struct {
 	Prepared *preparedDeposit `json:"prepared"`
 	Size     int64            `json:"size"`             // of content.age, complete
 	Upload   string           `json:"upload,omitempty"` // /v1/uploads/ID
+	// Token names the spool in the Upload-Metadata of its uploads, so
+	// that one whose address was never recorded is found again.
+	Token string `json:"token,omitempty"`
 	// Sealed: content.age is complete and Prepared holds its digests.
 	Sealed bool `json:"sealed"`
 }
@@ -364,6 +372,14 @@ func (u *resumer) open(ctx context.Context, req *DepositRequest) (*spool, error)
 		sp.finish(nil)
 		return sp, nil
 	}
+	if st != nil && st.Upload == "" && st.Token != "" {
+		// An upload may have been made before its address was saved.
+		loc, err := u.lookup(ctx, st.Token)
+		if err != nil {
+			return nil, err
+		}
+		st.Upload = loc
+	}
 	if st != nil && st.Upload != "" {
 		if err := u.terminate(ctx, st.Upload); err != nil {
 			return nil, err
@@ -391,7 +407,9 @@ func (u *resumer) seal(ctx context.Context, req *DepositRequest) (*spool, error)
 	if err != nil {
 		return nil, err
 	}
-	sp := newSpool(dir, f, spoolState{Prepared: p})
+	token := make([]byte, 16)
+	rand.Read(token)
+	sp := newSpool(dir, f, spoolState{Prepared: p, Token: hex.EncodeToString(token)})
 	fail := func(err error) (*spool, error) {
 		f.Close()
 		os.RemoveAll(dir)
@@ -510,6 +528,25 @@ func (u *resumer) terminate(ctx context.Context, path string) error {
 	}
 }
 
+// lookup finds the caller's upload made for the spool with token, after
+// its address was lost, and returns its location or "". A server that
+// does not list uploads (an error status) is taken as having none.
+func (u *resumer) lookup(ctx context.Context, token string) (string, error) {
+	for {
+		loc, err := u.c.findUpload(ctx, token)
+		var ae *Error
+		if err == nil || errors.As(err, &ae) {
+			return loc, nil
+		}
+		if !retryable(ctx, err) {
+			return "", err
+		}
+		if err := u.backoff(ctx, err); err != nil {
+			return "", err
+		}
+	}
+}
+
 // abandon terminates the upload of a spool whose sealing failed, and
 // removes the spool.
 func (u *resumer) abandon(ctx context.Context, sp *spool) {
@@ -524,6 +561,9 @@ func (u *resumer) run(ctx context.Context, req *DepositRequest, sp *spool) (*Doc
 	size := sp.st.Size
 	interrupted := u.rep.Restarted
 	offset := int64(-1) // the server's, or -1: ask
+	// lost: an upload may exist whose address was not recorded (an
+	// earlier process, or a creation whose answer was lost).
+	lost := u.rep.Restarted
 	// sealFailed stops everything once the sealer failed: the upload can
 	// never be completed.
 	sealFailed := func() error {
@@ -538,10 +578,25 @@ func (u *resumer) run(ctx context.Context, req *DepositRequest, sp *spool) (*Doc
 		if err := sealFailed(); err != nil {
 			return nil, err
 		}
+		if sp.upload() == "" && lost && sp.st.Token != "" {
+			loc, err := u.lookup(ctx, sp.st.Token)
+			if err != nil {
+				return nil, err
+			}
+			lost = false
+			if loc != "" {
+				if err := sp.setUpload(loc); err != nil {
+					return nil, err
+				}
+				u.rep.Found++
+				offset, interrupted = -1, true
+			}
+		}
 		if sp.upload() == "" {
-			loc, err := u.c.createUpload(ctx, size)
+			loc, err := u.c.createUpload(ctx, size, sp.st.Token)
 			if err != nil {
 				if retryable(ctx, err) {
+					lost = true
 					if err := u.backoff(ctx, err); err != nil {
 						return nil, err
 					}
@@ -716,13 +771,17 @@ func (c *Client) tusRequest(ctx context.Context, method, path string, body io.Re
 	return hr, nil
 }
 
-// createUpload starts an upload of size bytes and returns its path.
-func (c *Client) createUpload(ctx context.Context, size int64) (string, error) {
+// createUpload starts an upload of size bytes for the spool with token
+// and returns its path.
+func (c *Client) createUpload(ctx context.Context, size int64, token string) (string, error) {
 	hr, err := c.tusRequest(ctx, http.MethodPost, "/v1/uploads", nil, 0)
 	if err != nil {
 		return "", err
 	}
 	hr.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
+	if token != "" {
+		hr.Header.Set("Upload-Metadata", spoolMetadata(token))
+	}
 	resp, err := c.http().Do(hr)
 	if err != nil {
 		return "", err

@@ -215,6 +215,7 @@ func (s *Server) routes() *mux.Router {
 
 	r.Handle("/v1/uploads", lim(s.handleUploadOptions)).Methods(http.MethodOptions)
 	r.Handle("/v1/uploads", lim(s.authenticated(tusResumable(s.streamed(s.handleUploadCreate))))).Methods(http.MethodPost)
+	r.Handle("/v1/uploads", lim(s.authenticated(s.handleUploadList))).Methods(http.MethodGet)
 	r.Handle("/v1/uploads/{id}", lim(s.handleUploadOptions)).Methods(http.MethodOptions)
 	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.handleUploadHead)))).Methods(http.MethodHead)
 	r.Handle("/v1/uploads/{id}", lim(s.authenticated(tusResumable(s.streamed(s.handleUploadPatch))))).Methods(http.MethodPatch)

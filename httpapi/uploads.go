@@ -285,6 +285,37 @@ func (s *stoppableReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// uploadItem is an unfinished upload as GET /v1/uploads lists it.
+type uploadItem struct {
+	ID       string    `json:"id"`
+	Location string    `json:"location"`
+	Length   int64     `json:"length"`
+	Offset   int64     `json:"offset"`
+	Created  time.Time `json:"created"`
+	Expires  time.Time `json:"expires"`
+	Metadata string    `json:"metadata,omitempty"`
+}
+
+// handleUploadList lists the caller's unfinished uploads (not a tus
+// request: no Tus-Resumable needed), so that a client that lost one can
+// find it again or terminate it.
+func (s *Server) handleUploadList(w http.ResponseWriter, r *http.Request) {
+	ups, err := s.cfg.Vault.Uploads(s.caller(r, ""))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Uploads []uploadItem `json:"uploads"`
+	}{[]uploadItem{}}
+	for _, up := range ups {
+		out.Uploads = append(out.Uploads, uploadItem{ID: up.ID, Location: "/v1/uploads/" + up.ID,
+			Length: up.Length, Offset: up.Offset, Created: up.Created.UTC(), Expires: up.Expires.UTC(), Metadata: up.Metadata})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) handleUploadDelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Vault.TerminateUpload(s.caller(r, ""), mux.Vars(r)["id"]); err != nil {
 		s.uploadError(w, r, err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +48,7 @@ type ResumableUpload struct {
 	ID       string
 	Length   int64
 	Offset   int64
+	Created  time.Time
 	Expires  time.Time
 	Metadata string
 }
@@ -60,7 +63,7 @@ type QuotaError struct {
 
 func (e *QuotaError) Error() string {
 	if e.Uploads {
-		return fmt.Sprintf("vault: at most %d unfinished uploads per user: finish, or terminate, one first", e.Limit)
+		return fmt.Sprintf("vault: at most %d unfinished uploads per user: finish or cancel one first", e.Limit)
 	}
 	return fmt.Sprintf("vault: unfinished uploads of one user may total at most %d bytes", e.Limit)
 }
@@ -212,7 +215,7 @@ func (v *Vault) ownResumable(tx *bbolt.Tx, c Caller, id string) (*resumableRecor
 }
 
 func (v *Vault) resumableOut(tx *bbolt.Tx, id string, rec *resumableRecord) *ResumableUpload {
-	out := &ResumableUpload{ID: id, Length: rec.Length, Offset: rec.Offset, Expires: rec.Expires}
+	out := &ResumableUpload{ID: id, Length: rec.Length, Offset: rec.Offset, Created: rec.Created, Expires: rec.Expires}
 	if len(rec.Metadata) > 0 {
 		if md, err := v.keys.open(rec.Metadata, v.metadataAD(id)); err == nil {
 			out.Metadata = string(md)
@@ -303,6 +306,39 @@ func (v *Vault) Upload(c Caller, id string) (*ResumableUpload, error) {
 		}
 		out = v.resumableOut(tx, id, rec)
 		return nil
+	})
+	return out, err
+}
+
+// Uploads lists c's unfinished, unexpired uploads, oldest first, so that a
+// client that lost track of one (a process killed before it wrote the
+// upload's address down, an answer to a creation lost on the network, a
+// browser whose storage was cleared) can find it again or terminate it
+// rather than wait for it to expire. Another user's uploads are never
+// listed. Listing records no event, as reading one upload does not. The
+// list is never nil.
+func (v *Vault) Uploads(c Caller) ([]ResumableUpload, error) {
+	out := []ResumableUpload{}
+	err := v.db.View(func(tx *bbolt.Tx) error {
+		if _, err := v.activeUser(tx, c.User); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketResumable)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			if rec, err := v.ownResumable(tx, c, string(k)); err == nil {
+				out = append(out, *v.resumableOut(tx, string(k), rec))
+			}
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b ResumableUpload) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -98,12 +99,15 @@ much it holds and sends the rest. If the command itself is stopped, run
 the same command again: it continues the same upload from its spool in
 AMANA_CONFIG_DIR/uploads/ (ciphertext only, removed once the deposit is
 recorded), or, if it was stopped before sealing ended, discards that
-upload and starts afresh.
+upload and starts afresh. An upload whose address was lost (the command
+was stopped just after the server made it, or the answer never arrived)
+is found again on the server by a token the spool keeps. 'amana uploads'
+lists your unfinished uploads and cancels those no command will continue.
 
 With --json it prints {"id","collection","kind","size","cipher_size",
 "cipher_sha256","plain_sha256","redactions":[{"field","kind"}],"upload":
-{"restarted","resumptions","offsets","sent","new_uploads","terminated"}};
-size is the plaintext's.`,
+{"restarted","resumptions","offsets","sent","new_uploads","terminated",
+"found"}}; size is the plaintext's.`,
 		Example: `  amana deposit interview-07.m4a --collection kirkuk-2018 --kind interview \
       --meta interview-07.json --transcript interview-07.txt
   amana deposit report.pdf --collection kirkuk-2018 --kind report --meta report.json --to a.karim --json`,
@@ -197,8 +201,10 @@ size is the plaintext's.`,
 			if rep != nil && rep.Terminated > 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "An earlier run of this deposit left an upload that could not be finished (it stopped while sealing): it was discarded and the file sent afresh.")
 			}
+			var ae *client.Error
+			quota := errors.As(err, &ae) && (ae.Code == "too_many_uploads" || ae.Code == "upload_quota")
 			if err := k.done(err); err != nil {
-				if _, serr := os.Stat(spool); serr == nil {
+				if _, serr := os.Stat(spool); serr == nil && !quota {
 					return fmt.Errorf("deposit failed: %w (run the same command again to continue the upload)", err)
 				}
 				return fmt.Errorf("deposit failed: %w", err)

@@ -1,0 +1,90 @@
+package client
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Upload is one of the caller's unfinished resumable uploads, as GET
+// /v1/uploads lists it.
+type Upload struct {
+	ID       string    `json:"id"`
+	Location string    `json:"location"` // /v1/uploads/ID
+	Length   int64     `json:"length"`
+	Offset   int64     `json:"offset"` // bytes the server holds durably
+	Created  time.Time `json:"created"`
+	Expires  time.Time `json:"expires"`
+	Metadata string    `json:"metadata,omitempty"` // Upload-Metadata as sent
+}
+
+// Uploads lists the caller's unfinished uploads, oldest first. Each counts
+// against the caller's quota until it is used by a deposit, cancelled, or
+// expires.
+func (c *Client) Uploads(ctx context.Context) ([]Upload, error) {
+	var out struct {
+		Uploads []Upload `json:"uploads"`
+	}
+	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/uploads"}, &out); err != nil {
+		return nil, err
+	}
+	return out.Uploads, nil
+}
+
+// CancelUpload terminates the caller's upload id (tus termination): the
+// server discards its bytes. An upload that is not the caller's, or is
+// gone, is a 404 (IsStatus(err, 404)).
+func (c *Client) CancelUpload(ctx context.Context, id string) error {
+	if id == "" || strings.ContainsAny(id, "/?#%") {
+		return fmt.Errorf("%q is not an upload id", id)
+	}
+	return c.terminateUpload(ctx, "/v1/uploads/"+id)
+}
+
+// spoolKey is the Upload-Metadata key under which a resumable deposit
+// names its spool's token, so that an upload whose address was never
+// written down (the process was killed, or the answer to the creation was
+// lost) can be found again in Uploads.
+const spoolKey = "amana-spool"
+
+// spoolMetadata is the Upload-Metadata of an upload made for the spool
+// with token.
+func spoolMetadata(token string) string {
+	return spoolKey + " " + base64.StdEncoding.EncodeToString([]byte(token))
+}
+
+// MetadataValue returns the value of key in tus Upload-Metadata md, and
+// whether it is there: comma-separated pairs of a key and its value in
+// base64.
+func MetadataValue(md, key string) (string, bool) {
+	for _, pair := range strings.Split(md, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(pair), " ")
+		if k != key {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return "", false
+		}
+		return string(b), true
+	}
+	return "", false
+}
+
+// findUpload returns the location of the caller's unfinished upload made
+// for the spool with token, or "" if there is none.
+func (c *Client) findUpload(ctx context.Context, token string) (string, error) {
+	ups, err := c.Uploads(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, up := range ups {
+		if v, ok := MetadataValue(up.Metadata, spoolKey); ok && v == token {
+			return up.Location, nil
+		}
+	}
+	return "", nil
+}
