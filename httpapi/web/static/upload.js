@@ -68,6 +68,14 @@ function saveRecord(key, r) {
   try { localStorage.setItem(key, JSON.stringify(r)); } catch (_) { /* see above */ }
 }
 
+/**
+ * Forgets the records of the upload at path, which was cancelled.
+ * @param {string} path
+ */
+export function forgetUpload(path) {
+  for (const k of Object.keys(localStorage)) if (k.startsWith(RESUME_PREFIX) && loadRecord(k)?.path === path) localStorage.removeItem(k);
+}
+
 /** Drops the records of uploads the server has forgotten. */
 export function dropStale() {
   for (const k of Object.keys(localStorage)) if (k.startsWith(RESUME_PREFIX)) loadRecord(k);

@@ -5,7 +5,8 @@
 // signed manifest leave. The file is read, sealed and uploaded one slice at
 // a time through a resumable upload (upload.js, tus.js), which goes on after
 // the connection drops and, from the same file, after a reload of the page;
-// the deposit then names the upload.
+// the deposit then names the upload. Uploads of the user's that nothing
+// continues are listed above the form, to be cancelled (uploads.js).
 
 import { currentSession } from '../state.js';
 import { t, fmtNum, label } from '../i18n.js';
@@ -14,6 +15,7 @@ import { api, errText, upload, APIError } from '../api.js';
 import { loadWasm, wasmCall } from '../wasm.js';
 import { sendFile, resumeKey, loadRecord, dropStale } from '../upload.js';
 import { verifiedKeys, keyErrorView, KeyCheckError } from '../keys.js';
+import { pendingUploads } from './uploads.js';
 
 const KINDS = ['testimony', 'interview', 'case_study', 'report', 'media'];
 const SCOPES = ['research', 'advocacy', 'legal_proceedings', 'public_anonymised'];
@@ -66,7 +68,9 @@ export function viewDeposit(main) {
     field('notes', t('deposit.notes'), h('textarea', { id: 'notes', dir: 'auto' }), t('deposit.notes.hint')),
     h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h' }, t('deposit.preview')), preview, findings),
     h('button', { type: 'submit', id: 'deposit-submit' }, t('deposit.submit')), resumeNote, progress, result);
-  main.append(h('h1', {}, t('deposit.heading')), form);
+  const uploads = pendingUploads();
+  main.append(h('h1', {}, t('deposit.heading')), uploads.el, form);
+  uploads.refresh().catch(() => { /* the form still works */ });
   if (!session.signingKey) {
     // Without a signing key the server would refuse the deposit: say so now.
     form.prepend(h('p', { class: 'alert', id: 'no-signing-key', role: 'alert' }, t('deposit.nokey', { user: session.user })));
@@ -228,7 +232,13 @@ export function viewDeposit(main) {
       result.replaceChildren(h('p', { class: 'ok', id: 'deposited' }, t('deposit.done', { fp: signingKey.fingerprint }), ' ', h('a', { href: '#/doc/' + encodeURIComponent(doc.id), id: 'deposited-link' }, h('bdi', { dir: 'ltr' }, doc.id))));
       status(t('deposit.done', { fp: signingKey.fingerprint }), 'ok');
     } catch (e) {
-      result.replaceChildren(keyErrorView(e, errText(e), () => {}));
-    } finally { btn.disabled = false; }
+      // Over the quota: the uploads that fill it are listed above, each
+      // with its Cancel; waiting would not help.
+      if (e instanceof APIError && (e.code === 'too_many_uploads' || e.code === 'upload_quota')) result.replaceChildren(h('p', { class: 'error', id: 'deposit-quota' }, t('uploads.full')));
+      else result.replaceChildren(keyErrorView(e, errText(e), () => {}));
+    } finally {
+      btn.disabled = false;
+      uploads.refresh().catch(() => { /* see above */ });
+    }
   });
 }
