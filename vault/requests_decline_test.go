@@ -2,7 +2,6 @@ package vault
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -158,17 +157,7 @@ func TestDeclinedRequestsLimit(t *testing.T) {
 	f := newFixture(t)
 	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
 	ac := f.admin.caller()
-	var ids []string
-	for i := range MaxRequests + 1 {
-		u := newX25519(t, fmt.Sprintf("r.asker%03d", i), RoleResearcher)
-		if _, _, err := f.v.AddUser(ac, NewUser{ID: u.id, Role: u.role, Recipient: u.recipient}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, u.id)
-	}
-	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{AddMembers: ids}); err != nil {
-		t.Fatal(err)
-	}
+	ids := f.askers(t, doc, MaxRequests+1)
 	for _, id := range ids[:MaxRequests] {
 		if _, _, err := f.v.Request(Caller{User: id}, doc.ID); err != nil {
 			t.Fatalf("%s: %v", id, err)

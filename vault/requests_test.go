@@ -107,14 +107,12 @@ func TestRequest(t *testing.T) {
 	}
 }
 
-// TestRequestLimit: a document holds at most MaxRequests pending requests;
-// requests that are no longer pending make room.
-func TestRequestLimit(t *testing.T) {
-	f := newFixture(t)
-	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
+// askers adds n researchers to doc's collection and returns their ids.
+func (f *fixture) askers(t *testing.T, doc *Document, n int) []string {
+	t.Helper()
 	ac := f.admin.caller()
 	var ids []string
-	for i := range MaxRequests + 1 {
+	for i := range n {
 		u := newX25519(t, fmt.Sprintf("r.asker%03d", i), RoleResearcher)
 		if _, _, err := f.v.AddUser(ac, NewUser{ID: u.id, Role: u.role, Recipient: u.recipient}); err != nil {
 			t.Fatal(err)
@@ -124,6 +122,16 @@ func TestRequestLimit(t *testing.T) {
 	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{AddMembers: ids}); err != nil {
 		t.Fatal(err)
 	}
+	return ids
+}
+
+// TestRequestLimit: a document holds at most MaxRequests pending requests;
+// requests that are no longer pending make room.
+func TestRequestLimit(t *testing.T) {
+	f := newFixture(t)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
+	ac := f.admin.caller()
+	ids := f.askers(t, doc, MaxRequests+1)
 	for _, id := range ids[:MaxRequests] {
 		if _, _, err := f.v.Request(Caller{User: id}, doc.ID); err != nil {
 			t.Fatalf("%s: %v", id, err)

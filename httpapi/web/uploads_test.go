@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,22 +25,7 @@ func TestBrowserUnfinishedUploads(t *testing.T) {
 	ctx := browserFor(t, 3*time.Minute)
 	axe := axeScript(t)
 	c := e.login("r.ahmed")
-	var ids []string
-	for range 4 {
-		req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/uploads", nil)
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-		req.Header.Set("Tus-Resumable", "1.0.0")
-		req.Header.Set("Upload-Length", "4096")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("creating an upload: %d", resp.StatusCode)
-		}
-		ids = append(ids, strings.TrimPrefix(resp.Header.Get("Location"), "/v1/uploads/"))
-	}
+	ids := e.srv.AbandonUploads("r.ahmed", 4, 4096)
 
 	e.browserLogin(t, ctx, "r.ahmed")
 	setLang(t, ctx, "en")
@@ -82,7 +66,7 @@ func TestBrowserUnfinishedUploads(t *testing.T) {
 	}
 	screenshot(t, ctx, "uploads-full-en")
 
-	// One click cancels the oldest.
+	// One click cancels an upload.
 	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[data-cancel-upload="`+ids[0]+`"]`)),
 		chromedp.Click(chromedp.CSS(`[data-cancel-upload="`+ids[0]+`"]`)))
 	run(t, ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll('#uploads-list li').length === 3`))
