@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/amana-vault/amana/envelope"
+	"github.com/amana-vault/amana/internal/weedtest"
 	"github.com/amana-vault/amana/recipient"
 )
 
@@ -199,5 +200,64 @@ func TestResumableUploadExpiresAcrossRestart(t *testing.T) {
 	}
 	if !expired {
 		t.Fatal("no upload.expire event")
+	}
+}
+
+// TestS3ResumableUploadSurvivesRestart: with the blob store in SeaweedFS,
+// an upload acknowledges whole parts only, until its last byte, which is
+// acknowledged with the tail still in memory. A restart (the writer and
+// its buffer lost) falls back to the parts the store holds, both half-way
+// and after the last byte; the rest is sent again from there and the
+// deposit reads back whole.
+func TestS3ResumableUploadSurvivesRestart(t *testing.T) {
+	w := weedtest.Start(t)
+	f := newFixtureIn(t, w.URL("evidence/resume"))
+	content := bytes.Repeat([]byte("A fictional recording, resumed abroad. "), 600000) // two 8 MiB parts and a tail
+	req := sampleMeta()
+	slots, ct, sum := f.sealFor(t, f.r1, req, content)
+	req.Slots = slots
+	c := f.r1.caller()
+	const part = 8 << 20
+	up, err := f.v.CreateUpload(c, int64(len(ct)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.v.WriteUpload(c, up.ID, 0, bytes.NewReader(ct[:part+part/2]), nil); err != nil || n != part {
+		t.Fatalf("a part and a half: offset %d, %v; want %d", n, err, part)
+	}
+	f.reopen(t)
+	if got, err := f.v.Upload(c, up.ID); err != nil || got.Offset != part {
+		t.Fatalf("after a restart half-way: %+v, %v", got, err)
+	}
+	if n, err := f.v.WriteUpload(c, up.ID, part, bytes.NewReader(ct[part:]), nil); err != nil || n != int64(len(ct)) {
+		t.Fatalf("the rest: offset %d, %v", n, err)
+	}
+
+	// A restart after the last byte: the tail was in memory only.
+	f.reopen(t)
+	req.Upload = up.ID
+	if _, err := f.v.BeginDeposit(c, req); !errors.Is(err, ErrConflict) {
+		t.Fatalf("deposit of an upload whose tail was lost: %v", err)
+	}
+	got, err := f.v.Upload(c, up.ID)
+	if err != nil || got.Offset != 2*part {
+		t.Fatalf("after a restart at the end: %+v, %v; want offset %d", got, err, 2*part)
+	}
+	if n, err := f.v.WriteUpload(c, up.ID, got.Offset, bytes.NewReader(ct[got.Offset:]), nil); err != nil || n != int64(len(ct)) {
+		t.Fatalf("the tail again: offset %d, %v", n, err)
+	}
+	dep, err := f.v.BeginDeposit(c, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := dep.Commit(sum, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := f.readAs(f.r1, doc.ID); err != nil || !bytes.Equal(plain, content) {
+		t.Fatalf("read back: %v", err)
+	}
+	if n, pending := storeBlobs(t, f.v); n != 1 || pending != 0 {
+		t.Fatalf("%d blobs, %d pending, want 1 and 0", n, pending)
 	}
 }
