@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/amana-vault/amana/client"
 )
@@ -23,10 +26,14 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 // loseCreation returns a transport that carries the first POST
 // /v1/uploads to the server and then loses its answer, as a network that
-// fails after the server acted does.
-func loseCreation() http.RoundTripper {
-	var lost atomic.Bool
+// fails after the server acted does. With busy, the first listing of the
+// uploads is answered 503 by a proxy on the way.
+func loseCreation(busy bool) http.RoundTripper {
+	var lost, refused atomic.Bool
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if busy && r.Method == http.MethodGet && r.URL.Path == "/v1/uploads" && refused.CompareAndSwap(false, true) {
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("busy")), Request: r}, nil
+		}
 		resp, err := http.DefaultTransport.RoundTrip(r)
 		if err == nil && r.Method == http.MethodPost && r.URL.Path == "/v1/uploads" && lost.CompareAndSwap(false, true) {
 			resp.Body.Close()
@@ -39,32 +46,34 @@ func loseCreation() http.RoundTripper {
 // TestResumableCreationAnswerLost: the server creates the upload but its
 // answer is lost. The deposit finds the upload again by its spool's token
 // and continues it, rather than leaving it on the server until it expires
-// and creating a second one.
+// and creating a second one; also when the first listing meets a 503.
 func TestResumableCreationAnswerLost(t *testing.T) {
 	const size = 3 << 20
-	s, requests := resumableServer(t)
-	c := s.Login("r.hassan")
-	c.HTTP = &http.Client{Transport: loseCreation()}
-	res, rep, err := c.DepositResumable(ctx, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: filepath.Join(t.TempDir(), "spool"), Size: size})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Found != 1 || rep.NewUploads != 0 {
-		t.Errorf("report %+v: want the lost upload found, none created", rep)
-	}
-	n := 0
-	for _, r := range requests() {
-		if r == "POST /v1/uploads" {
-			n++
+	for _, busy := range []bool{false, true} {
+		s, requests := resumableServer(t)
+		c := s.Login("r.hassan")
+		c.HTTP = &http.Client{Transport: loseCreation(busy)}
+		res, rep, err := c.DepositResumable(ctx, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: filepath.Join(t.TempDir(), "spool"), Size: size})
+		if err != nil {
+			t.Fatalf("busy %v: %v", busy, err)
 		}
+		if rep.Found != 1 || rep.NewUploads != 0 {
+			t.Errorf("busy %v: report %+v: want the lost upload found, none created", busy, rep)
+		}
+		n := 0
+		for _, r := range requests() {
+			if r == "POST /v1/uploads" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("busy %v: %d uploads created: %q", busy, n, requests())
+		}
+		if ups, err := c.Uploads(ctx); err != nil || len(ups) != 0 {
+			t.Errorf("busy %v: uploads left on the server: %+v, %v", busy, ups, err)
+		}
+		readsBack(t, s, res.Document.ID, size)
 	}
-	if n != 1 {
-		t.Errorf("%d uploads created: %q", n, requests())
-	}
-	if ups, err := c.Uploads(ctx); err != nil || len(ups) != 0 {
-		t.Errorf("uploads left on the server: %+v, %v", ups, err)
-	}
-	readsBack(t, s, res.Document.ID, size)
 }
 
 // stopAtPatch returns a transport that cancels the deposit at its first
@@ -80,8 +89,9 @@ func stopAtPatch(cancel context.CancelFunc) http.RoundTripper {
 }
 
 // forgetUpload rewrites the spool's state as a process killed between
-// the creation of its upload and the saving of its address leaves it.
-func forgetUpload(t *testing.T, spool string) {
+// the creation of its upload and the saving of its address leaves it, and
+// returns the spool's token.
+func forgetUpload(t *testing.T, spool string) string {
 	t.Helper()
 	path := filepath.Join(spool, "state.json")
 	b, err := os.ReadFile(path)
@@ -97,6 +107,29 @@ func forgetUpload(t *testing.T, spool string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var token string
+	json.Unmarshal(st["token"], &token)
+	return token
+}
+
+// createWithMetadata creates an upload of length bytes with Upload-Metadata
+// md and returns its location.
+func createWithMetadata(t *testing.T, base, token string, length int, md string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/uploads", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", strconv.Itoa(length))
+	req.Header.Set("Upload-Metadata", md)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("creating an upload: %d", resp.StatusCode)
+	}
+	return resp.Header.Get("Location")
 }
 
 // TestResumableKilledBeforeUploadSaved: a process killed after the server
@@ -127,12 +160,15 @@ func TestResumableKilledBeforeUploadSaved(t *testing.T) {
 		if _, _, err := killed.DepositResumable(run, sinjarDeposit(content), opts); !errors.Is(err, context.Canceled) {
 			t.Fatalf("sealed %v: the first run ended with %v", sealed, err)
 		}
-		forgetUpload(t, spool)
+		token := forgetUpload(t, spool)
 		ups, err := c.Uploads(ctx)
 		if err != nil || len(ups) != 1 {
 			t.Fatalf("sealed %v: before the second run: %+v, %v", sealed, ups, err)
 		}
 		lost := ups[0].Location
+		// An upload with the spool's token but another length is not
+		// this spool's: it is neither continued nor terminated.
+		decoy := createWithMetadata(t, s.URL, c.Token, 10, "amana-spool "+base64.StdEncoding.EncodeToString([]byte(token)))
 
 		res, rep, err := c.DepositResumable(ctx, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: spool, Size: opts.Size})
 		if err != nil {
@@ -147,12 +183,54 @@ func TestResumableKilledBeforeUploadSaved(t *testing.T) {
 		if deleted := slices.Contains(requests(), "DELETE "+lost); deleted == sealed {
 			t.Errorf("sealed %v: DELETE of the lost upload: %v; requests %q", sealed, deleted, requests())
 		}
-		if ups, err := c.Uploads(ctx); err != nil || len(ups) != 0 {
-			t.Errorf("sealed %v: uploads left on the server: %+v, %v", sealed, ups, err)
+		if ups, err := c.Uploads(ctx); err != nil || len(ups) != 1 || ups[0].Location != decoy {
+			t.Errorf("sealed %v: uploads left on the server: %+v, %v; want the decoy only", sealed, ups, err)
 		}
 		readsBack(t, s, res.Document.ID, size)
-		if !strings.HasPrefix(lost, "/v1/uploads/") {
-			t.Errorf("listed location %q", lost)
-		}
 	}
+}
+
+// TestResumableSpoolBusy: a second run of the same deposit while the first
+// is still sending is refused with ErrSpoolBusy and changes nothing; the
+// first completes, and its lock file goes with its spool.
+func TestResumableSpoolBusy(t *testing.T) {
+	const size = 1 << 20
+	s, requests := resumableServer(t)
+	c := s.Login("r.hassan")
+	spool := filepath.Join(t.TempDir(), "uploads", "spool")
+	release := make(chan struct{})
+	src := recording(size)
+	content := io.MultiReader(io.LimitReader(src, size/2), readerFunc(func(p []byte) (int, error) {
+		<-release
+		return 0, io.EOF
+	}), src)
+	type result struct {
+		res *client.Deposited
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		res, _, err := c.DepositResumable(ctx, sinjarDeposit(content), client.ResumeOptions{Spool: spool, Size: size})
+		first <- result{res, err}
+	}()
+	// Wait until the first run has made its upload.
+	for !slices.Contains(requests(), "POST /v1/uploads") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := len(requests())
+	if _, _, err := c.DepositResumable(ctx, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: spool, Size: size}); !errors.Is(err, client.ErrSpoolBusy) {
+		t.Fatalf("a second run: %v", err)
+	}
+	if got := requests()[before:]; len(got) != 0 {
+		t.Errorf("the second run sent %q", got)
+	}
+	close(release)
+	r := <-first
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if _, err := os.Stat(spool + ".lock"); !os.IsNotExist(err) {
+		t.Errorf("the lock file is left: %v", err)
+	}
+	readsBack(t, s, r.res.Document.ID, size)
 }

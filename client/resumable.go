@@ -48,6 +48,10 @@ import (
 // hashed against its recorded digest before it is used again, and started
 // afresh if it does not match.
 
+// ErrSpoolBusy is returned by DepositResumable when another run of the
+// same deposit holds its spool.
+var ErrSpoolBusy = errors.New("another run of this deposit is using its spool")
+
 // ResumeOptions tunes DepositResumable.
 type ResumeOptions struct {
 	// Spool is the directory that keeps this deposit's ciphertext and state
@@ -334,6 +338,15 @@ func (c *Client) DepositResumable(ctx context.Context, req DepositRequest, opts 
 	if opts.Spool == "" {
 		return nil, nil, errors.New("a resumable deposit needs a spool directory")
 	}
+	if err := os.MkdirAll(filepath.Dir(opts.Spool), 0o700); err != nil {
+		return nil, nil, err
+	}
+	unlock, err := lockSpool(opts.Spool)
+	if err != nil {
+		return nil, nil, err
+	}
+	done := false
+	defer func() { unlock(done) }()
 	u := &resumer{c: c, opts: opts, rep: &Resumption{}, retries: opts.Retries, maxBackoff: opts.MaxBackoff}
 	if u.retries == 0 {
 		u.retries = 12
@@ -350,6 +363,7 @@ func (c *Client) DepositResumable(ctx context.Context, req DepositRequest, opts 
 	if err != nil {
 		return nil, u.rep, err
 	}
+	done = true
 	return &Deposited{Document: doc, Digest: sp.st.Prepared.Digest}, u.rep, nil
 }
 
@@ -372,16 +386,19 @@ func (u *resumer) open(ctx context.Context, req *DepositRequest) (*spool, error)
 		sp.finish(nil)
 		return sp, nil
 	}
-	if st != nil && st.Upload == "" && st.Token != "" {
+	var stale []string
+	if st != nil && st.Upload != "" {
+		stale = append(stale, st.Upload)
+	} else if st != nil && st.Token != "" {
 		// An upload may have been made before its address was saved.
-		loc, err := u.lookup(ctx, st.Token)
+		found, err := u.lookup(ctx, st.Token, st.Size)
 		if err != nil {
 			return nil, err
 		}
-		st.Upload = loc
+		stale = found
 	}
-	if st != nil && st.Upload != "" {
-		if err := u.terminate(ctx, st.Upload); err != nil {
+	for _, up := range stale {
+		if err := u.terminate(ctx, up); err != nil {
 			return nil, err
 		}
 		u.rep.Terminated++
@@ -528,21 +545,36 @@ func (u *resumer) terminate(ctx context.Context, path string) error {
 	}
 }
 
-// lookup finds the caller's upload made for the spool with token, after
-// its address was lost, and returns its location or "". A server that
-// does not list uploads (an error status) is taken as having none.
-func (u *resumer) lookup(ctx context.Context, token string) (string, error) {
+// lookup finds the caller's uploads of size bytes made for the spool with
+// token, after their address was lost, oldest first. A server that does
+// not list uploads (404, 405) is taken as having none.
+func (u *resumer) lookup(ctx context.Context, token string, size int64) ([]string, error) {
 	for {
-		loc, err := u.c.findUpload(ctx, token)
+		found, err := u.c.findUploads(ctx, token, size)
 		var ae *Error
-		if err == nil || errors.As(err, &ae) {
-			return loc, nil
+		if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) {
+			return nil, nil
 		}
-		if !retryable(ctx, err) {
-			return "", err
+		if err == nil || !retryable(ctx, err) {
+			return found, err
 		}
 		if err := u.backoff(ctx, err); err != nil {
-			return "", err
+			return nil, err
+		}
+	}
+}
+
+// dropOthers terminates the uploads of the spool with token other than
+// keep: those a creation whose answer was lost made after all. It is done
+// at best: what it misses expires.
+func (u *resumer) dropOthers(ctx context.Context, token string, size int64, keep string) {
+	found, err := u.c.findUploads(ctx, token, size)
+	if err != nil {
+		return
+	}
+	for _, up := range found {
+		if up != keep && u.c.terminateUpload(ctx, up) == nil {
+			u.rep.Terminated++
 		}
 	}
 }
@@ -579,17 +611,20 @@ func (u *resumer) run(ctx context.Context, req *DepositRequest, sp *spool) (*Doc
 			return nil, err
 		}
 		if sp.upload() == "" && lost && sp.st.Token != "" {
-			loc, err := u.lookup(ctx, sp.st.Token)
+			found, err := u.lookup(ctx, sp.st.Token, size)
 			if err != nil {
 				return nil, err
 			}
-			lost = false
-			if loc != "" {
-				if err := sp.setUpload(loc); err != nil {
+			if len(found) > 0 {
+				if err := sp.setUpload(found[0]); err != nil {
 					return nil, err
 				}
 				u.rep.Found++
 				offset, interrupted = -1, true
+				if len(found) > 1 {
+					u.dropOthers(ctx, sp.st.Token, size, found[0])
+				}
+				lost = false
 			}
 		}
 		if sp.upload() == "" {
@@ -609,11 +644,26 @@ func (u *resumer) run(ctx context.Context, req *DepositRequest, sp *spool) (*Doc
 			}
 			u.rep.NewUploads++
 			offset = 0
+			if lost && sp.st.Token != "" {
+				// A creation whose answer was lost, slower than the
+				// lookup, may have made one after all.
+				u.dropOthers(ctx, sp.st.Token, size, loc)
+				lost = false
+			}
 		}
 		upload := sp.upload()
 		if offset < 0 {
 			off, err := u.c.uploadOffset(ctx, upload, size)
 			var ae *Error
+			if errors.Is(err, errUploadMismatch) {
+				// Not an upload of this spool's ciphertext: leave it and
+				// start another.
+				u.c.terminateUpload(ctx, upload)
+				if err := sp.setUpload(""); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 				// Expired, or consumed by a deposit whose answer was lost.
 				if sp.complete() {
@@ -797,6 +847,10 @@ func (c *Client) createUpload(ctx context.Context, size int64, token string) (st
 	return loc, nil
 }
 
+// errUploadMismatch reports an upload whose length or offset cannot be
+// this spool's.
+var errUploadMismatch = errors.New("the server gave an offset or length that is not this upload's")
+
 // uploadOffset asks the server how much of the upload it holds.
 func (c *Client) uploadOffset(ctx context.Context, path string, size int64) (int64, error) {
 	hr, err := c.tusRequest(ctx, http.MethodHead, path, nil, 0)
@@ -813,7 +867,7 @@ func (c *Client) uploadOffset(ctx context.Context, path string, size int64) (int
 	}
 	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 	if err != nil || off < 0 || off > size || resp.Header.Get("Upload-Length") != strconv.FormatInt(size, 10) {
-		return 0, fmt.Errorf("the server gave an invalid offset or length for %s", path)
+		return 0, fmt.Errorf("%s: %w", path, errUploadMismatch)
 	}
 	return off, nil
 }

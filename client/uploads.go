@@ -38,7 +38,7 @@ func (c *Client) Uploads(ctx context.Context) ([]Upload, error) {
 // server discards its bytes. An upload that is not the caller's, or is
 // gone, is a 404 (IsStatus(err, 404)).
 func (c *Client) CancelUpload(ctx context.Context, id string) error {
-	if id == "" || strings.ContainsAny(id, "/?#%") {
+	if id == "" || strings.Trim(id, "abcdefghijklmnopqrstuvwxyz234567") != "" {
 		return fmt.Errorf("%q is not an upload id", id)
 	}
 	return c.terminateUpload(ctx, "/v1/uploads/"+id)
@@ -74,17 +74,18 @@ func MetadataValue(md, key string) (string, bool) {
 	return "", false
 }
 
-// findUpload returns the location of the caller's unfinished upload made
-// for the spool with token, or "" if there is none.
-func (c *Client) findUpload(ctx context.Context, token string) (string, error) {
+// findUploads returns the locations of the caller's unfinished uploads of
+// size bytes made for the spool with token, oldest first.
+func (c *Client) findUploads(ctx context.Context, token string, size int64) ([]string, error) {
 	ups, err := c.Uploads(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	var out []string
 	for _, up := range ups {
-		if v, ok := MetadataValue(up.Metadata, spoolKey); ok && v == token {
-			return up.Location, nil
+		if v, ok := MetadataValue(up.Metadata, spoolKey); ok && v == token && up.Length == size {
+			out = append(out, up.Location)
 		}
 	}
-	return "", nil
+	return out, nil
 }

@@ -306,8 +306,11 @@ func (s *Server) handleUploadList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		Uploads []uploadItem `json:"uploads"`
-	}{[]uploadItem{}}
+		Uploads    []uploadItem `json:"uploads"`
+		MaxUploads int          `json:"max_uploads"`
+		MaxBytes   int64        `json:"max_bytes"`
+	}{Uploads: []uploadItem{}}
+	out.MaxUploads, out.MaxBytes = s.cfg.Vault.UploadLimits()
 	for _, up := range ups {
 		out.Uploads = append(out.Uploads, uploadItem{ID: up.ID, Location: "/v1/uploads/" + up.ID,
 			Length: up.Length, Offset: up.Offset, Created: up.Created.UTC(), Expires: up.Expires.UTC(), Metadata: up.Metadata})

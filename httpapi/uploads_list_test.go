@@ -45,7 +45,7 @@ func TestUploadList(t *testing.T) {
 		t.Errorf("r.ahmed's uploads: %+v, %v", got, err)
 	}
 	resp := e.raw(aud, "GET", "/v1/uploads", nil, "")
-	if b := e.body(resp); resp.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"uploads":[]}` || resp.Header.Get("Cache-Control") != "no-store" {
+	if b := e.body(resp); resp.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"uploads":[],"max_uploads":4,"max_bytes":17179869184}` || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("the auditor's uploads: %d %s", resp.StatusCode, b)
 	}
 	if resp := e.raw(nil, "GET", "/v1/uploads", nil, ""); resp.StatusCode != http.StatusUnauthorized {

@@ -28,7 +28,9 @@ import (
 // for DeclineHold: it is no longer listed to the keepers, the requester
 // sees that it was declined and when, and asking again before the hold
 // ends is refused (DeclinedError), so that a decision is not worn down by
-// asking again and again. A keeper may still grant at any time.
+// asking again and again, nor by leaving the collection and coming back. A
+// keeper may still grant at any time, which ends it. Declines that stand
+// count towards MaxRequests.
 
 // MaxRequests bounds the pending requests of one document; asking again
 // for a document one has asked for adds nothing.
@@ -121,7 +123,7 @@ func (v *Vault) Request(c Caller, id string) (req *AccessRequest, created bool, 
 		// stand, make room first.
 		a.doc.Requests = slices.DeleteFunc(a.doc.Requests, func(r requestRecord) bool {
 			if r.stands(ev.Time) {
-				return !v.member(tx, a, r.User)
+				return false
 			}
 			return !r.Declined.IsZero() || !v.pending(tx, a, r.User)
 		})
@@ -145,13 +147,6 @@ func (v *Vault) pending(tx *bbolt.Tx, a *docAccess, user string) bool {
 	u, err := getUser(tx, user)
 	return err == nil && u.State == StateActive && a.col.HasMember(user) &&
 		!a.doc.HoldsSlot(user) && mayHold(u.Role, a.doc.Consent)
-}
-
-// member reports whether user is still an active member of a.doc's
-// collection without a slot: whose declined request is worth keeping.
-func (v *Vault) member(tx *bbolt.Tx, a *docAccess, user string) bool {
-	u, err := getUser(tx, user)
-	return err == nil && u.State == StateActive && a.col.HasMember(user) && !a.doc.HoldsSlot(user)
 }
 
 // requestsOf lists the pending requests of a.doc, oldest first.
@@ -243,8 +238,11 @@ func (v *Vault) PendingRequest(c Caller, id, user string) (*AccessRequest, error
 		}
 		now := v.opts.Now()
 		for _, r := range a.doc.Requests {
-			if r.User == user && r.stands(now) && v.member(tx, a, user) {
-				u, _ := getUser(tx, user)
+			if r.User == user && r.stands(now) {
+				u, err := getUser(tx, user)
+				if err != nil {
+					return ErrNotFound
+				}
 				declined, again := r.Declined, r.Declined.Add(DeclineHold)
 				out = &AccessRequest{Document: a.doc.ID, Collection: a.doc.Collection,
 					User: user, Role: u.Role, RequestedAt: r.Time, DeclinedAt: &declined, AskAgainAt: &again}

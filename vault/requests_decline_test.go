@@ -151,8 +151,8 @@ func TestGrantAfterDecline(t *testing.T) {
 }
 
 // TestDeclinedRequestsLimit: declines that stand count towards
-// MaxRequests; a declined requester who leaves the collection, and a
-// decline past its hold, make room.
+// MaxRequests, also of requesters who left the collection; a decline past
+// its hold makes room.
 func TestDeclinedRequestsLimit(t *testing.T) {
 	f := newFixture(t)
 	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
@@ -173,14 +173,47 @@ func TestDeclinedRequestsLimit(t *testing.T) {
 	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{RemoveMembers: ids[:1]}); err != nil {
 		t.Fatal(err)
 	}
-	if _, created, err := f.v.Request(last, doc.ID); err != nil || !created {
-		t.Fatalf("after a declined requester left: %v, %v", created, err)
+	if _, _, err := f.v.Request(last, doc.ID); !isErr(err, ErrTooLarge) {
+		t.Fatalf("after a declined requester left: %v", err)
 	}
 	f.clock.Add(DeclineHold)
-	if _, created, err := f.v.Request(Caller{User: ids[1]}, doc.ID); err != nil || !created {
+	if _, created, err := f.v.Request(last, doc.ID); err != nil || !created {
 		t.Fatalf("after the hold: %v, %v", created, err)
 	}
-	if got, _ := f.v.Requests(f.r1.caller(), doc.ID); len(got) != 2 {
-		t.Errorf("%d pending, want 2", len(got))
+	if got, _ := f.v.Requests(f.r1.caller(), doc.ID); len(got) != 1 {
+		t.Errorf("%d pending, want 1", len(got))
+	}
+}
+
+// TestDeclineOutlastsLeaving: a declined requester who leaves the
+// collection and comes back is still declined until the hold ends,
+// whatever others ask in between.
+func TestDeclineOutlastsLeaving(t *testing.T) {
+	f := newFixture(t)
+	doc, _ := f.deposit(t, f.r1, sampleMeta(), []byte("content"), nil)
+	ac := f.admin.caller()
+	ids := f.askers(t, doc, 2)
+	asker, other := Caller{User: ids[0]}, Caller{User: ids[1]}
+	if _, _, err := f.v.Request(asker, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.Decline(f.r1.caller(), doc.ID, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{RemoveMembers: ids[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.v.Request(other, doc.ID); err != nil { // cleans up what no longer stands
+		t.Fatal(err)
+	}
+	if _, err := f.v.UpdateCollection(ac, doc.Collection, CollectionUpdate{AddMembers: ids[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	var de *DeclinedError
+	if _, _, err := f.v.Request(asker, doc.ID); !errors.As(err, &de) {
+		t.Fatalf("back in the collection: %v", err)
+	}
+	if r, err := f.v.PendingRequest(asker, doc.ID, ids[0]); err != nil || r.DeclinedAt == nil {
+		t.Errorf("back in the collection, the requester sees %+v, %v", r, err)
 	}
 }

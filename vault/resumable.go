@@ -310,6 +310,12 @@ func (v *Vault) Upload(c Caller, id string) (*ResumableUpload, error) {
 	return out, err
 }
 
+// UploadLimits returns how many unfinished uploads a user may have, and
+// how many bytes they may declare in all.
+func (v *Vault) UploadLimits() (uploads int, bytes int64) {
+	return v.opts.MaxUploads, v.opts.MaxUploadBytes
+}
+
 // Uploads lists c's unfinished, unexpired uploads, oldest first, so that a
 // client that lost track of one (a process killed before it wrote the
 // upload's address down, an answer to a creation lost on the network, a

@@ -101,7 +101,8 @@ AMANA_CONFIG_DIR/uploads/ (ciphertext only, removed once the deposit is
 recorded), or, if it was stopped before sealing ended, discards that
 upload and starts afresh. An upload whose address was lost (the command
 was stopped just after the server made it, or the answer never arrived)
-is found again on the server by a token the spool keeps. 'amana uploads'
+is found again on the server by a token the spool keeps. A second run of
+the same deposit while one is running stops at once. 'amana uploads'
 lists your unfinished uploads and cancels those no command will continue.
 
 With --json it prints {"id","collection","kind","size","cipher_size",
@@ -202,9 +203,9 @@ With --json it prints {"id","collection","kind","size","cipher_size",
 				fmt.Fprintln(cmd.ErrOrStderr(), "An earlier run of this deposit left an upload that could not be finished (it stopped while sealing): it was discarded and the file sent afresh.")
 			}
 			var ae *client.Error
-			quota := errors.As(err, &ae) && (ae.Code == "too_many_uploads" || ae.Code == "upload_quota")
+			again := !(errors.As(err, &ae) && (ae.Code == "too_many_uploads" || ae.Code == "upload_quota")) && !errors.Is(err, client.ErrSpoolBusy)
 			if err := k.done(err); err != nil {
-				if _, serr := os.Stat(spool); serr == nil && !quota {
+				if _, serr := os.Stat(spool); serr == nil && again {
 					return fmt.Errorf("deposit failed: %w (run the same command again to continue the upload)", err)
 				}
 				return fmt.Errorf("deposit failed: %w", err)

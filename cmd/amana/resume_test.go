@@ -83,8 +83,7 @@ func TestDepositResumesAfterKill(t *testing.T) {
 	cmd.Process.Kill()
 	<-done
 	p.Release()
-	spools, _ := os.ReadDir(uploads)
-	if len(spools) != 1 {
+	if spools := spoolsIn(uploads); len(spools) != 1 {
 		t.Fatalf("%d spools after the kill, want 1", len(spools))
 	}
 
@@ -111,8 +110,8 @@ func TestDepositResumesAfterKill(t *testing.T) {
 	if got := float64(sent) / size; got >= 1.15 {
 		t.Fatalf("the proxy carried %.3f× the file's bytes", got)
 	}
-	if spools, _ := os.ReadDir(filepath.Join(e.configDir(user), "uploads")); len(spools) != 0 {
-		t.Fatalf("%d spools left after the deposit", len(spools))
+	if ents, _ := os.ReadDir(uploads); len(ents) != 0 {
+		t.Fatalf("%d spools or lock files left after the deposit", len(ents))
 	}
 	got := filepath.Join(dir, "copy.m4a")
 	e.ok(user, "get", out.ID, "-o", got)
@@ -129,11 +128,11 @@ func TestDepositResumesAfterKill(t *testing.T) {
 // spoolSealed reports whether the one spool under dir is recorded as
 // completely sealed.
 func spoolSealed(t *testing.T, dir string) bool {
-	spools, _ := os.ReadDir(dir)
+	spools := spoolsIn(dir)
 	if len(spools) != 1 {
 		return false
 	}
-	b, err := os.ReadFile(filepath.Join(dir, spools[0].Name(), "state.json"))
+	b, err := os.ReadFile(filepath.Join(dir, spools[0], "state.json"))
 	if err != nil {
 		return false
 	}
@@ -144,4 +143,17 @@ func spoolSealed(t *testing.T, dir string) bool {
 		t.Fatalf("state.json: %v", err)
 	}
 	return st.Sealed
+}
+
+// spoolsIn lists the spools in dir: directories, beside which a run keeps
+// its lock file.
+func spoolsIn(dir string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }

@@ -443,8 +443,16 @@ func TestBrowserDepositResumesAfterReload(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{file}),
 		chromedp.Poll[chromedp.Void](`document.getElementById('deposit-resume').textContent.includes('was interrupted')`, chromedp.WithPollingTimeout(time.Minute)),
 		chromedp.SendKeys(chromedp.CSS(`#title`), "Interview recorded in Duhok"),
-		chromedp.Click(chromedp.CSS(`#deposit-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#uploads-list [data-cancel-upload]`)),
 	)
+	// The page's own unfinished upload is listed as begun here; while the
+	// deposit sends it, it cannot be cancelled.
+	if got, want := text(t, ctx, "#uploads-list li"), catalogue(t, "en", "uploads.here"); !strings.Contains(got, want) {
+		t.Errorf("the interrupted upload is listed as %q, without %q", got, want)
+	}
+	if !eval[bool](t, ctx, `(() => { document.getElementById('deposit-submit').click(); return document.querySelector('[data-cancel-upload]').disabled })()`) {
+		t.Error("an upload can be cancelled while the deposit sends it")
+	}
 	id := waitDeposited(t, ctx)
 	from, _ := strconv.ParseInt(eval[string](t, ctx, `document.getElementById('progress').dataset.resumedFrom || '0'`), 10, 64)
 	note := text(t, ctx, "#deposit-resume")

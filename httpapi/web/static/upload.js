@@ -76,6 +76,19 @@ export function forgetUpload(path) {
   for (const k of Object.keys(localStorage)) if (k.startsWith(RESUME_PREFIX) && loadRecord(k)?.path === path) localStorage.removeItem(k);
 }
 
+/**
+ * The paths of the uploads this browser keeps records of.
+ * @returns {Set<string>}
+ */
+export function localUploads() {
+  const out = new Set();
+  for (const k of Object.keys(localStorage)) {
+    const r = k.startsWith(RESUME_PREFIX) ? loadRecord(k) : null;
+    if (r) out.add(r.path);
+  }
+  return out;
+}
+
 /** Drops the records of uploads the server has forgotten. */
 export function dropStale() {
   for (const k of Object.keys(localStorage)) if (k.startsWith(RESUME_PREFIX)) loadRecord(k);

@@ -157,6 +157,7 @@ export function viewDeposit(main) {
     const signingKey = session.signingKey;
     if (!signingKey) return;
     btn.disabled = true;
+    uploads.busy(true);
     try {
       redacted = await updatePreview();
       const w = await loadWasm();
@@ -238,6 +239,7 @@ export function viewDeposit(main) {
       else result.replaceChildren(keyErrorView(e, errText(e), () => {}));
     } finally {
       btn.disabled = false;
+      uploads.busy(false);
       uploads.refresh().catch(() => { /* see above */ });
     }
   });
