@@ -298,37 +298,22 @@ func Verify(r io.ReaderAt, size int64, verifier string) (*Report, error) {
 	if err := json.Unmarshal(pb, &proofs); err != nil {
 		return rep, fmt.Errorf("bundle: proofs.json: %w", err)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(eb), "\n"), "\n")
-	if len(eb) == 0 || len(lines) != len(proofs) {
-		return rep, fmt.Errorf("bundle: %d custody events but %d proofs", len(lines), len(proofs))
+	var lines [][]byte
+	if len(eb) > 0 {
+		lines = bytes.Split(bytes.TrimSuffix(eb, []byte("\n")), []byte("\n"))
 	}
-	lastHash, depositManifest := "", ""
-	var seqs []int64
-	for i, line := range lines {
-		e, err := auditlog.ParseEvent([]byte(line))
-		if err != nil {
-			return rep, fmt.Errorf("bundle: custody event %d: %w", i, err)
-		}
-		seqs = append(seqs, e.Seq)
-		if e.Doc != m.Document {
-			return rep, fmt.Errorf("bundle: custody event seq %d is about %q, not this document", e.Seq, e.Doc)
-		}
-		if proofs[i].Seq != e.Seq {
-			return rep, fmt.Errorf("bundle: proof %d is for seq %d, event is seq %d", i, proofs[i].Seq, e.Seq)
-		}
-		if err := auditlog.CheckInclusion(cp, e.Seq, []byte(line), proofs[i].Proof); err != nil {
-			return rep, fmt.Errorf("bundle: custody event seq %d is not in the signed log: %w", e.Seq, err)
-		}
-		if err := checkSpicy(small, e.Seq, []byte(line), verifier); err != nil {
-			return rep, err
-		}
-		if (e.Action == "document.deposit" || e.Action == "document.rekey") && e.Outcome == auditlog.OutcomeOK {
-			lastHash = e.Detail["cipher_sha256"]
-		}
-		if e.Action == "document.deposit" && e.Outcome == auditlog.OutcomeOK {
-			depositManifest = e.Detail["manifest"]
-		}
+	var spicyErr error // already says "bundle:"
+	trail, err := layout.CheckCustody(cp, m.Document, lines, proofs, func(seq int64, raw []byte) error {
+		spicyErr = checkSpicy(small, seq, raw, verifier)
+		return spicyErr
+	})
+	if spicyErr != nil {
+		return rep, spicyErr
 	}
+	if err != nil {
+		return rep, fmt.Errorf("bundle: %w", err)
+	}
+	lastHash, depositManifest, seqs := trail.CipherSHA256, trail.DepositManifest, trail.Seqs
 	rep.Events = len(lines)
 	// custody/ holds exactly those events, each with its proof.
 	for name := range files {

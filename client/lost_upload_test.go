@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,26 +111,6 @@ func forgetUpload(t *testing.T, spool string) string {
 	return token
 }
 
-// createWithMetadata creates an upload of length bytes with Upload-Metadata
-// md and returns its location.
-func createWithMetadata(t *testing.T, base, token string, length int, md string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/uploads", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Upload-Length", strconv.Itoa(length))
-	req.Header.Set("Upload-Metadata", md)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("creating an upload: %d", resp.StatusCode)
-	}
-	return resp.Header.Get("Location")
-}
-
 // TestResumableKilledBeforeUploadSaved: a process killed after the server
 // created its upload but before the address reached the spool. Sealed,
 // the next run finds the upload by the spool's token and continues it;
@@ -168,7 +147,7 @@ func TestResumableKilledBeforeUploadSaved(t *testing.T) {
 		lost := ups[0].Location
 		// An upload with the spool's token but another length is not
 		// this spool's: it is neither continued nor terminated.
-		decoy := createWithMetadata(t, s.URL, c.Token, 10, "amana-spool "+base64.StdEncoding.EncodeToString([]byte(token)))
+		decoy := s.CreateUpload(c, 10, "amana-spool "+base64.StdEncoding.EncodeToString([]byte(token)))
 
 		res, rep, err := c.DepositResumable(ctx, sinjarDeposit(recording(size)), client.ResumeOptions{Spool: spool, Size: opts.Size})
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,6 +156,19 @@ type spool struct {
 	written int64 // bytes of content.age written
 	done    bool  // the sealer stopped
 	err     error // why it failed
+}
+
+// createSpool makes the spool directory dir, which must not hold a spool
+// yet, with an empty content file.
+func createSpool(dir string, st spoolState) (*spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, spoolContent), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return newSpool(dir, f, st), nil
 }
 
 func newSpool(dir string, f *os.File, st spoolState) *spool {
@@ -417,16 +431,13 @@ func (u *resumer) seal(ctx context.Context, req *DepositRequest) (*spool, error)
 		return nil, err
 	}
 	dir := u.opts.Spool
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, spoolContent), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	token := make([]byte, 16)
+	rand.Read(token)
+	sp, err := createSpool(dir, spoolState{Prepared: p, Token: hex.EncodeToString(token)})
 	if err != nil {
 		return nil, err
 	}
-	token := make([]byte, 16)
-	rand.Read(token)
-	sp := newSpool(dir, f, spoolState{Prepared: p, Token: hex.EncodeToString(token)})
+	f := sp.f
 	fail := func(err error) (*spool, error) {
 		f.Close()
 		os.RemoveAll(dir)
@@ -564,16 +575,12 @@ func (u *resumer) lookup(ctx context.Context, token string, size int64) ([]strin
 	}
 }
 
-// dropOthers terminates the uploads of the spool with token other than
-// keep: those a creation whose answer was lost made after all. It is done
-// at best: what it misses expires.
-func (u *resumer) dropOthers(ctx context.Context, token string, size int64, keep string) {
-	found, err := u.c.findUploads(ctx, token, size)
-	if err != nil {
-		return
-	}
-	for _, up := range found {
-		if up != keep && u.c.terminateUpload(ctx, up) == nil {
+// drop terminates uploads of this spool other than the one it continues:
+// those a creation whose answer was lost made after all. It is done at
+// best: what it misses expires.
+func (u *resumer) drop(ctx context.Context, uploads []string) {
+	for _, up := range uploads {
+		if u.c.terminateUpload(ctx, up) == nil {
 			u.rep.Terminated++
 		}
 	}
@@ -621,9 +628,7 @@ func (u *resumer) run(ctx context.Context, req *DepositRequest, sp *spool) (*Doc
 				}
 				u.rep.Found++
 				offset, interrupted = -1, true
-				if len(found) > 1 {
-					u.dropOthers(ctx, sp.st.Token, size, found[0])
-				}
+				u.drop(ctx, found[1:])
 				lost = false
 			}
 		}
@@ -647,7 +652,9 @@ func (u *resumer) run(ctx context.Context, req *DepositRequest, sp *spool) (*Doc
 			if lost && sp.st.Token != "" {
 				// A creation whose answer was lost, slower than the
 				// lookup, may have made one after all.
-				u.dropOthers(ctx, sp.st.Token, size, loc)
+				if found, err := u.c.findUploads(ctx, sp.st.Token, size); err == nil {
+					u.drop(ctx, slices.DeleteFunc(found, func(up string) bool { return up == loc }))
+				}
 				lost = false
 			}
 		}

@@ -72,16 +72,7 @@ func TestResumableDepositThroughCuts(t *testing.T) {
 	if _, err := os.Stat(spool); !os.IsNotExist(err) {
 		t.Fatalf("spool left after the deposit: %v", err)
 	}
-	h := sha256.New()
-	got, err := s.Login("r.hassan").Get(ctx, res.Document.ID, s.Users["r.hassan"].Identities, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := sha256.New()
-	io.Copy(want, recording(size))
-	if !bytes.Equal(h.Sum(nil), want.Sum(nil)) || got.Digest.PlainSize != size {
-		t.Fatal("the document read back differs from the file")
-	}
+	readsBack(t, s, res.Document.ID, size)
 }
 
 // resumableServer is a test server for resumable deposits that records

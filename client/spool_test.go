@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -13,12 +11,10 @@ import (
 // what was written, waits for more, and ends with the sealer's error or
 // at its end.
 func TestTailReader(t *testing.T) {
-	dir := t.TempDir()
-	f, err := os.OpenFile(filepath.Join(dir, spoolContent), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	sp, err := createSpool(t.TempDir(), spoolState{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := newSpool(dir, f, spoolState{})
 	defer sp.f.Close()
 	data := bytes.Repeat([]byte("ciphertext "), 100) // 1100 bytes
 	sp.Write(data[:100])
@@ -60,12 +56,10 @@ func TestTailReader(t *testing.T) {
 // TestTailReaderShort: a sealer that stopped without an error but short
 // of the section's end gives io.ErrUnexpectedEOF, not a short body.
 func TestTailReaderShort(t *testing.T) {
-	dir := t.TempDir()
-	f, err := os.OpenFile(filepath.Join(dir, spoolContent), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	sp, err := createSpool(t.TempDir(), spoolState{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := newSpool(dir, f, spoolState{})
 	defer sp.f.Close()
 	sp.Write([]byte("age-encryption.org/v1\n"))
 	sp.finish(nil)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -32,6 +33,14 @@ func (c *Client) Uploads(ctx context.Context) ([]Upload, error) {
 		return nil, err
 	}
 	return out.Uploads, nil
+}
+
+// IsUploadQuota reports whether err is the server's refusal of a new
+// upload for the caller's quota: too many unfinished uploads, or too many
+// bytes in them.
+func IsUploadQuota(err error) bool {
+	var ae *Error
+	return errors.As(err, &ae) && (ae.Code == "too_many_uploads" || ae.Code == "upload_quota")
 }
 
 // CancelUpload terminates the caller's upload id (tus termination): the

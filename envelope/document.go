@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/amana-vault/amana/manifest"
 	"github.com/amana-vault/amana/recipient"
@@ -172,9 +173,8 @@ func (d *Deposit) NewSealWriter(dst io.Writer, private map[string]any) (*SealWri
 
 // CipherSize is the length of the age file of size bytes of plaintext.
 func (s *SealWriter) CipherSize(size int64) int64 {
-	const chunk = 64 << 10
-	chunks := max(1, (size+chunk-1)/chunk)
-	return s.header + size + chunks*16
+	chunks := max(1, (size+chunkSize-1)/chunkSize)
+	return s.header + size + chunks*chacha20poly1305.Overhead
 }
 
 // Write encrypts p. Ciphertext reaches dst in 64 KiB chunks.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"io"
 	"net/http"
+	"strings"
 
 	"filippo.io/age/armor"
 
@@ -33,6 +34,13 @@ func (e *env) raw(c *client.Client, method, path string, body io.Reader, content
 		e.t.Fatal(err)
 	}
 	return resp
+}
+
+// missingDocument is what c is answered for a document that does not
+// exist: the answer that tells nobody whether one does.
+func (e *env) missingDocument(c *client.Client) []byte {
+	e.t.Helper()
+	return e.body(e.raw(c, "GET", "/v1/documents/"+strings.Repeat("a", 26), nil, ""))
 }
 
 func (e *env) body(resp *http.Response) []byte {

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/amana-vault/amana/client"
@@ -41,7 +40,7 @@ func TestDeclineAccessRequest(t *testing.T) {
 			t.Errorf("%s reads %+v, %v", name, q, err)
 		}
 	}
-	missing := e.body(e.raw(out, "GET", "/v1/documents/"+strings.Repeat("a", 26), nil, ""))
+	missing := e.missingDocument(out)
 	for name, c := range map[string]*client.Client{"a member": ahmed, "an outsider": out, "the auditor": aud} {
 		resp := e.raw(c, "GET", "/v1/documents/"+id+"/requests/a.karim", nil, "")
 		if b := e.body(resp); resp.StatusCode != 404 || !bytes.Equal(b, missing) {

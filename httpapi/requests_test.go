@@ -41,8 +41,7 @@ func TestAccessRequest(t *testing.T) {
 	}
 
 	// Who may ask.
-	missing := e.raw(out, "GET", "/v1/documents/"+strings.Repeat("a", 26), nil, "")
-	missingBody := e.body(missing)
+	missingBody := e.missingDocument(out)
 	for _, c := range []struct {
 		who    *client.Client
 		name   string

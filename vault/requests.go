@@ -149,16 +149,26 @@ func (v *Vault) pending(tx *bbolt.Tx, a *docAccess, user string) bool {
 		!a.doc.HoldsSlot(user) && mayHold(u.Role, a.doc.Consent)
 }
 
+// requestOut is r as its requester and the keepers see it, declined or not.
+func (v *Vault) requestOut(tx *bbolt.Tx, a *docAccess, r requestRecord) AccessRequest {
+	out := AccessRequest{Document: a.doc.ID, Collection: a.doc.Collection, User: r.User, RequestedAt: r.Time}
+	if u, err := getUser(tx, r.User); err == nil {
+		out.Role = u.Role
+	}
+	if !r.Declined.IsZero() {
+		declined, again := r.Declined, r.Declined.Add(DeclineHold)
+		out.DeclinedAt, out.AskAgainAt = &declined, &again
+	}
+	return out
+}
+
 // requestsOf lists the pending requests of a.doc, oldest first.
 func (v *Vault) requestsOf(tx *bbolt.Tx, a *docAccess) []AccessRequest {
 	var out []AccessRequest
 	for _, r := range a.doc.Requests {
-		if !r.Declined.IsZero() || !v.pending(tx, a, r.User) {
-			continue
+		if r.Declined.IsZero() && v.pending(tx, a, r.User) {
+			out = append(out, v.requestOut(tx, a, r))
 		}
-		u, _ := getUser(tx, r.User)
-		out = append(out, AccessRequest{Document: a.doc.ID, Collection: a.doc.Collection,
-			User: r.User, Role: u.Role, RequestedAt: r.Time})
 	}
 	return out
 }
@@ -230,26 +240,17 @@ func (v *Vault) PendingRequest(c Caller, id, user string) (*AccessRequest, error
 		if err != nil {
 			return ErrNotFound
 		}
-		for _, r := range v.requestsOf(tx, a) {
-			if r.User == user {
-				out = &r
-				return nil
-			}
+		i := slices.IndexFunc(a.doc.Requests, func(r requestRecord) bool { return r.User == user })
+		if i < 0 {
+			return ErrNotFound
 		}
-		now := v.opts.Now()
-		for _, r := range a.doc.Requests {
-			if r.User == user && r.stands(now) {
-				u, err := getUser(tx, user)
-				if err != nil {
-					return ErrNotFound
-				}
-				declined, again := r.Declined, r.Declined.Add(DeclineHold)
-				out = &AccessRequest{Document: a.doc.ID, Collection: a.doc.Collection,
-					User: user, Role: u.Role, RequestedAt: r.Time, DeclinedAt: &declined, AskAgainAt: &again}
-				return nil
-			}
+		r := a.doc.Requests[i]
+		if r.Declined.IsZero() && !v.pending(tx, a, user) || !r.Declined.IsZero() && !r.stands(v.opts.Now()) {
+			return ErrNotFound
 		}
-		return ErrNotFound
+		req := v.requestOut(tx, a, r)
+		out = &req
+		return nil
 	})
 	return out, err
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/amana-vault/amana/envelope"
 )
 
 // TestPendingRequestAndDecline: the requester sees its own request, a
@@ -132,13 +130,7 @@ func TestGrantAfterDecline(t *testing.T) {
 	if err := f.v.Decline(f.r1.caller(), doc.ID, f.lawyer.id); err != nil {
 		t.Fatal(err)
 	}
-	slot, _ := f.v.KeySlot(f.r1.caller(), doc.ID)
-	key, _ := envelope.OpenSlot(slot, f.r1.identity)
-	lr, _ := recipientOf(f.lawyer)
-	lawyerSlot, _ := envelope.Wrap(key, lr)
-	if err := f.v.Grant(f.r1.caller(), doc.ID, f.lawyer.id, lawyerSlot); err != nil {
-		t.Fatal(err)
-	}
+	grantTo(t, f, doc.ID, f.r1, f.lawyer)
 	if _, err := f.v.PendingRequest(f.r1.caller(), doc.ID, f.lawyer.id); !isErr(err, ErrNotFound) {
 		t.Errorf("after the grant the decline is still there: %v", err)
 	}

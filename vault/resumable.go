@@ -204,6 +204,22 @@ func deleteResumable(tx *bbolt.Tx, id string) error {
 	return b.Delete([]byte(id))
 }
 
+// eachOwnUpload calls fn with each of user's unexpired uploads.
+func (v *Vault) eachOwnUpload(tx *bbolt.Tx, user string, fn func(id string, rec *resumableRecord)) error {
+	b := tx.Bucket(bucketResumable)
+	if b == nil {
+		return nil
+	}
+	now := v.opts.Now()
+	return b.ForEach(func(k, data []byte) error {
+		var rec resumableRecord
+		if json.Unmarshal(data, &rec) == nil && rec.Owner == user && now.Before(rec.Expires) {
+			fn(string(k), &rec)
+		}
+		return nil
+	})
+}
+
 // ownResumable returns c's upload id, unexpired. Another user's upload is
 // ErrNotFound, as one that never existed.
 func (v *Vault) ownResumable(tx *bbolt.Tx, c Caller, id string) (*resumableRecord, error) {
@@ -249,18 +265,12 @@ func (v *Vault) CreateUpload(c Caller, length int64, metadata string) (*Resumabl
 		}
 		n, total := 0, int64(0)
 		now := v.opts.Now()
-		if b := tx.Bucket(bucketResumable); b != nil {
-			err := b.ForEach(func(_, data []byte) error {
-				var rec resumableRecord
-				if json.Unmarshal(data, &rec) == nil && rec.Owner == c.User && now.Before(rec.Expires) {
-					n++
-					total += rec.Length
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
+		err := v.eachOwnUpload(tx, c.User, func(_ string, rec *resumableRecord) {
+			n++
+			total += rec.Length
+		})
+		if err != nil {
+			return err
 		}
 		if n >= v.opts.MaxUploads {
 			return &QuotaError{Uploads: true, Limit: int64(v.opts.MaxUploads)}
@@ -329,15 +339,8 @@ func (v *Vault) Uploads(c Caller) ([]ResumableUpload, error) {
 		if _, err := v.activeUser(tx, c.User); err != nil {
 			return err
 		}
-		b := tx.Bucket(bucketResumable)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, _ []byte) error {
-			if rec, err := v.ownResumable(tx, c, string(k)); err == nil {
-				out = append(out, *v.resumableOut(tx, string(k), rec))
-			}
-			return nil
+		return v.eachOwnUpload(tx, c.User, func(id string, rec *resumableRecord) {
+			out = append(out, *v.resumableOut(tx, id, rec))
 		})
 	})
 	slices.SortFunc(out, func(a, b ResumableUpload) int {

@@ -202,8 +202,7 @@ With --json it prints {"id","collection","kind","size","cipher_size",
 			if rep != nil && rep.Terminated > 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "An earlier run of this deposit left an upload that could not be finished (it stopped while sealing): it was discarded and the file sent afresh.")
 			}
-			var ae *client.Error
-			again := !(errors.As(err, &ae) && (ae.Code == "too_many_uploads" || ae.Code == "upload_quota")) && !errors.Is(err, client.ErrSpoolBusy)
+			again := !client.IsUploadQuota(err) && !errors.Is(err, client.ErrSpoolBusy)
 			if err := k.done(err); err != nil {
 				if _, serr := os.Stat(spool); serr == nil && again {
 					return fmt.Errorf("deposit failed: %w (run the same command again to continue the upload)", err)

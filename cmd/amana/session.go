@@ -288,7 +288,7 @@ func explain(err error, s *session) error {
 		return errors.New("this action needs a fresh TOTP code: pass --totp CODE or set AMANA_TOTP")
 	case errors.As(err, &ke):
 		return explainKeyError(ke)
-	case errors.As(err, &ae) && (ae.Code == "too_many_uploads" || ae.Code == "upload_quota"):
+	case client.IsUploadQuota(err) && errors.As(err, &ae):
 		return fmt.Errorf("%s (see them with 'amana uploads', cancel one with 'amana uploads cancel ID')", ae.Message)
 	case errors.As(err, &ae) && ae.Status == 404:
 		return errors.New("not found (or not visible to you)")

@@ -129,3 +129,21 @@ func (e *env) requests() []recordedRequest {
 	defer e.mu.Unlock()
 	return append([]recordedRequest(nil), e.recorded...)
 }
+
+// depositStatement deposits content through c into kirkuk-2018 (Kirkuk,
+// June 2017, consent for research and legal proceedings, recorded by
+// r.ahmed) and returns the new document's id.
+func depositStatement(t *testing.T, c *client.Client, kind, title, fileName, mediaType string, content []byte) string {
+	t.Helper()
+	res, err := c.Deposit(context.Background(), client.DepositRequest{
+		Collection: "kirkuk-2018", Kind: kind,
+		Public:  client.PublicMeta{Title: title, Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
+		Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2024-03-02", RecordedBy: "r.ahmed"},
+		Private: map[string]any{"file_name": fileName, "media_type": mediaType},
+		Content: bytes.NewReader(content),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Document.ID
+}

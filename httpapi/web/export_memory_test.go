@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/amana-vault/amana/bundle"
-	"github.com/amana-vault/amana/client"
 )
 
 // TestBrowserExportBundleMemory exports a document of 24 MiB that does not
@@ -38,17 +36,7 @@ func TestBrowserExportBundleMemory(t *testing.T) {
 	h := sha256.New()
 	h.Write(content)
 	sum := hex.EncodeToString(h.Sum(nil))
-	res, err := dep.Deposit(context.Background(), client.DepositRequest{
-		Collection: "kirkuk-2018", Kind: "media",
-		Public:  client.PublicMeta{Title: "A long recording", Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
-		Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2024-03-02", RecordedBy: "r.ahmed"},
-		Private: map[string]any{"file_name": "recording.bin", "media_type": "application/octet-stream"},
-		Content: bytes.NewReader(content),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := res.Document.ID
+	doc := depositStatement(t, dep, "media", "A long recording", "recording.bin", "application/octet-stream", content)
 	saved := downloads(t, ctx)
 
 	e.browserLogin(t, ctx, "r.ahmed")

@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/amana-vault/amana/bundle"
-	"github.com/amana-vault/amana/client"
 )
 
 // TestBrowserExportBundle: in each language, the depositor makes the court
@@ -38,17 +37,7 @@ func TestBrowserExportBundle(t *testing.T) {
 	saved := downloads(t, ctx)
 	for _, lang := range langs {
 		content := []byte("Fictional statement for a court bundle, " + lang + " — BUNDLE-CANARY-" + lang + "\n")
-		res, err := dep.Deposit(context.Background(), client.DepositRequest{
-			Collection: "kirkuk-2018", Kind: "testimony",
-			Public:  client.PublicMeta{Title: "Statement for the court", Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
-			Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2024-03-02", RecordedBy: "r.ahmed"},
-			Private: map[string]any{"file_name": "شهادة " + lang + ".txt", "media_type": "text/plain"},
-			Content: bytes.NewReader(content),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := res.Document.ID
+		doc := depositStatement(t, dep, "testimony", "Statement for the court", "شهادة "+lang+".txt", "text/plain", content)
 
 		// A member without a slot is offered no export.
 		e.browserLogin(t, ctx, "a.karim")

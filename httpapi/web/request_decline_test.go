@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -9,8 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/amana-vault/amana/client"
 )
 
 // TestBrowserRequestPendingAndDecline: in each language, a lawyer's request
@@ -26,17 +23,7 @@ func TestBrowserRequestPendingAndDecline(t *testing.T) {
 	dep := e.login("r.ahmed")
 	digit := map[string]string{"en": "1", "ar": "١", "ckb": "١"}
 	for _, lang := range langs {
-		res, err := dep.Deposit(context.Background(), client.DepositRequest{
-			Collection: "kirkuk-2018", Kind: "testimony",
-			Public:  client.PublicMeta{Title: "Statement asked for, then declined", Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
-			Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2024-03-02", RecordedBy: "r.ahmed"},
-			Private: map[string]any{"file_name": "statement.txt", "media_type": "text/plain"},
-			Content: bytes.NewReader([]byte("Fictional statement, " + lang)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := res.Document.ID
+		doc := depositStatement(t, dep, "testimony", "Statement asked for, then declined", "statement.txt", "text/plain", []byte("Fictional statement, "+lang))
 		pending := strings.SplitN(catalogue(t, lang, "doc.request.pending"), "{date}", 2)
 
 		// The lawyer asks, then comes back in a new page load.

@@ -1,15 +1,11 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/amana-vault/amana/client"
 )
 
 // TestBrowserAccessRequest: in each language, a lawyer who cannot open a
@@ -23,17 +19,7 @@ func TestBrowserAccessRequest(t *testing.T) {
 	dep := e.login("r.ahmed")
 	for _, lang := range langs {
 		content := []byte("Fictional statement asked for in " + lang + " — REQUEST-CANARY")
-		res, err := dep.Deposit(context.Background(), client.DepositRequest{
-			Collection: "kirkuk-2018", Kind: "testimony",
-			Public:  client.PublicMeta{Title: "Statement for an access request", Language: "en", Governorate: "Kirkuk", IncidentDate: "2017-06"},
-			Consent: client.Consent{Scopes: []string{"research", "legal_proceedings"}, RecordedAt: "2024-03-02", RecordedBy: "r.ahmed"},
-			Private: map[string]any{"file_name": "statement.txt", "media_type": "text/plain"},
-			Content: bytes.NewReader(content),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := res.Document.ID
+		doc := depositStatement(t, dep, "testimony", "Statement for an access request", "statement.txt", "text/plain", content)
 
 		// The lawyer asks.
 		e.browserLogin(t, ctx, "a.karim")

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/amana-vault/amana/envelope"
 	"github.com/amana-vault/amana/manifest"
 )
@@ -141,12 +139,9 @@ func (k *SigningKey) StartDeposit(req DepositRequest, size int64, keys *Keyring,
 	if from == nil {
 		dep, err = envelope.NewDeposit(rs)
 	} else {
-		var ids []age.Identity
 		var key *envelope.DocKey
-		if ids, err = keys.identities(); err == nil {
-			if key, err = envelope.OpenSlot(from.Slot, ids...); err == nil {
-				dep, err = envelope.DepositFor(key, rs)
-			}
+		if key, err = keys.openSlot(from.Slot); err == nil {
+			dep, err = envelope.DepositFor(key, rs)
 		}
 	}
 	if err != nil {

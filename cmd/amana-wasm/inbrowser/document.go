@@ -67,22 +67,24 @@ type Opened struct {
 // content, checked against the deposit record's ciphertext SHA-256 (hex) and,
 // when m is not nil, the commitment of the deposit's verified manifest.
 func (k *Keyring) Open(slot, private, content []byte, cipherSHA256 string, m *manifest.Manifest) (*Opened, error) {
-	ids, err := k.identities()
+	o, _, err := k.open(slot, private, content, cipherSHA256, m)
+	return o, err
+}
+
+// open is Open, and also returns the document key.
+func (k *Keyring) open(slot, private, content []byte, cipherSHA256 string, m *manifest.Manifest) (*Opened, *envelope.DocKey, error) {
+	key, err := k.openSlot(slot)
 	if err != nil {
-		return nil, err
-	}
-	key, err := envelope.OpenSlot(slot, ids...)
-	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The plaintext is a little shorter than the age file: one allocation.
 	var pt bytes.Buffer
 	pt.Grow(len(content))
 	o, err := envelope.Open(&pt, bytes.NewReader(content), key, private, cipherSHA256, m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &Opened{Plain: pt.Bytes(), Private: o.Private, PlainSHA256: hex.EncodeToString(o.PlainSHA256[:])}, nil
+	return &Opened{Plain: pt.Bytes(), Private: o.Private, PlainSHA256: hex.EncodeToString(o.PlainSHA256[:])}, key, nil
 }
 
 // Record is a document as GET /v1/documents/{id} gives it: what OpenDocument
@@ -107,12 +109,19 @@ func (k *Keyring) OpenDocument(slot, private, content, record []byte, signingKey
 	if err := json.Unmarshal(record, &r); err != nil {
 		return nil, fmt.Errorf("document record: %w", err)
 	}
+	o, _, err := k.openRecord(slot, private, content, &r, signingKey)
+	return o, err
+}
+
+// openRecord is OpenDocument for a record already read, and also returns
+// the document key.
+func (k *Keyring) openRecord(slot, private, content []byte, r *Record, signingKey string) (*Opened, *envelope.DocKey, error) {
 	m, err := manifest.VerifyRecord(manifest.Record{
 		ID: r.ID, Collection: r.Collection, Kind: r.Kind, Depositor: r.Depositor, ConsentScopes: r.Consent.Scopes,
 		Manifest: []byte(r.Manifest), ManifestSig: []byte(r.ManifestSig), PublicSigned: r.PublicSigned,
 	}, signingKey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
 	}
-	return k.Open(slot, private, content, r.CipherSHA256, m)
+	return k.open(slot, private, content, r.CipherSHA256, m)
 }

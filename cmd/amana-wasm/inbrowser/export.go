@@ -83,10 +83,14 @@ func (k *Keyring) ExportBundle(e Export) (*Exported, error) {
 	if e.Verifier == "" {
 		return nil, errors.New("no verifier key to check the bundle with")
 	}
-	if err := checkCustody(c, e.Verifier, r.ID, r.CipherSHA256); err != nil {
+	events := make([][]byte, len(c.Events))
+	for i, ev := range c.Events {
+		events[i] = ev
+	}
+	if err := checkCustody(c, events, e.Verifier, r.ID, r.CipherSHA256); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
 	}
-	o, err := k.OpenDocument(e.Slot, e.Private, e.Content, e.Record, e.SigningKey)
+	o, key, err := k.openRecord(e.Slot, e.Private, e.Content, &r, e.SigningKey)
 	if err != nil {
 		return nil, err
 	}
@@ -96,18 +100,6 @@ func (k *Keyring) ExportBundle(e Export) (*Exported, error) {
 			clear(o.Plain)
 		}
 	}()
-	ids, err := k.identities()
-	if err != nil {
-		return nil, err
-	}
-	key, err := envelope.OpenSlot(e.Slot, ids...)
-	if err != nil {
-		return nil, err
-	}
-	events := make([][]byte, len(c.Events))
-	for i, ev := range c.Events {
-		events[i] = ev
-	}
 	name, _ := o.Private["file_name"].(string)
 	media, _ := o.Private["media_type"].(string)
 	nonce, _ := o.Private[envelope.NonceField].(string)
@@ -150,10 +142,11 @@ func (x *Exported) Clear() {
 	}
 }
 
-// checkCustody checks a custody trail as bundle.Verify will: its
-// checkpoint is signed by verifier, each event is about doc and is in the
-// checkpoint's tree, and the last deposit or rekey records cipherSHA256.
-func checkCustody(c custody, verifier, doc, cipherSHA256 string) error {
+// checkCustody checks a custody trail, c with its events, as bundle.Verify
+// will: its checkpoint is signed by verifier, each event is about doc and
+// is in the checkpoint's tree (layout.CheckCustody), and the last deposit
+// or rekey records cipherSHA256.
+func checkCustody(c custody, events [][]byte, verifier, doc, cipherSHA256 string) error {
 	if c.Verifier != verifier {
 		return fmt.Errorf("the custody trail names verifier key %s, not the one this browser pinned", c.Verifier)
 	}
@@ -161,30 +154,12 @@ func checkCustody(c custody, verifier, doc, cipherSHA256 string) error {
 	if err != nil {
 		return fmt.Errorf("custody checkpoint: %w", err)
 	}
-	if len(c.Events) == 0 || len(c.Events) != len(c.Proofs) {
-		return fmt.Errorf("%d custody events but %d proofs", len(c.Events), len(c.Proofs))
+	trail, err := layout.CheckCustody(cp, doc, events, c.Proofs, nil)
+	if err != nil {
+		return err
 	}
-	last := ""
-	for i, raw := range c.Events {
-		ev, err := auditlog.ParseEvent(raw)
-		if err != nil {
-			return fmt.Errorf("custody event %d: %w", i, err)
-		}
-		if ev.Doc != doc {
-			return fmt.Errorf("custody event seq %d is about %q, not this document", ev.Seq, ev.Doc)
-		}
-		if c.Proofs[i].Seq != ev.Seq {
-			return fmt.Errorf("proof %d is for seq %d, event is seq %d", i, c.Proofs[i].Seq, ev.Seq)
-		}
-		if err := auditlog.CheckInclusion(cp, ev.Seq, raw, c.Proofs[i].Proof); err != nil {
-			return fmt.Errorf("custody event seq %d is not in the signed log: %w", ev.Seq, err)
-		}
-		if (ev.Action == "document.deposit" || ev.Action == "document.rekey") && ev.Outcome == auditlog.OutcomeOK {
-			last = ev.Detail["cipher_sha256"]
-		}
-	}
-	if last != cipherSHA256 {
-		return fmt.Errorf("the signed log records ciphertext %q for this document, the record says %q", last, cipherSHA256)
+	if trail.CipherSHA256 != cipherSHA256 {
+		return fmt.Errorf("the signed log records ciphertext %q for this document, the record says %q", trail.CipherSHA256, cipherSHA256)
 	}
 	return nil
 }

@@ -54,6 +54,15 @@ func (k *Keyring) identities() ([]age.Identity, error) {
 	return k.ids, nil
 }
 
+// openSlot opens a key slot of the user's with the identities loaded.
+func (k *Keyring) openSlot(slot []byte) (*envelope.DocKey, error) {
+	ids, err := k.identities()
+	if err != nil {
+		return nil, err
+	}
+	return envelope.OpenSlot(slot, ids...)
+}
+
 // AnswerChallenge decrypts the server's armored login challenge and returns
 // the response to send back, proving possession of the identity.
 func (k *Keyring) AnswerChallenge(challenge string) (string, error) {
@@ -78,11 +87,7 @@ func (k *Keyring) AnswerChallenge(challenge string) (string, error) {
 // Rewrap opens the caller's key slot and wraps the document key again for
 // another user's recipient: the key slot of a grant.
 func (k *Keyring) Rewrap(slot []byte, to string) ([]byte, error) {
-	ids, err := k.identities()
-	if err != nil {
-		return nil, err
-	}
-	key, err := envelope.OpenSlot(slot, ids...)
+	key, err := k.openSlot(slot)
 	if err != nil {
 		return nil, err
 	}

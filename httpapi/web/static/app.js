@@ -6,7 +6,7 @@
 import { state, revokeURLs } from './state.js';
 import { t, tn, fmtNum, dirOf } from './i18n.js';
 import { h, byId, status } from './dom.js';
-import { api, SESSION_EXPIRED } from './api.js';
+import { SESSION_EXPIRED } from './api.js';
 import { forgetIdentity } from './wasm.js';
 import { viewLogin } from './views/login.js';
 import { viewSearch } from './views/search.js';
@@ -15,7 +15,7 @@ import { viewDeposit } from './views/deposit.js';
 import { viewAudit } from './views/audit.js';
 import { viewStats } from './views/stats.js';
 import { viewUsers, viewCollections } from './views/admin.js';
-import { viewRequests, REQUESTS_CHANGED } from './views/requests.js';
+import { viewRequests, listRequests, REQUESTS_CHANGED } from './views/requests.js';
 
 /**
  * What a view may ask of the page.
@@ -92,8 +92,7 @@ async function pendingBadge() {
   const user = state.session ? state.session.user : '';
   if (pendingCount.user !== user || Date.now() - pendingCount.at > 60000) {
     try {
-      /** @type {{requests: unknown[]}} */
-      const r = await api('GET', '/v1/requests');
+      const r = await listRequests();
       pendingCount = { at: Date.now(), user, n: r.requests.length };
     } catch (_) { return; /* no badge */ }
   }

@@ -9,13 +9,18 @@
 import { state } from './state.js';
 import { APIError } from './api.js';
 
+/** The header every tus request carries. */
+export const TUS_RESUMABLE = { 'Tus-Resumable': '1.0.0' };
+/** What an upload's path looks like. */
+const UPLOAD_PATH = /^\/v1\/uploads\/[a-z2-7]+$/;
+
 /**
  * @param {Record<string, string>} [extra]
  * @returns {Record<string, string>}
  */
 function headers(extra) {
   /** @type {Record<string, string>} */
-  const h = Object.assign({ 'Tus-Resumable': '1.0.0' }, extra || {});
+  const h = Object.assign({}, TUS_RESUMABLE, extra || {});
   if (state.session) h['Authorization'] = 'Bearer ' + state.session.token;
   return h;
 }
@@ -39,7 +44,7 @@ export async function createUpload(length) {
   const resp = await fetch('/v1/uploads', { method: 'POST', headers: headers({ 'Upload-Length': String(length) }), credentials: 'omit', cache: 'no-store' });
   if (resp.status !== 201) throw await refusal(resp);
   const loc = resp.headers.get('Location') || '';
-  if (!/^\/v1\/uploads\/[a-z2-7]+$/.test(loc)) throw new Error('the server named the upload ' + JSON.stringify(loc));
+  if (!UPLOAD_PATH.test(loc)) throw new Error('the server named the upload ' + JSON.stringify(loc));
   return loc;
 }
 
@@ -51,7 +56,7 @@ export async function createUpload(length) {
  * @returns {Promise<{offset: number, length: number}>}
  */
 export async function uploadState(path) {
-  if (!/^\/v1\/uploads\/[a-z2-7]+$/.test(path)) throw new APIError(404, '', 'not an upload: ' + path);
+  if (!UPLOAD_PATH.test(path)) throw new APIError(404, '', 'not an upload: ' + path);
   const resp = await fetch(path, { method: 'HEAD', headers: headers(), credentials: 'omit', cache: 'no-store' });
   if (resp.status !== 200) throw new APIError(resp.status, '', 'HEAD ' + path);
   return { offset: Number(resp.headers.get('Upload-Offset')), length: Number(resp.headers.get('Upload-Length')) };
@@ -65,7 +70,7 @@ export async function uploadState(path) {
  * @returns {Promise<void>}
  */
 export async function terminate(path) {
-  if (!/^\/v1\/uploads\/[a-z2-7]+$/.test(path)) return;
+  if (!UPLOAD_PATH.test(path)) return;
   try { await fetch(path, { method: 'DELETE', headers: headers(), credentials: 'omit', cache: 'no-store' }); } catch (_) { /* swept later */ }
 }
 

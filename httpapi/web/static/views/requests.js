@@ -14,6 +14,20 @@ import { verifiedKeys } from '../keys.js';
 /** The event that a request was granted or declined here: the navigation's count is stale. */
 export const REQUESTS_CHANGED = 'amana:requests-changed';
 
+/** @type {Promise<{requests: AccessRequest[]}> | null} */
+let listing = null;
+
+/**
+ * The pending requests the user keeps (GET /v1/requests), one listing for
+ * all who ask at the same time: the navigation's count and this view
+ * render together, and the listing unseals every record the user keeps.
+ * @returns {Promise<{requests: AccessRequest[]}>}
+ */
+export function listRequests() {
+  if (!listing) listing = api('GET', '/v1/requests').finally(() => { listing = null; });
+  return listing;
+}
+
 /** @type {import('../app.js').View} */
 export function viewRequests(main, _arg, app) {
   main.append(h('h1', { id: 'requests-h' }, t('requests.title')));
@@ -21,8 +35,7 @@ export function viewRequests(main, _arg, app) {
   main.append(box);
   (async () => {
     try {
-      /** @type {{requests: AccessRequest[]}} */
-      const r = await api('GET', '/v1/requests');
+      const r = await listRequests();
       if (!box.isConnected) return;
       box.replaceChildren(r.requests.length ? requestList(r.requests, app, true) : h('p', { id: 'requests-none' }, t('requests.none')));
     } catch (e) { box.replaceChildren(h('p', { class: 'error' }, errText(e))); }

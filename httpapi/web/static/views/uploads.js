@@ -8,6 +8,7 @@ import { t, fmtNum, fmtDate } from '../i18n.js';
 import { h, status } from '../dom.js';
 import { api, errText } from '../api.js';
 import { forgetUpload, localUploads } from '../upload.js';
+import { TUS_RESUMABLE } from '../tus.js';
 
 /**
  * @typedef {{id: string, location: string, length: number, offset: number, created: string, expires: string}} PendingUpload
@@ -47,7 +48,7 @@ export function pendingUploads() {
   /** @param {PendingUpload} u */
   async function cancel(u) {
     try {
-      await api('DELETE', '/v1/uploads/' + encodeURIComponent(u.id), { headers: { 'Tus-Resumable': '1.0.0' } });
+      await api('DELETE', '/v1/uploads/' + encodeURIComponent(u.id), { headers: TUS_RESUMABLE });
       forgetUpload(u.location);
       status(t('uploads.cancelled'), 'ok');
     } catch (e) {
